@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled from src/cli by `npm run build`.
+import "../dist/src/cli/main.js";

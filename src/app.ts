@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import type { ProxyConfig } from "./config/schema.js";
+import type { PeerState } from "./connection/peer-state.js";
+import { accessLog } from "./http/access-log.js";
+import { clientCertificate } from "./http/client-certificate.js";
+import type { EdgeEnv } from "./http/context.js";
+import { errorHandler } from "./http/error-handler.js";
+import { interactionId } from "./http/interaction-id.js";
+import { selectRoute, type Route } from "./http/route.js";
+import type { Logger } from "./log/logger.js";
+import type { EdgeMetrics } from "./metrics/registry.js";
+import { forwardToUpstream } from "./proxy/handler.js";
+
+export interface AppDeps {
+  readonly listener: string;
+  readonly routes: readonly Route[];
+  /** The connection's peer state (computed once per TLS connection, see tls/peer.ts). */
+  readonly peer: (socket: object) => PeerState;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: EdgeMetrics;
+  readonly proxy: ProxyConfig;
+}
+
+/** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
+export function createApp(deps: AppDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  app.use(accessLog({ logger: deps.logger, metrics: deps.metrics, listener: deps.listener, peer: deps.peer }));
+  app.use(selectRoute(deps.routes));
+  app.use(interactionId());
+  app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime() }));
+  app.all("*", forwardToUpstream(deps.proxy));
+  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
+  return app;
+}

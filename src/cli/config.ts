@@ -1,0 +1,39 @@
+import { parseArgs } from "node:util";
+import { loadConfigFile } from "../config/load.js";
+import { configJsonSchema } from "../config/json-schema.js";
+import { ConfigError } from "../errors.js";
+import { readTlsMaterial } from "../tls/material.js";
+
+type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
+
+/**
+ * `ofb-edge config check --config FILE`: validates the file and every file it names (certificates, keys,
+ * trust anchors) without starting anything. `ofb-edge config schema`: prints the JSON Schema.
+ */
+export async function runConfig(argv: string[], io: Io, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "schema") {
+    io.stdout(JSON.stringify(configJsonSchema(), null, 2));
+    return 0;
+  }
+  if (sub !== "check") {
+    io.stderr(`ofb-edge config: unknown sub-command '${sub ?? ""}' (expected 'check' or 'schema')`);
+    return 2;
+  }
+  const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } }, strict: true });
+  if (!values.config) {
+    io.stderr("ofb-edge config check: --config FILE is required");
+    return 2;
+  }
+  try {
+    const config = loadConfigFile(values.config, env);
+    config.listeners.forEach((l, i) => readTlsMaterial(l, i, values.config!));
+    io.stdout(`${values.config}: valid (${config.listeners.length} listener(s), ${config.routes.length} route(s))`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`${err.file}: invalid`);
+    for (const i of err.issues) io.stderr(`  ${i.path || "(root)"}: ${i.message}`);
+    return 1;
+  }
+}

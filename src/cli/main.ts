@@ -1,0 +1,73 @@
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../errors.js";
+import { isEdgeWorker, runWorker, serve } from "../main.js";
+import { runConfig } from "./config.js";
+import { runPki } from "./pki.js";
+
+/** The `ofb-edge` command line: one sub-command per file in src/cli. */
+const USAGE = `Usage: ofb-edge <command> [options]
+
+Commands:
+  serve [--config FILE]          run the edge (no --config: the embedded default)
+  pki init [--out DIR] [--force] generate a local test PKI and Directory fixture
+  config check --config FILE     validate a configuration and the files it names
+  config schema                  print the configuration's JSON Schema
+  help                           this text
+
+Environment: see README "Configuration reference".`;
+
+const io = { stdout: (s: string) => process.stdout.write(`${s}\n`), stderr: (s: string) => process.stderr.write(`${s}\n`) };
+
+async function main(argv: string[]): Promise<number> {
+  if (isEdgeWorker(process.env)) {
+    await runWorker(process.env);
+    return -1;
+  }
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve": {
+      const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } }, strict: true });
+      return serve({ configFile: values.config, env: process.env, out: io.stdout });
+    }
+    case "pki":
+      return runPki(rest, io);
+    case "config":
+      return runConfig(rest, io, process.env);
+    case "--version":
+    case "version": {
+      const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+      io.stdout(pkg.version);
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      io.stderr(`ofb-edge: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      io.stderr(`ofb-edge: configuration error in ${err.file}`);
+      for (const i of err.issues) io.stderr(`  ${i.path || "(root)"}: ${i.message}`);
+    } else if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`ofb-edge: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    } else {
+      io.stderr(`ofb-edge: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exitCode = 1;
+  },
+);

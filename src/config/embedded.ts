@@ -1,0 +1,29 @@
+import type { ConfigInput } from "./schema.js";
+
+/**
+ * The embedded default (DESIGN §Configuration): one permissive listener on :8443 with the generated test
+ * PKI, `/open-banking/` requiring mTLS and `/.well-known/` not, both to the built-in echo backend.
+ */
+export function embeddedConfig(options: {
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly trustAnchors: string;
+  readonly upstream: string;
+  readonly port: number;
+}): ConfigInput {
+  return {
+    listeners: [
+      {
+        name: "edge",
+        host: "127.0.0.1",
+        port: options.port,
+        mode: "permissive",
+        tls: { cert: options.serverCert, key: options.serverKey, trustAnchors: [options.trustAnchors] },
+      },
+    ],
+    routes: [
+      { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
+      { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },
+    ],
+  };
+}

@@ -1,0 +1,64 @@
+import { ConfigError } from "../errors.js";
+
+/**
+ * Environment overrides for deployment addresses and secrets, applied to the raw configuration before
+ * validation so that the same rules (and error paths) apply. Every variable that is read is listed here.
+ *
+ * - `OFB_EDGE_WORKERS`, `OFB_EDGE_LOG_LEVEL`
+ * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
+ * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
+ */
+export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  const cfg = structuredClone(raw) as Record<string, unknown>;
+  const issues: { path: string; message: string }[] = [];
+  const envName = (s: string) => s.toUpperCase().replace(/-/g, "_");
+
+  if (env.OFB_EDGE_WORKERS !== undefined) {
+    cfg.workers = env.OFB_EDGE_WORKERS === "auto" ? "auto" : toInt(env.OFB_EDGE_WORKERS, "OFB_EDGE_WORKERS", issues);
+  }
+  if (env.OFB_EDGE_LOG_LEVEL !== undefined) {
+    cfg.log = { ...(asRecord(cfg.log) ?? {}), level: env.OFB_EDGE_LOG_LEVEL };
+  }
+
+  const named = (key: "listeners" | "routes") =>
+    new Map((Array.isArray(cfg[key]) ? (cfg[key] as unknown[]) : []).flatMap((x) => {
+      const r = asRecord(x);
+      return r && typeof r.name === "string" ? [[envName(r.name), r] as const] : [];
+    }));
+  const listeners = named("listeners");
+  const routes = named("routes");
+
+  for (const [variable, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const l = /^OFB_EDGE_LISTENER_([A-Z0-9_]+)_(HOST|PORT|KEY_PASSPHRASE)$/.exec(variable);
+    if (l) {
+      const listener = listeners.get(l[1]!);
+      if (!listener) {
+        issues.push({ path: variable, message: `no listener named '${l[1]!.toLowerCase().replace(/_/g, "-")}'` });
+        continue;
+      }
+      if (l[2] === "HOST") listener.host = value;
+      else if (l[2] === "PORT") listener.port = toInt(value, variable, issues);
+      else listener.tls = { ...(asRecord(listener.tls) ?? {}), keyPassphrase: value };
+      continue;
+    }
+    const r = /^OFB_EDGE_ROUTE_([A-Z0-9_]+)_UPSTREAM$/.exec(variable);
+    if (r) {
+      const route = routes.get(r[1]!);
+      if (!route) issues.push({ path: variable, message: `no route named '${r[1]!.toLowerCase().replace(/_/g, "-")}'` });
+      else route.upstream = value;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(`${file} (environment)`, issues);
+  return cfg;
+}
+
+function asRecord(x: unknown): Record<string, unknown> | undefined {
+  return typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+}
+
+function toInt(value: string, variable: string, issues: { path: string; message: string }[]): number {
+  if (!/^\d+$/.test(value)) issues.push({ path: variable, message: `expected an integer, got '${value.slice(0, 40)}'` });
+  return Number(value);
+}

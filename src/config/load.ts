@@ -1,0 +1,86 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { applyEnvOverrides } from "./env.js";
+import { configSchema, type Config, type ConfigInput } from "./schema.js";
+
+/**
+ * Reads, overrides from the environment, validates and freezes a configuration file.
+ * Errors name the file and the JSON path of every problem (STYLE habit 3: parse at the boundary).
+ */
+export function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new ConfigError(file, [{ path: "", message: `cannot read: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}` }]);
+  }
+  return parseConfig(parseJson(text, file), { file, baseDir: dirname(resolve(file)), env });
+}
+
+/** Validates an in-memory configuration (the embedded default, tests). Relative paths resolve against `baseDir`. */
+export function parseConfig(
+  raw: unknown,
+  options: { file: string; baseDir: string; env?: Readonly<Record<string, string | undefined>> },
+): Config {
+  const overridden = applyEnvOverrides(raw, options.env ?? {}, options.file);
+  const result = configSchema.safeParse(overridden);
+  if (!result.success) throw new ConfigError(options.file, formatIssues(result.error.issues));
+  return deepFreeze(resolvePaths(result.data, options.baseDir));
+}
+
+/** A typed helper for building configurations in code. */
+export function defineConfig(input: ConfigInput): ConfigInput {
+  return input;
+}
+
+/** `listeners[0].tls.cert` from a zod path. */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): { path: string; message: string }[] {
+  return issues.map((i) => ({ path: jsonPath(i.path), message: i.message }));
+}
+
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const message = (cause as Error).message;
+    const pos = /position (\d+)/.exec(message);
+    let where = "";
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split("\n").length;
+      where = ` at line ${line}, column ${Number(pos[1]) - before.lastIndexOf("\n")}`;
+    }
+    throw new ConfigError(file, [{ path: "", message: `invalid JSON${where}: ${message}` }]);
+  }
+}
+
+function resolvePaths(cfg: Config, baseDir: string): Config {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...cfg,
+    listeners: cfg.listeners.map((l) => ({
+      ...l,
+      tls: {
+        ...l.tls,
+        cert: abs(l.tls.cert),
+        key: abs(l.tls.key),
+        trustAnchors: l.tls.trustAnchors.map(abs),
+        ...(l.tls.dhparam === undefined ? {} : { dhparam: abs(l.tls.dhparam) }),
+      },
+    })),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

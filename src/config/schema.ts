@@ -1,0 +1,126 @@
+import { z } from "zod";
+
+/**
+ * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
+ * (for editor completion) is generated from it by `npm run schema`, and a test keeps the two equal.
+ * Unknown keys are errors everywhere (`strictObject`), so a typo never silently falls back to a default.
+ */
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
+const port = z.number().int().min(0).max(65535);
+const duration = (def: number) => z.number().int().positive().default(def);
+
+export const tlsSchema = z.strictObject({
+  cert: z.string().min(1).describe("PEM file: the server certificate followed by its intermediate(s)."),
+  key: z.string().min(1).describe("PEM file: the server private key."),
+  keyPassphrase: z.string().optional().describe("Passphrase of an encrypted key; prefer the environment variable OFB_EDGE_LISTENER_<NAME>_KEY_PASSPHRASE."),
+  trustAnchors: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe("PEM bundle files with the trust anchors (roots) for client certificates. Intermediates must be sent by the client."),
+  dhe: z
+    .boolean()
+    .default(false)
+    .describe("Also allow DHE-RSA-AES128/256-GCM for TLS 1.2 (FAPI 1 Part 2 §8.5). Off by default: OFB requires only the ECDHE-RSA suites."),
+  dhparam: z.string().min(1).optional().describe("PEM file with DH parameters (≥ 2048 bits) when dhe is on; default: OpenSSL's built-in groups."),
+});
+
+export const httpSchema = z.strictObject({
+  maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16384),
+  keepAliveTimeoutMs: duration(5_000),
+  headersTimeoutMs: duration(10_000),
+  requestTimeoutMs: duration(60_000),
+});
+
+export const listenerSchema = z.strictObject({
+  name,
+  host: z.string().min(1).default("0.0.0.0"),
+  port,
+  mode: z
+    .enum(["strict", "permissive"])
+    .describe("strict: a connection without a valid, policy-conforming client certificate fails at the handshake. permissive: any or no certificate is accepted at the handshake; each route decides."),
+  tls: tlsSchema,
+  http: httpSchema.default(httpSchema.parse({})),
+  routes: z.array(name).min(1).optional().describe("Names of the routes served on this listener; default: all routes."),
+});
+
+export const routeSchema = z.strictObject({
+  name,
+  pathPrefix: z.string().startsWith("/").describe("Requests whose path starts with this prefix use this route; the longest prefix wins."),
+  upstream: z
+    .url({ protocol: /^https?$/ })
+    .describe("Origin (and optional base path) of the bank backend, e.g. http://10.0.0.5:8080."),
+  mtls: z.enum(["required", "optional"]).default("required").describe("required: no valid client certificate, no forwarding (HTTP 401 on permissive listeners)."),
+  interactionId: z
+    .enum(["require", "generate"])
+    .default("require")
+    .describe("require: missing/invalid x-fapi-interaction-id → 400 with a generated id (OFB API contract). generate: generate one and serve (FAPI 1 Part 1 §6.2.1)."),
+});
+
+export const policySchema = z.strictObject({
+  minRsaBits: z.number().int().min(1024).max(16384).default(2048),
+  allowedIssuers: z
+    .array(z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "a SHA-256 fingerprint in hex (colons optional)"))
+    .optional()
+    .describe("SHA-256 fingerprints of the issuing ACs allowed to issue client certificates; default: any AC under the trust anchors."),
+  requireIntermediate: z.boolean().default(true).describe("The client must send its intermediate: a leaf issued directly by a trust anchor is rejected."),
+  allowOpenInsurance: z.boolean().default(false).describe("Accept OPIBR- (Open Insurance) organisation identifiers (DESIGN D8)."),
+});
+
+export const proxySchema = z.strictObject({
+  connectTimeoutMs: duration(5_000),
+  headersTimeoutMs: duration(30_000),
+  bodyTimeoutMs: duration(30_000),
+  maxRequestBodyBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+  connectionsPerUpstream: z.number().int().min(1).max(4096).default(256),
+  keepAliveTimeoutMs: duration(4_000),
+  xForwardedFor: z.enum(["replace", "append"]).default("replace").describe("replace: the edge is the trust boundary, any incoming X-Forwarded-For is discarded."),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    listeners: z.array(listenerSchema).min(1),
+    routes: z.array(routeSchema).min(1),
+    policy: policySchema.default(policySchema.parse({})),
+    proxy: proxySchema.default(proxySchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    workers: z
+      .union([z.literal("auto"), z.number().int().min(1).max(256)])
+      .default("auto")
+      .describe("Worker processes sharing the listeners (node:cluster); auto = one per CPU core."),
+  })
+  .superRefine((cfg, ctx) => {
+    const unique = (values: string[], path: string) => {
+      const seen = new Set<string>();
+      values.forEach((v, i) => {
+        if (seen.has(v)) ctx.addIssue({ code: "custom", path: [path, i], message: `duplicate ${path.slice(0, -1)} '${v}'` });
+        seen.add(v);
+      });
+    };
+    unique(cfg.listeners.map((l) => l.name), "listeners");
+    unique(cfg.routes.map((r) => r.name), "routes");
+    const routeNames = new Set(cfg.routes.map((r) => r.name));
+    cfg.listeners.forEach((l, i) =>
+      l.routes?.forEach((r, j) => {
+        if (!routeNames.has(r)) ctx.addIssue({ code: "custom", path: ["listeners", i, "routes", j], message: `no route named '${r}'` });
+      }),
+    );
+    const ports = new Map<string, number>();
+    cfg.listeners.forEach((l, i) => {
+      const key = `${l.host}:${l.port}`;
+      if (l.port !== 0 && ports.has(key)) ctx.addIssue({ code: "custom", path: ["listeners", i, "port"], message: `${key} already used by listener ${ports.get(key)}` });
+      ports.set(key, i);
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ListenerConfig = Config["listeners"][number];
+export type RouteConfig = Config["routes"][number];
+export type PolicyConfig = Config["policy"];
+export type ProxyConfig = Config["proxy"];

@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { EdgeErrorCode } from "../errors.js";
+import { parseIdentity } from "../identity/parse.js";
+import type { ParticipantIdentity } from "../identity/types.js";
+import type { ChainAccepted } from "../pki/policy.js";
+import { x5tS256 } from "../pki/thumbprint.js";
+
+/** Why a presented certificate is not accepted: the stage, the rule, the reason code and where in the chain. */
+export interface PeerFailure {
+  readonly code: EdgeErrorCode;
+  readonly stage: "pki" | "identity";
+  readonly rule: string;
+  readonly certIndex: number | undefined;
+  readonly detail: string;
+}
+
+/** A client certificate that passed chain policy and identity parsing, with values derived once. */
+export interface VerifiedClient {
+  /** RFC 8705 §3.1 `x5t#S256` of the leaf. */
+  readonly thumbprint: string;
+  readonly identity: ParticipantIdentity;
+  readonly verdict: ChainAccepted;
+  /** RFC 9440 §2 field values, encoded once per distinct chain. */
+  readonly rfc9440: { readonly clientCert: string; readonly clientCertChain: string | null };
+}
+
+/** What the connection established about its peer; computed once per TLS connection. */
+export type PeerState =
+  | { readonly status: "absent" }
+  | { readonly status: "rejected"; readonly failure: PeerFailure; readonly thumbprint: string }
+  | { readonly status: "accepted"; readonly client: VerifiedClient };
+
+export const ABSENT: PeerState = Object.freeze({ status: "absent" });
+
+export interface PeerEvaluatorOptions {
+  readonly evaluateChain: (presented: readonly Uint8Array[], opensslError: string | null) => import("../pki/policy.js").ChainVerdict;
+  readonly allowOpenInsurance: boolean;
+  /** Distinct chains remembered; repeated connections from one client then cost one hash. */
+  readonly cacheSize?: number;
+}
+
+/**
+ * Chain policy + participant identity for one presented chain. Results are remembered per distinct
+ * (chain, OpenSSL result): evaluating the same client's chain again on its next connection is a hash and a
+ * map look-up. The clock-dependent validity check is not part of this result (see `checkValidity`).
+ */
+export function createPeerEvaluator(options: PeerEvaluatorOptions) {
+  const cache = new LRUCache<string, PeerState>({ max: options.cacheSize ?? 10_000 });
+
+  function evaluate(presented: readonly Uint8Array[], opensslError: string | null): PeerState {
+    if (presented.length === 0) return ABSENT;
+    const h = createHash("sha256").update(opensslError ?? "");
+    for (const der of presented) h.update(der);
+    const key = h.digest("base64url");
+    let state = cache.get(key);
+    if (state === undefined) {
+      state = compute(presented, opensslError);
+      cache.set(key, state);
+    }
+    return state;
+  }
+
+  function compute(presented: readonly Uint8Array[], opensslError: string | null): PeerState {
+    const thumbprint = x5tS256(presented[0]!);
+    const verdict = options.evaluateChain(presented, opensslError);
+    if (!verdict.ok) {
+      return freeze({ status: "rejected", thumbprint, failure: { code: verdict.code, stage: "pki", rule: verdict.rule, certIndex: verdict.certIndex, detail: verdict.detail } });
+    }
+    const parsed = parseIdentity(presented[0]!, { allowOpenInsurance: options.allowOpenInsurance });
+    if (!parsed.ok) {
+      return freeze({ status: "rejected", thumbprint, failure: { code: parsed.code, stage: "identity", rule: "ofb-subject", certIndex: 0, detail: parsed.detail } });
+    }
+    const intermediates = verdict.chain.slice(1).filter((c) => !isAnchorOf(verdict, c.der));
+    return freeze({
+      status: "accepted",
+      client: {
+        thumbprint,
+        identity: parsed.identity,
+        verdict,
+        rfc9440: {
+          clientCert: sfBinary(presented[0]!),
+          clientCertChain: intermediates.length > 0 ? intermediates.map((c) => sfBinary(c.der)).join(", ") : null,
+        },
+      },
+    });
+  }
+
+  return { evaluate, clear: () => cache.clear() };
+}
+
+/** RFC 8941 §3.3.5 Byte Sequence: base64 between colons (RFC 9440 §2.1). */
+export function sfBinary(der: Uint8Array): string {
+  return `:${Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64")}:`;
+}
+
+function isAnchorOf(verdict: ChainAccepted, der: Uint8Array): boolean {
+  // The anchor is the chain element the client did not send (the trust store supplied it).
+  return !verdict.presented.some((p) => p.length === der.length && Buffer.compare(p, der) === 0);
+}
+
+function freeze<T extends PeerState>(state: T): T {
+  return Object.freeze(state);
+}

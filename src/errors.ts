@@ -1,0 +1,125 @@
+/**
+ * One error base class and one table of stable reason codes.
+ *
+ * Every edge rejection carries an {@link EdgeErrorCode}; logs, metrics and the OFB `ResponseError`
+ * body key on it, never on message text. The HTTP status for each code lives in {@link STATUS_BY_CODE},
+ * written with `satisfies` so that a new code without a status fails to compile.
+ */
+
+/** Which pipeline stage produced a rejection (DESIGN §pipeline). */
+export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "profiles" | "proxy" | "http";
+
+export const STATUS_BY_CODE = {
+  // tls/ + pki/: the client certificate (RFC 8705 §3, OFB certificate standard)
+  CERT_REQUIRED: 401,
+  CERT_UNTRUSTED: 401,
+  CERT_CHAIN_INCOMPLETE: 401,
+  CERT_SELF_SIGNED: 401,
+  CERT_EXPIRED: 401,
+  CERT_NOT_YET_VALID: 401,
+  CERT_CHAIN_INVALID: 401,
+  CERT_INVALID_PURPOSE: 401,
+  CERT_EKU_CLIENT_AUTH_MISSING: 401,
+  CERT_KEY_USAGE_INVALID: 401,
+  CERT_KEY_TOO_WEAK: 401,
+  CERT_SIGNATURE_WEAK: 401,
+  CERT_ISSUER_NOT_ALLOWED: 401,
+  CERT_MALFORMED: 401,
+  // identity/: OFB subject attributes (ofb-facts §4)
+  IDENTITY_SOFTWARE_STATEMENT_MISSING: 401,
+  IDENTITY_ORGANISATION_MISSING: 401,
+  IDENTITY_ORGANISATION_INVALID: 401,
+  IDENTITY_CNPJ_INVALID: 401,
+  IDENTITY_OPEN_INSURANCE_NOT_ALLOWED: 401,
+  // http/: FAPI and OFB request rules
+  INTERACTION_ID_INVALID: 400,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TOO_LARGE: 413,
+  REQUEST_HEADERS_TOO_LARGE: 431,
+  REQUEST_PATH_INVALID: 400,
+  REQUEST_MALFORMED: 400,
+  CLIENT_CLOSED_REQUEST: 499,
+  // proxy/: the bank's backend
+  UPSTREAM_UNAVAILABLE: 502,
+  UPSTREAM_TIMEOUT: 504,
+  INTERNAL_ERROR: 500,
+} as const satisfies Record<string, number>;
+
+export type EdgeErrorCode = keyof typeof STATUS_BY_CODE;
+
+/** Short, stable titles for the OFB error body (`errors[].title`, ≤255 chars). */
+export const TITLE_BY_CODE = {
+  CERT_REQUIRED: "Client certificate required",
+  CERT_UNTRUSTED: "Client certificate not issued by a trusted CA",
+  CERT_CHAIN_INCOMPLETE: "Client certificate chain incomplete",
+  CERT_SELF_SIGNED: "Self-signed client certificate",
+  CERT_EXPIRED: "Client certificate expired",
+  CERT_NOT_YET_VALID: "Client certificate not yet valid",
+  CERT_CHAIN_INVALID: "Client certificate chain invalid",
+  CERT_INVALID_PURPOSE: "Client certificate chain not valid for client authentication",
+  CERT_EKU_CLIENT_AUTH_MISSING: "Client certificate lacks the clientAuth extended key usage",
+  CERT_KEY_USAGE_INVALID: "Client certificate key usage invalid",
+  CERT_KEY_TOO_WEAK: "Client certificate key too weak",
+  CERT_SIGNATURE_WEAK: "Client certificate chain uses a weak signature algorithm",
+  CERT_ISSUER_NOT_ALLOWED: "Client certificate issuer not allowed",
+  CERT_MALFORMED: "Client certificate malformed",
+  IDENTITY_SOFTWARE_STATEMENT_MISSING: "Client certificate has no software statement id (UID)",
+  IDENTITY_ORGANISATION_MISSING: "Client certificate has no organisation id",
+  IDENTITY_ORGANISATION_INVALID: "Client certificate organisation id invalid",
+  IDENTITY_CNPJ_INVALID: "Client certificate CNPJ invalid",
+  IDENTITY_OPEN_INSURANCE_NOT_ALLOWED: "Open Insurance certificate not accepted",
+  INTERACTION_ID_INVALID: "x-fapi-interaction-id missing or invalid",
+  ROUTE_NOT_FOUND: "Not found",
+  METHOD_NOT_ALLOWED: "Method not allowed",
+  REQUEST_TOO_LARGE: "Request body too large",
+  REQUEST_HEADERS_TOO_LARGE: "Request header fields too large",
+  REQUEST_PATH_INVALID: "Request path not accepted",
+  REQUEST_MALFORMED: "Malformed HTTP request",
+  CLIENT_CLOSED_REQUEST: "Client closed the request",
+  UPSTREAM_UNAVAILABLE: "Upstream unavailable",
+  UPSTREAM_TIMEOUT: "Upstream timeout",
+  INTERNAL_ERROR: "Internal error",
+} as const satisfies Record<EdgeErrorCode, string>;
+
+/**
+ * An edge rejection: a stable code, the stage that produced it, and a detail written for operators.
+ * The detail goes to the client (OFB `errors[].detail`) and to logs: never put a token, key or PEM in it.
+ */
+export class EdgeError extends Error {
+  override readonly name = "EdgeError";
+  readonly code: EdgeErrorCode;
+  readonly stage: EdgeStage;
+  readonly status: number;
+  /** Index in the certificate chain (0 = leaf) when a certificate rule failed. */
+  readonly certIndex: number | undefined;
+  /** Extra response headers (e.g. `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    code: EdgeErrorCode,
+    stage: EdgeStage,
+    detail: string,
+    options: { certIndex?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.stage = stage;
+    this.status = STATUS_BY_CODE[code];
+    this.certIndex = options.certIndex;
+    this.headers = options.headers;
+  }
+}
+
+/** A configuration or profile problem found at start-up or reload: names the file and the JSON path. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly file: string;
+  readonly issues: readonly { path: string; message: string }[];
+
+  constructor(file: string, issues: readonly { path: string; message: string }[]) {
+    super(`${file}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`);
+    this.file = file;
+    this.issues = issues;
+  }
+}

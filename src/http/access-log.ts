@@ -1,0 +1,50 @@
+import type { MiddlewareHandler } from "hono";
+import type { PeerState } from "../connection/peer-state.js";
+import type { Logger } from "../log/logger.js";
+import type { EdgeMetrics } from "../metrics/registry.js";
+import type { EdgeEnv } from "./context.js";
+
+/**
+ * One access line per request (interaction id, identity, route, decision, reason code, status, latency)
+ * and the request metrics. Logs the path without its query (a query may carry a token) and no header values.
+ */
+export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
+  return async function accessLog(c, next) {
+    const start = performance.now();
+    await next();
+    const seconds = (performance.now() - start) / 1000;
+    const incoming = c.env.incoming;
+    const rejection = c.get("rejection");
+    const status = c.get("upstreamStatus") ?? c.res.status;
+    const route = c.get("route")?.config.name ?? "-";
+    const peer = c.get("peer") ?? deps.peer(incoming.socket);
+    const url = incoming.url ?? "/";
+    const q = url.indexOf("?");
+    const identity = peer.status === "accepted" ? peer.client.identity : undefined;
+    deps.logger.info(
+      {
+        kind: "access",
+        listener: deps.listener,
+        interactionId: c.get("interactionId") ?? c.res.headers.get("x-fapi-interaction-id"),
+        method: incoming.method,
+        path: q < 0 ? url : url.slice(0, q),
+        route,
+        status,
+        latencyMs: Math.round(seconds * 1e6) / 1e3,
+        decision: rejection ? "rejected" : "forwarded",
+        code: rejection?.code,
+        stage: rejection?.stage,
+        certIndex: rejection?.certIndex,
+        detail: rejection?.message,
+        organisationId: identity?.organisationId,
+        softwareStatementId: identity?.softwareStatementId,
+        thumbprint: peer.status === "absent" ? undefined : peer.status === "accepted" ? peer.client.thumbprint : peer.thumbprint,
+        remoteAddress: incoming.socket.remoteAddress,
+      },
+      "request",
+    );
+    deps.metrics.requests.inc({ route, status: String(status) });
+    deps.metrics.requestDuration.observe({ route }, seconds);
+    if (rejection) deps.metrics.rejections.inc({ stage: rejection.stage, code: rejection.code });
+  };
+}

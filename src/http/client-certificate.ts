@@ -1,0 +1,31 @@
+import type { MiddlewareHandler } from "hono";
+import type { PeerState } from "../connection/peer-state.js";
+import { EdgeError } from "../errors.js";
+import { checkValidity } from "../pki/policy.js";
+import type { EdgeEnv } from "./context.js";
+
+/**
+ * Stage: the client certificate. The connection's verdict (chain policy + identity) was computed once per
+ * connection; per request only the validity window is compared with the injected clock. On a route with
+ * `mtls: required` anything but an accepted, currently valid certificate is a 401 and is never forwarded
+ * (DESIGN D3: permissive listeners answer in HTTP). On `optional` routes a bad certificate is not forwarded.
+ */
+export function clientCertificate(deps: { peer: (socket: object) => PeerState; now: () => number }): MiddlewareHandler<EdgeEnv> {
+  return async function clientCertificate(c, next) {
+    const state = deps.peer(c.env.incoming.socket);
+    c.set("peer", state);
+    const required = c.get("route")?.config.mtls === "required";
+    let client = null;
+    if (state.status === "accepted") {
+      const invalid = checkValidity(state.client.verdict, deps.now());
+      if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });
+      if (!invalid) client = state.client;
+    } else if (required) {
+      if (state.status === "absent") throw new EdgeError("CERT_REQUIRED", "tls", "this route requires a client certificate (mutual TLS)");
+      const f = state.failure;
+      throw new EdgeError(f.code, f.stage, f.detail, { certIndex: f.certIndex });
+    }
+    c.set("client", client);
+    await next();
+  };
+}

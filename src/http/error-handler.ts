@@ -1,0 +1,34 @@
+import type { ErrorHandler } from "hono";
+import { EdgeError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import type { EdgeEnv } from "./context.js";
+import { INTERACTION_ID, readInteractionId } from "./interaction-id.js";
+import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
+
+/**
+ * Every edge rejection leaves here: the OFB `ResponseError` body, the status from the one table, the
+ * interaction id (echoed, or generated when the request had none), `Cache-Control: no-store`.
+ */
+export function errorHandler(deps: { logger: Logger; clock: () => Date }): ErrorHandler<EdgeEnv> {
+  return function edgeErrorHandler(err, c) {
+    let e: EdgeError;
+    if (err instanceof EdgeError) e = err;
+    else {
+      deps.logger.error({ err: { type: err.name, message: err.message, stack: err.stack } }, "unhandled error");
+      e = new EdgeError("INTERNAL_ERROR", "http", "internal error", { cause: err });
+    }
+    c.set("rejection", e);
+    const incoming = c.env.incoming;
+    const id = c.get("interactionId") ?? readInteractionId(incoming.headers[INTERACTION_ID]).id;
+    const headers: Record<string, string> = {
+      "content-type": JSON_UTF8,
+      "cache-control": "no-store",
+      [INTERACTION_ID]: id,
+      ...e.headers,
+    };
+    // An unread request body would be drained by Node after the response; a rejected upload is not worth
+    // reading (it may be the reason for the rejection), so the connection is closed instead.
+    if (!incoming.complete) headers.connection = "close";
+    return c.body(ofbErrorBody(e, deps.clock()), e.status as 400, headers);
+  };
+}

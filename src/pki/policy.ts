@@ -1,0 +1,183 @@
+import type { EdgeErrorCode } from "../errors.js";
+import type { TrustAnchors } from "./anchors.js";
+import { OID, WEAK_SIGNATURE_ALGORITHMS, isIssuedBy, isSelfIssued, parseCertInfo, type CertInfo } from "./certificate.js";
+import { mapVerifyError } from "./openssl-errors.js";
+
+/** The rule a verdict names when it fails (stable, for logs and metrics). */
+export type PolicyRule =
+  | "certificate-present"
+  | "parse"
+  | "path-validation"
+  | "intermediate-required"
+  | "issuer-allowed"
+  | "signature-digest"
+  | "key-strength"
+  | "eku-client-auth"
+  | "key-usage-digital-signature"
+  | "validity";
+
+export interface ChainFailure {
+  readonly ok: false;
+  readonly code: EdgeErrorCode;
+  readonly rule: PolicyRule;
+  /** 0 = the leaf; counts along the chain as built (presented certificates, then the anchor). */
+  readonly certIndex: number | undefined;
+  readonly detail: string;
+}
+
+export interface ChainAccepted {
+  readonly ok: true;
+  /** Leaf first, then issuers in order, ending with the trust anchor when one was found. */
+  readonly chain: readonly CertInfo[];
+  /** The certificates the client sent, in the order sent (leaf first). */
+  readonly presented: readonly Uint8Array[];
+  /** Latest notBefore / earliest notAfter along the chain, with the index that sets each. */
+  readonly validFrom: { readonly at: number; readonly index: number };
+  readonly validUntil: { readonly at: number; readonly index: number };
+}
+
+export type ChainVerdict = ChainAccepted | ChainFailure;
+
+export interface PolicyOptions {
+  readonly anchors: TrustAnchors;
+  readonly minRsaBits: number;
+  /** SHA-256 hex (lowercase, no colons) of the ACs allowed to issue client certificates. */
+  readonly allowedIssuers?: ReadonlySet<string> | undefined;
+  readonly requireIntermediate: boolean;
+  /** The injected clock (ms since the epoch); used here only to say which certificate an OpenSSL date error concerns. */
+  readonly now: () => number;
+}
+
+/** Named curves accepted for non-RSA keys (DER of the curve OID, hex): P-256, P-384, P-521. */
+const EC_CURVES: ReadonlyMap<string, number> = new Map([
+  ["06082a8648ce3d030107", 256],
+  ["06052b81040022", 384],
+  ["06052b81040023", 521],
+]);
+
+const DIGITAL_SIGNATURE = 1;
+
+/**
+ * Certificate policy (DESIGN §2): OpenSSL validates the path to the trust anchors; then OFB policy runs on
+ * the chain as built, each rule with a reason code and the failing certificate's index. The result depends
+ * only on the presented certificates and OpenSSL's result, so it is computed once per connection (and can be
+ * cached per distinct chain); validity against the clock is checked separately by {@link checkValidity}.
+ */
+export function createChainPolicy(options: PolicyOptions) {
+  return function evaluateChain(presented: readonly Uint8Array[], opensslError: string | null): ChainVerdict {
+    if (presented.length === 0) {
+      return fail("CERT_REQUIRED", "certificate-present", undefined, "no client certificate was presented");
+    }
+    let sent: CertInfo[];
+    try {
+      sent = presented.map((der) => parseCertInfo(der));
+    } catch (cause) {
+      return fail("CERT_MALFORMED", "parse", undefined, `a presented certificate cannot be parsed (${(cause as Error).message.slice(0, 120)})`);
+    }
+    const chain = buildChain(sent, options.anchors);
+    const leaf = chain[0]!;
+
+    if (opensslError !== null) {
+      const mapped = mapVerifyError(opensslError, presented.length);
+      return fail(mapped.code, "path-validation", locate(mapped.code, chain, options.now()), `${mapped.text} [OpenSSL ${opensslError.slice(0, 64)}]`);
+    }
+
+    // OFB certificate standard: the client "shall" send its intermediate; the store holds anchors only.
+    const issuer = chain[1];
+    if (options.requireIntermediate && issuer !== undefined && options.anchors.bySha256.has(issuer.sha256) && !isSelfIssued(leaf)) {
+      return fail("CERT_CHAIN_INCOMPLETE", "intermediate-required", 1, "the client certificate is issued directly by a trust anchor; OFB chains are leaf → AC → root");
+    }
+    if (options.allowedIssuers && (issuer === undefined || !options.allowedIssuers.has(issuer.sha256))) {
+      return fail("CERT_ISSUER_NOT_ALLOWED", "issuer-allowed", 1, `issuing AC '${issuer?.label ?? "unknown"}' is not in policy.allowedIssuers`);
+    }
+
+    for (let i = 0; i < chain.length; i++) {
+      const c = chain[i]!;
+      const weak = weakDigest(c);
+      if (weak) return fail("CERT_SIGNATURE_WEAK", "signature-digest", i, `certificate ${i} ('${c.label}') is signed with ${weak}`);
+      const key = keyProblem(c, options.minRsaBits);
+      if (key) return fail("CERT_KEY_TOO_WEAK", "key-strength", i, `certificate ${i} ('${c.label}'): ${key}`);
+    }
+
+    if (!leaf.extendedKeyUsage?.includes(OID.clientAuth)) {
+      return fail("CERT_EKU_CLIENT_AUTH_MISSING", "eku-client-auth", 0, leaf.extendedKeyUsage ? "extendedKeyUsage does not include clientAuth" : "no extendedKeyUsage extension (clientAuth required)");
+    }
+    if (leaf.keyUsage === null || (leaf.keyUsage & DIGITAL_SIGNATURE) === 0) {
+      return fail("CERT_KEY_USAGE_INVALID", "key-usage-digital-signature", 0, leaf.keyUsage === null ? "no keyUsage extension (digitalSignature required)" : "keyUsage lacks digitalSignature");
+    }
+
+    let validFrom = { at: -Infinity, index: 0 };
+    let validUntil = { at: Infinity, index: 0 };
+    chain.forEach((c, index) => {
+      if (c.notBefore.getTime() > validFrom.at) validFrom = { at: c.notBefore.getTime(), index };
+      if (c.notAfter.getTime() < validUntil.at) validUntil = { at: c.notAfter.getTime(), index };
+    });
+    return { ok: true, chain, presented, validFrom, validUntil };
+  };
+}
+
+/**
+ * Validity against the injected clock (icp-brasil-facts §8: "verify at T"). Cheap enough for every request,
+ * so a keep-alive connection stops being served the second its certificate expires.
+ */
+export function checkValidity(verdict: ChainAccepted, nowMs: number): ChainFailure | null {
+  if (nowMs < verdict.validFrom.at) {
+    const c = verdict.chain[verdict.validFrom.index]!;
+    return fail("CERT_NOT_YET_VALID", "validity", verdict.validFrom.index, `certificate ${verdict.validFrom.index} ('${c.label}') is valid from ${c.notBefore.toISOString()}`);
+  }
+  if (nowMs > verdict.validUntil.at) {
+    const c = verdict.chain[verdict.validUntil.index]!;
+    return fail("CERT_EXPIRED", "validity", verdict.validUntil.index, `certificate ${verdict.validUntil.index} ('${c.label}') expired at ${c.notAfter.toISOString()}`);
+  }
+  return null;
+}
+
+function fail(code: EdgeErrorCode, rule: PolicyRule, certIndex: number | undefined, detail: string): ChainFailure {
+  return { ok: false, code, rule, certIndex, detail };
+}
+
+/** Orders the presented certificates from the leaf up by issuer links, then appends the matching anchor. */
+function buildChain(sent: readonly CertInfo[], anchors: TrustAnchors): CertInfo[] {
+  const chain = [sent[0]!];
+  const pool = sent.slice(1);
+  for (;;) {
+    const last = chain[chain.length - 1]!;
+    if (isSelfIssued(last) || chain.length > 10) break;
+    const i = pool.findIndex((c) => isIssuedBy(last, c));
+    if (i >= 0) {
+      chain.push(pool.splice(i, 1)[0]!);
+      continue;
+    }
+    const anchor = anchors.certs.find((a) => isIssuedBy(last, a));
+    if (anchor) chain.push(anchor);
+    break;
+  }
+  return chain;
+}
+
+/** Which certificate an OpenSSL failure most likely concerns, when we can tell from the chain itself. */
+function locate(code: EdgeErrorCode, chain: readonly CertInfo[], now: number): number | undefined {
+  if (code === "CERT_EXPIRED") return indexOf(chain, (c) => c.notAfter.getTime() < now);
+  if (code === "CERT_NOT_YET_VALID") return indexOf(chain, (c) => c.notBefore.getTime() > now);
+  if (code === "CERT_SIGNATURE_WEAK") return indexOf(chain, (c) => weakDigest(c) !== null);
+  if (code === "CERT_SELF_SIGNED" || code === "CERT_CHAIN_INCOMPLETE" || code === "CERT_INVALID_PURPOSE") return 0;
+  return undefined;
+}
+
+function indexOf(chain: readonly CertInfo[], predicate: (c: CertInfo) => boolean): number | undefined {
+  const i = chain.findIndex(predicate);
+  return i < 0 ? undefined : i;
+}
+
+function weakDigest(c: CertInfo): string | null {
+  const named = WEAK_SIGNATURE_ALGORITHMS.get(c.signatureAlgorithm);
+  if (named) return named;
+  if (c.signatureAlgorithm === OID.rsassaPss && c.signatureHash === OID.sha1) return "RSASSA-PSS with SHA-1";
+  return null;
+}
+
+function keyProblem(c: CertInfo, minRsaBits: number): string | null {
+  if (c.rsaBits !== null) return c.rsaBits < minRsaBits ? `RSA key of ${c.rsaBits} bits (minimum ${minRsaBits})` : null;
+  if (c.ecCurve !== null) return EC_CURVES.has(c.ecCurve) ? null : "EC key on an unsupported curve";
+  return `unsupported public key algorithm ${c.keyAlgorithm}`;
+}

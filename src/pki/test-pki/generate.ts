@@ -1,0 +1,204 @@
+import { access, chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { x5tS256 } from "../thumbprint.js";
+import type { IssuedClient } from "./clients.js";
+import { issueClients } from "./clients.js";
+import { participantsFixture, rolesFixture } from "./directory-fixture.js";
+import { createHierarchy, type TestHierarchy } from "./hierarchy.js";
+import { KEYSTORE_DIR, keystoreFixture, type FixtureFile } from "./keystore.js";
+import { MANIFEST_FILE, resolveManifestPaths, testPkiManifestSchema, type TestPkiManifest } from "./manifest.js";
+
+/** Options of {@link generateTestPki}. */
+export interface GenerateTestPkiOptions {
+  /** Output directory; created if missing. */
+  readonly out: string;
+  /** Reference time for every validity period (default: the current time). */
+  readonly now?: Date;
+  /** Base URL of the CRLs named in CRL distribution points; default `http://127.0.0.1:8480/crl/`. */
+  readonly crlBaseUrl?: string;
+  /** Base URL of the keystore in JWK `x5u` members; default `http://127.0.0.1:8480/keystore/`. */
+  readonly keystoreBaseUrl?: string;
+  /** DNS names added to the server certificate's SAN besides `localhost`. */
+  readonly hostnames?: readonly string[];
+  /** Replace an existing PKI in `out` (its generated folders are removed first). */
+  readonly force?: boolean;
+}
+
+/** Folders this generator owns inside `out`; `force` removes only these and the manifest. */
+const OWNED_PATHS = ["ca", "other-ca", "server", "clients", "directory", MANIFEST_FILE];
+
+const HOSTNAME = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+function baseUrl(value: string, option: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`${option} must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`${option} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  // File names are appended to the base, so it must end with "/".
+  return url.href.endsWith("/") ? url.href : `${url.href}/`;
+}
+
+interface Output {
+  readonly path: string;
+  readonly content: string;
+  readonly secret?: boolean;
+}
+
+function pems(...pemTexts: readonly string[]): string {
+  return pemTexts.map((pem) => (pem.endsWith("\n") ? pem : `${pem}\n`)).join("");
+}
+
+function caOutputs(h: TestHierarchy): Output[] {
+  const pair = (path: string, ca: { pem: string; keyPem: string }): Output[] => [
+    { path: `${path}.pem`, content: pems(ca.pem) },
+    { path: `${path}.key.pem`, content: ca.keyPem, secret: true },
+  ];
+  return [
+    ...pair("ca/root", h.root),
+    ...pair("ca/ssl-ac", h.sslAc),
+    ...pair("ca/expired-ac", h.expiredAc),
+    ...pair("ca/non-ca-issuer", h.nonCaIssuer),
+    ...pair("ca/sub-ac", h.subAc),
+    ...pair("other-ca/root", h.otherRoot),
+    ...pair("other-ca/ac", h.otherAc),
+    // OFB: the trust store holds anchors only; clients must send their intermediate (ofb-facts §4.1).
+    { path: "ca/trust-anchors.pem", content: pems(h.root.pem) },
+    // The chain the server sends: leaf then its AC (ofb-facts §5, "sent with the intermediate").
+    { path: "server/cert.pem", content: pems(h.server.pem, h.sslAc.pem) },
+    { path: "server/key.pem", content: h.server.keyPem, secret: true },
+  ];
+}
+
+function clientOutputs(client: IssuedClient): Output[] {
+  const dir = `clients/${client.spec.name}`;
+  return [
+    { path: `${dir}/cert.pem`, content: pems(client.leaf.pem) },
+    { path: `${dir}/chain.pem`, content: pems(client.leaf.pem, ...client.issuers.map((ca) => ca.pem)) },
+    { path: `${dir}/key.pem`, content: client.leaf.keyPem, secret: true },
+  ];
+}
+
+function manifestOf(input: {
+  now: Date;
+  crlBaseUrl: string;
+  keystoreBaseUrl: string;
+  hostnames: readonly string[];
+  clients: readonly IssuedClient[];
+}): TestPkiManifest {
+  const pair = (path: string) => ({ cert: `${path}.pem`, key: `${path}.key.pem` });
+  return testPkiManifestSchema.parse({
+    version: 1,
+    generatedAt: input.now.toISOString(),
+    crlBaseUrl: input.crlBaseUrl,
+    trustAnchors: "ca/trust-anchors.pem",
+    ca: {
+      root: pair("ca/root"),
+      sslAc: pair("ca/ssl-ac"),
+      expiredAc: pair("ca/expired-ac"),
+      nonCaIssuer: pair("ca/non-ca-issuer"),
+      subAc: pair("ca/sub-ac"),
+      otherRoot: pair("other-ca/root"),
+      otherAc: pair("other-ca/ac"),
+    },
+    server: { cert: "server/cert.pem", key: "server/key.pem", hostnames: ["localhost", ...input.hostnames] },
+    clients: Object.fromEntries(
+      input.clients.map((client) => [
+        client.spec.name,
+        {
+          cert: `clients/${client.spec.name}/cert.pem`,
+          chain: `clients/${client.spec.name}/chain.pem`,
+          key: `clients/${client.spec.name}/key.pem`,
+          thumbprint: x5tS256(client.leaf.der),
+          serialNumber: client.leaf.cert.serialNumber.toUpperCase(),
+          organisationId: client.identity.organisationId,
+          softwareStatementId: client.identity.softwareStatementId,
+          cnpj: client.identity.cnpj,
+          expect: client.spec.expect,
+          description: client.spec.description,
+          keystore: client.spec.keystore,
+        },
+      ]),
+    ),
+    directory: {
+      participants: "directory/participants.json",
+      roles: "directory/roles.json",
+      keystore: KEYSTORE_DIR,
+      keystoreBaseUrl: input.keystoreBaseUrl,
+    },
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeOutputs(out: string, outputs: readonly (Output | FixtureFile)[]): Promise<void> {
+  const dirs = new Set(outputs.map((output) => dirname(join(out, output.path))));
+  await Promise.all([...dirs].map((dir) => mkdir(dir, { recursive: true })));
+  await Promise.all(
+    outputs.map(async (output) => {
+      const path = join(out, output.path);
+      const secret = "secret" in output && output.secret === true;
+      await writeFile(path, output.content, { mode: secret ? 0o600 : 0o644 });
+      // writeFile's mode applies only when it creates the file; chmod also covers a file replaced with `force`.
+      if (secret) {
+        await chmod(path, 0o600);
+      }
+    }),
+  );
+}
+
+/**
+ * Generates the ICP-Brasil-shaped test PKI, every bad-case client certificate and a consistent OFB
+ * Directory fixture under `options.out`, then writes `manifest.json` last.
+ *
+ * @returns the manifest, with absolute paths.
+ * @throws {TypeError} for an invalid option; {@link Error} if `out` already holds a manifest and `force` is not set.
+ */
+export async function generateTestPki(options: GenerateTestPkiOptions): Promise<TestPkiManifest> {
+  const out = resolve(options.out);
+  const now = options.now ?? new Date();
+  if (Number.isNaN(now.getTime())) {
+    throw new TypeError("now must be a valid Date");
+  }
+  const crlBaseUrl = baseUrl(options.crlBaseUrl ?? "http://127.0.0.1:8480/crl/", "crlBaseUrl");
+  const keystoreBaseUrl = baseUrl(options.keystoreBaseUrl ?? "http://127.0.0.1:8480/keystore/", "keystoreBaseUrl");
+  const hostnames = options.hostnames ?? [];
+  const badHost = hostnames.find((name) => !HOSTNAME.test(name));
+  if (badHost !== undefined) {
+    throw new TypeError(`hostname ${JSON.stringify(badHost)} is not a DNS name`);
+  }
+  const manifestPath = join(out, MANIFEST_FILE);
+  if (await exists(manifestPath)) {
+    if (options.force !== true) {
+      throw new Error(`${manifestPath} already exists; pass force to overwrite`);
+    }
+    await Promise.all(OWNED_PATHS.map((path) => rm(join(out, path), { recursive: true, force: true })));
+  }
+
+  const building = createHierarchy({ now, crlBaseUrl, hostnames });
+  const [hierarchy, clients] = await Promise.all([building, issueClients(building, now)]);
+  const participants = participantsFixture(clients, now);
+  const keystore = await keystoreFixture(clients, keystoreBaseUrl);
+  const manifest = manifestOf({ now, crlBaseUrl, keystoreBaseUrl, hostnames, clients });
+
+  await writeOutputs(out, [
+    ...caOutputs(hierarchy),
+    ...clients.flatMap(clientOutputs),
+    { path: "directory/participants.json", content: `${JSON.stringify(participants, null, 2)}\n` },
+    { path: "directory/roles.json", content: `${JSON.stringify(rolesFixture(participants), null, 2)}\n` },
+    ...keystore,
+  ]);
+  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return resolveManifestPaths(manifest, out);
+}

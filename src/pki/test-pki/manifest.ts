@@ -1,0 +1,136 @@
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../../errors.js";
+import { testCaFromPem } from "./ca.js";
+import type { TestCa } from "./certificate.js";
+
+/** File name of the manifest inside the PKI directory. */
+export const MANIFEST_FILE = "manifest.json";
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((path) => !isAbsolute(path) && !path.split(/[\\/]/).includes(".."), "must be a path relative to the PKI directory");
+
+const certAndKey = z.strictObject({ cert: relativePath, key: relativePath });
+
+const client = z.strictObject({
+  cert: relativePath,
+  chain: relativePath,
+  key: relativePath,
+  /** RFC 8705 `x5t#S256` of the leaf: base64url SHA-256, no padding. */
+  thumbprint: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /** Uppercase hex, as Node's `X509Certificate#serialNumber`. */
+  serialNumber: z.string().regex(/^[0-9A-F]+$/),
+  organisationId: z.string().nullable(),
+  softwareStatementId: z.string().nullable(),
+  cnpj: z.string().nullable(),
+  /** `"accept"` or the reason code the edge must return. */
+  expect: z.string().min(1),
+  description: z.string(),
+  /** Where the key sits in the Directory keystore. */
+  keystore: z.enum(["active", "inactive", "unregistered", "none"]),
+});
+
+/** Schema of `manifest.json`. Paths are relative to the PKI directory in the file. */
+export const testPkiManifestSchema = z.strictObject({
+  version: z.literal(1),
+  generatedAt: z.iso.datetime(),
+  crlBaseUrl: z.url(),
+  trustAnchors: relativePath,
+  ca: z.strictObject({
+    root: certAndKey,
+    sslAc: certAndKey,
+    expiredAc: certAndKey,
+    nonCaIssuer: certAndKey,
+    subAc: certAndKey,
+    otherRoot: certAndKey,
+    otherAc: certAndKey,
+  }),
+  server: z.strictObject({ cert: relativePath, key: relativePath, hostnames: z.array(z.string()) }),
+  clients: z.record(z.string(), client),
+  directory: z.strictObject({
+    participants: relativePath,
+    roles: relativePath,
+    keystore: relativePath,
+    keystoreBaseUrl: z.url(),
+  }),
+});
+
+/**
+ * The test PKI manifest. As returned by `generateTestPki` and {@link loadTestPki}, every path is
+ * absolute; in `manifest.json` they are relative to the PKI directory.
+ */
+export type TestPkiManifest = z.infer<typeof testPkiManifestSchema>;
+
+/** Client entry of the manifest. */
+export type TestPkiClient = TestPkiManifest["clients"][string];
+
+/** The manifest with every path resolved against `dir`. */
+export function resolveManifestPaths(manifest: TestPkiManifest, dir: string): TestPkiManifest {
+  const at = (path: string) => resolve(dir, path);
+  const pair = (p: { cert: string; key: string }) => ({ cert: at(p.cert), key: at(p.key) });
+  const { ca } = manifest;
+  return {
+    ...manifest,
+    trustAnchors: at(manifest.trustAnchors),
+    ca: {
+      root: pair(ca.root),
+      sslAc: pair(ca.sslAc),
+      expiredAc: pair(ca.expiredAc),
+      nonCaIssuer: pair(ca.nonCaIssuer),
+      subAc: pair(ca.subAc),
+      otherRoot: pair(ca.otherRoot),
+      otherAc: pair(ca.otherAc),
+    },
+    server: { ...manifest.server, cert: at(manifest.server.cert), key: at(manifest.server.key) },
+    clients: Object.fromEntries(
+      Object.entries(manifest.clients).map(([name, entry]) => [
+        name,
+        { ...entry, cert: at(entry.cert), chain: at(entry.chain), key: at(entry.key) },
+      ]),
+    ),
+    directory: {
+      ...manifest.directory,
+      participants: at(manifest.directory.participants),
+      roles: at(manifest.directory.roles),
+      keystore: at(manifest.directory.keystore),
+    },
+  };
+}
+
+/**
+ * Reads and validates `<dir>/manifest.json`; paths in the result are absolute.
+ * @throws {ConfigError} naming the file and the JSON path of each problem.
+ */
+export async function loadTestPki(dir: string): Promise<TestPkiManifest> {
+  const file = join(resolve(dir), MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch (cause) {
+    throw new ConfigError(file, [{ path: "", message: cause instanceof Error ? cause.message : String(cause) }]);
+  }
+  const parsed = testPkiManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
+    );
+  }
+  return resolveManifestPaths(parsed.data, resolve(dir));
+}
+
+/**
+ * Loads a CA of a loaded manifest (e.g. `pki.ca.sslAc`) to issue ad-hoc certificates under it.
+ *
+ * @example
+ * const pki = await loadTestPki(dir);
+ * const sslAc = await loadTestCa(pki.ca.sslAc, `${pki.crlBaseUrl}ssl-ac.crl`);
+ * const { pem } = await issueClientCertificate(sslAc, { subject, notAfter: expiry });
+ */
+export async function loadTestCa(files: { readonly cert: string; readonly key: string }, crlUrl: string | null = null): Promise<TestCa> {
+  const [certPem, keyPem] = await Promise.all([readFile(files.cert, "utf8"), readFile(files.key, "utf8")]);
+  return testCaFromPem(certPem, keyPem, crlUrl);
+}

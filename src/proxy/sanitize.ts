@@ -1,0 +1,61 @@
+/**
+ * Header hygiene shared by every request and response.
+ *
+ * RFC 9110 §7.6.1: hop-by-hop fields (and any field named in `Connection`) are not forwarded.
+ * RFC 9440 §2.4 and every spoofing report in header-formats §16: any incoming copy of a client-certificate
+ * field is removed on every request, mTLS or not, before the edge sets its own; certificate-derived
+ * fields never appear in responses.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+  "trailer",
+  "proxy-authorization",
+  "proxy-authenticate",
+]);
+
+/** Exact names of well-known client-certificate / identity fields (header-formats §1–§14). */
+export const CLIENT_CERT_HEADERS: ReadonlySet<string> = new Set([
+  "client-cert",
+  "client-cert-chain",
+  "x-forwarded-client-cert",
+  "x-forward-client-cert",
+  "ssl-client-cert",
+  "ssl-client-verify",
+  "ssl-client-subject-dn",
+  "ssl-client-issuer-dn",
+  "x-arr-clientcert",
+  "x-forwarded-tls-client-cert",
+  "x-forwarded-tls-client-cert-info",
+  "akamai-cc-der",
+  "x-client-verify",
+  "x-client-dn",
+]);
+
+/** Prefixes of client-certificate / identity field families: `X-SSL-*`, ALB, Cloudflare, CloudFront, Kong, F5, the edge's own. */
+export const CLIENT_CERT_PREFIXES: readonly string[] = [
+  "x-ssl-",
+  "x-amzn-mtls-",
+  "cf-client-cert-",
+  "cloudfront-viewer-cert-",
+  "x-client-cert",
+  "sslclientcert",
+  "x-ofb-",
+];
+
+/** True when `lower` (a lower-case field name) is a client-certificate or edge identity field. */
+export function isClientCertHeader(lower: string): boolean {
+  if (CLIENT_CERT_HEADERS.has(lower)) return true;
+  for (const p of CLIENT_CERT_PREFIXES) if (lower.startsWith(p)) return true;
+  return false;
+}
+
+/** Field names listed in `Connection` (RFC 9110 §7.6.1), lower-cased. */
+export function connectionTokens(value: string | undefined): ReadonlySet<string> | null {
+  if (!value) return null;
+  return new Set(value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean));
+}

@@ -1,0 +1,40 @@
+import { Pool } from "undici";
+import type { ProxyConfig, RouteConfig } from "../config/schema.js";
+
+/** A backend origin with its keep-alive pool, and the base path requests are forwarded under. */
+export interface Upstream {
+  readonly origin: string;
+  readonly basePath: string;
+  readonly pool: Pool;
+}
+
+/**
+ * One undici keep-alive pool per distinct origin, shared by the routes that use it. Timeouts are the
+ * configuration's, never undici's defaults.
+ */
+export function createUpstreams(routes: readonly RouteConfig[], proxy: ProxyConfig): { byRoute: ReadonlyMap<string, Upstream>; close: () => Promise<void> } {
+  const pools = new Map<string, Pool>();
+  const byRoute = new Map<string, Upstream>();
+  for (const route of routes) {
+    const url = new URL(route.upstream);
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      pool = new Pool(url.origin, {
+        connections: proxy.connectionsPerUpstream,
+        connectTimeout: proxy.connectTimeoutMs,
+        headersTimeout: proxy.headersTimeoutMs,
+        bodyTimeout: proxy.bodyTimeoutMs,
+        keepAliveTimeout: proxy.keepAliveTimeoutMs,
+        pipelining: 1,
+      });
+      pools.set(url.origin, pool);
+    }
+    byRoute.set(route.name, { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ""), pool });
+  }
+  return {
+    byRoute,
+    close: async () => {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { createAdaptorServer } from "@hono/node-server";
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import type { Hono } from "hono";
+import type { ListenerConfig } from "../config/schema.js";
+import type { PeerState } from "../connection/peer-state.js";
+import { EdgeError, type EdgeErrorCode } from "../errors.js";
+import type { EdgeEnv } from "../http/context.js";
+import { INTERACTION_ID } from "../http/interaction-id.js";
+import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
+import type { Logger } from "../log/logger.js";
+import type { EdgeMetrics } from "../metrics/registry.js";
+import { checkValidity } from "../pki/policy.js";
+import { readPresented } from "./peer.js";
+import { serverTlsOptions, type TlsMaterial } from "./profile.js";
+
+export interface ListenerDeps {
+  readonly config: ListenerConfig;
+  readonly material: TlsMaterial;
+  readonly app: Hono<EdgeEnv>;
+  readonly peer: (socket: object) => PeerState;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: EdgeMetrics;
+}
+
+/**
+ * An HTTPS listener with the OFB/FAPI TLS profile (tls/profile.ts) serving the app through
+ * `@hono/node-server`. Each connection's peer state is computed once, at `secureConnection`, before any
+ * request is read; a `strict` listener closes a connection whose certificate is absent or fails policy,
+ * and every handshake failure is logged with its reason and counted.
+ */
+export function createListener(deps: ListenerDeps): Server {
+  const { config, logger, metrics } = deps;
+  const log = logger.child({ listener: config.name });
+  const server = createAdaptorServer({
+    fetch: deps.app.fetch,
+    createServer,
+    serverOptions: { ...serverTlsOptions(deps.material), maxHeaderSize: config.http.maxHeaderBytes },
+    autoCleanupIncoming: false,
+  }) as Server;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
+
+  // Prepended so that it runs before the HTTP layer attaches to the socket.
+  server.prependListener("secureConnection", (socket: TLSSocket) => {
+    const state = deps.peer(socket);
+    metrics.connections.inc({ listener: config.name, result: state.status });
+    const failure = connectionFailure(state, deps.clock().getTime());
+    if (state.status !== "absent" && failure) {
+      const { opensslError } = readPresented(socket);
+      log.warn(
+        {
+          kind: "tls",
+          event: "client-certificate-rejected",
+          code: failure.code,
+          rule: failure.rule,
+          certIndex: failure.certIndex,
+          detail: failure.detail,
+          authorizationError: opensslError ?? undefined,
+          thumbprint: state.status === "accepted" ? state.client.thumbprint : state.thumbprint,
+          remoteAddress: socket.remoteAddress,
+          action: config.mode === "strict" ? "connection closed" : "routes decide",
+        },
+        "client certificate rejected",
+      );
+    }
+    if (config.mode === "strict" && failure) {
+      metrics.handshakeFailures.inc({ listener: config.name, reason: failure.code });
+      if (state.status === "absent") {
+        log.info({ kind: "tls", event: "client-certificate-absent", code: failure.code, remoteAddress: socket.remoteAddress, action: "connection closed" }, "no client certificate");
+      }
+      socket.destroy();
+    }
+  });
+
+  server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const reason = err.code ?? "UNKNOWN";
+    metrics.handshakeFailures.inc({ listener: config.name, reason });
+    log.info({ kind: "tls", event: "handshake-failed", reason, message: err.message, remoteAddress: socket.remoteAddress }, "TLS handshake failed");
+  });
+
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code: EdgeErrorCode = err.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_HEADERS_TOO_LARGE" : "REQUEST_MALFORMED";
+    const e = new EdgeError(code, "http", code === "REQUEST_HEADERS_TOO_LARGE" ? `request header fields exceed ${config.http.maxHeaderBytes} bytes` : `malformed HTTP request (${err.code ?? "parse error"})`);
+    const body = ofbErrorBody(e, deps.clock());
+    metrics.rejections.inc({ stage: "http", code });
+    log.info({ kind: "access", decision: "rejected", code, status: e.status, remoteAddress: (socket as TLSSocket).remoteAddress }, "request");
+    socket.end(
+      `HTTP/1.1 ${e.status} ${code === "REQUEST_HEADERS_TOO_LARGE" ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+        `Content-Type: ${JSON_UTF8}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
+        `${INTERACTION_ID}: ${randomUUID()}\r\nDate: ${deps.clock().toUTCString()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+/** What closes a strict connection: no certificate, a failed verdict, or a chain outside its validity now. */
+function connectionFailure(state: PeerState, nowMs: number): { code: EdgeErrorCode; rule: string; certIndex: number | undefined; detail: string } | null {
+  if (state.status === "absent") return { code: "CERT_REQUIRED", rule: "certificate-present", certIndex: undefined, detail: "no client certificate was presented" };
+  if (state.status === "rejected") return state.failure;
+  return checkValidity(state.client.verdict, nowMs);
+}

@@ -1,0 +1,69 @@
+import { constants } from "node:crypto";
+import type { SecureContextOptions, TlsOptions } from "node:tls";
+
+/** TLS 1.3 suites: FAPI 1 Part 2 §8.5 puts no restriction on them; these are OpenSSL's three AEAD suites. */
+export const TLS13_SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] as const;
+
+/** TLS 1.2 suites the OFB security profile requires ("shall support"), and the only ones allowed by default. */
+export const FAPI_TLS12_SUITES = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"] as const;
+
+/** FAPI 1 Part 2 §8.5 also allows DHE-RSA with AES-GCM (≥ 2048-bit groups); only when configured (DESIGN D2). */
+export const FAPI_TLS12_DHE_SUITES = ["DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"] as const;
+
+/**
+ * OpenSSL options. OFB security profile ("Secure use of TLS"): "TLS session resumption and TLS renegotiation
+ * shall be disabled". NO_TICKET removes stateless tickets; Node keeps no server session cache unless
+ * `newSession`/`resumeSession` listeners exist, and this code registers none, so nothing can be resumed.
+ */
+export const SECURE_OPTIONS =
+  constants.SSL_OP_NO_TICKET |
+  constants.SSL_OP_NO_RENEGOTIATION |
+  constants.SSL_OP_CIPHER_SERVER_PREFERENCE |
+  constants.SSL_OP_NO_COMPRESSION;
+
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly keyPassphrase?: string | undefined;
+  readonly ca: readonly string[];
+  readonly dhe: boolean;
+  readonly dhparam?: string | undefined;
+}
+
+/** The cipher string: TLS 1.3 suites first (preferred), then the TLS 1.2 list of the profile. */
+export function cipherList(dhe: boolean): string {
+  return [...TLS13_SUITES, ...FAPI_TLS12_SUITES, ...(dhe ? FAPI_TLS12_DHE_SUITES : [])].join(":");
+}
+
+/**
+ * Secure-context options for a listener: explicit versions, ciphers and options, never library defaults.
+ * Used both at start-up and for `setSecureContext` on reload.
+ */
+export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
+  return {
+    cert: m.cert,
+    key: m.key,
+    ...(m.keyPassphrase === undefined ? {} : { passphrase: m.keyPassphrase }),
+    ca: [...m.ca],
+    minVersion: "TLSv1.2",
+    maxVersion: "TLSv1.3",
+    ciphers: cipherList(m.dhe),
+    honorCipherOrder: true,
+    secureOptions: SECURE_OPTIONS,
+    // DHE is negotiated only when parameters are set (ofb-facts §6); "auto" uses OpenSSL's ≥2048-bit groups.
+    ...(m.dhe ? { dhparam: m.dhparam ?? "auto" } : {}),
+  };
+}
+
+/**
+ * Server options. The handshake always completes at the OpenSSL level (`rejectUnauthorized: false`): the
+ * listener itself decides what a failed verification means (strict: close the connection with the reason
+ * logged; permissive: the route decides), which is what lets every rejection be logged with its reason.
+ */
+export function serverTlsOptions(m: TlsMaterial): TlsOptions {
+  return {
+    ...secureContextOptions(m),
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { inject } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import type { ConfigInput } from "../../src/config/schema.js";
+import { createLogger } from "../../src/log/logger.js";
+import { createMetrics } from "../../src/metrics/registry.js";
+import { loadTestPki, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
+import { startEdge } from "../../src/server.js";
+
+let cached: Promise<TestPkiManifest> | undefined;
+
+/** The run's shared test PKI (generated once by test/setup/global.ts). */
+export function testPki(): Promise<TestPkiManifest> {
+  cached ??= loadTestPki(inject("pkiDir"));
+  return cached;
+}
+
+type RouteInput = ConfigInput["routes"][number];
+type ListenerInput = ConfigInput["listeners"][number];
+
+export interface TestEdgeOptions {
+  readonly pki: TestPkiManifest;
+  readonly upstream: string;
+  readonly mode?: "strict" | "permissive";
+  readonly routes?: RouteInput[];
+  readonly listeners?: ListenerInput[];
+  readonly policy?: ConfigInput["policy"];
+  readonly proxy?: ConfigInput["proxy"];
+  readonly clock?: () => Date;
+}
+
+/** Starts a real edge (real TLS listener, real upstream pool) in this process, logging into `logs`. */
+export async function startTestEdge(o: TestEdgeOptions) {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const metrics = createMetrics();
+  const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
+  const config = parseConfig(
+    {
+      listeners: o.listeners ?? [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode ?? "permissive", tls }],
+      routes: o.routes ?? [
+        { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream },
+        { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
+      ],
+      policy: o.policy,
+      proxy: o.proxy,
+      workers: 1,
+    },
+    { file: "test-config", baseDir: process.cwd() },
+  );
+  const edge = await startEdge(config, { logger, metrics, clock: o.clock ?? (() => new Date()), configFile: "test-config" });
+  const port = edge.listeners[0]!.port;
+  return { edge, port, logs, metrics, config, tlsFiles: tls, close: () => edge.close() };
+}
+
+/** A participant's credentials as a well-behaved client sends them (leaf + intermediate). */
+export function clientCredentials(pki: TestPkiManifest, name: string, options: { chain?: boolean } = {}) {
+  const c = pki.clients[name];
+  if (!c) throw new Error(`no test client '${name}'`);
+  return { cert: readFileSync(options.chain === false ? c.cert : c.chain), key: readFileSync(c.key) };
+}
