@@ -27,8 +27,8 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.use(accessLog({ logger: deps.logger, metrics: deps.metrics, listener: deps.listener, peer: deps.peer }));
   app.use(selectRoute(deps.routes));
-  app.use(interactionId());
   app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime() }));
+  app.use(interactionId());
   app.all("*", forwardToUpstream(deps.proxy));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
   return app;

@@ -12,6 +12,7 @@ import { INTERACTION_ID } from "../http/interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
+import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
 import { readPresented } from "./peer.js";
 import { serverTlsOptions, type TlsMaterial } from "./profile.js";
@@ -38,49 +39,59 @@ export function createListener(deps: ListenerDeps): Server {
   const server = createAdaptorServer({
     fetch: deps.app.fetch,
     createServer,
-    serverOptions: { ...serverTlsOptions(deps.material), maxHeaderSize: config.http.maxHeaderBytes },
+    serverOptions: { ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes },
     autoCleanupIncoming: false,
   }) as Server;
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
 
-  // Prepended so that it runs before the HTTP layer attaches to the socket.
+  // Prepended so that it runs before the HTTP layer attaches to the socket. On a strict listener only
+  // chains OpenSSL accepted get here; OFB policy (and identity) failures are closed now.
   server.prependListener("secureConnection", (socket: TLSSocket) => {
     const state = deps.peer(socket);
     metrics.connections.inc({ listener: config.name, result: state.status });
     const failure = connectionFailure(state, deps.clock().getTime());
-    if (state.status !== "absent" && failure) {
-      const { opensslError } = readPresented(socket);
-      log.warn(
-        {
-          kind: "tls",
-          event: "client-certificate-rejected",
-          code: failure.code,
-          rule: failure.rule,
-          certIndex: failure.certIndex,
-          detail: failure.detail,
-          authorizationError: opensslError ?? undefined,
-          thumbprint: state.status === "accepted" ? state.client.thumbprint : state.thumbprint,
-          remoteAddress: socket.remoteAddress,
-          action: config.mode === "strict" ? "connection closed" : "routes decide",
-        },
-        "client certificate rejected",
-      );
-    }
-    if (config.mode === "strict" && failure) {
-      metrics.handshakeFailures.inc({ listener: config.name, reason: failure.code });
-      if (state.status === "absent") {
-        log.info({ kind: "tls", event: "client-certificate-absent", code: failure.code, remoteAddress: socket.remoteAddress, action: "connection closed" }, "no client certificate");
-      }
-      socket.destroy();
-    }
+    if (!failure || (state.status === "absent" && config.mode === "permissive")) return;
+    if (config.mode === "strict") metrics.handshakeFailures.inc({ listener: config.name, reason: failure.code });
+    log.warn(
+      {
+        kind: "tls",
+        event: "client-certificate-rejected",
+        code: failure.code,
+        rule: failure.rule,
+        certIndex: failure.certIndex,
+        detail: failure.detail,
+        authorizationError: readPresented(socket).opensslError ?? undefined,
+        thumbprint: state.status === "accepted" ? state.client.thumbprint : state.status === "rejected" ? state.thumbprint : undefined,
+        remoteAddress: socket.remoteAddress,
+        action: config.mode === "strict" ? "connection closed" : "routes decide",
+      },
+      "client certificate rejected",
+    );
+    if (config.mode === "strict") socket.destroy();
   });
 
+  // A handshake that failed in OpenSSL (protocol version, cipher, no certificate on a strict listener) or a
+  // chain Node dropped after OpenSSL's path validation failed (`authorizationError`, strict listeners).
   server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const reason = err.code ?? "UNKNOWN";
+    // At run time Node sets authorizationError to OpenSSL's verify code (a string), despite its typings.
+    const verify = socket.authorizationError as unknown;
+    const authorizationError = typeof verify === "string" ? verify : undefined;
+    const reason = authorizationError ? mapVerifyError(authorizationError, 0).code : (err.code ?? "UNKNOWN");
     metrics.handshakeFailures.inc({ listener: config.name, reason });
-    log.info({ kind: "tls", event: "handshake-failed", reason, message: err.message, remoteAddress: socket.remoteAddress }, "TLS handshake failed");
+    log.info(
+      {
+        kind: "tls",
+        event: "handshake-failed",
+        reason,
+        authorizationError,
+        error: err.code,
+        message: authorizationError ? undefined : err.message.replace(/^[0-9A-F]+:error:/, "").split(":").slice(0, 4).join(":"),
+        remoteAddress: socket.remoteAddress,
+      },
+      "TLS handshake failed",
+    );
   });
 
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {

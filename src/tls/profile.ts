@@ -56,14 +56,18 @@ export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
 }
 
 /**
- * Server options. The handshake always completes at the OpenSSL level (`rejectUnauthorized: false`): the
- * listener itself decides what a failed verification means (strict: close the connection with the reason
- * logged; permissive: the route decides), which is what lets every rejection be logged with its reason.
+ * Server options per listener mode (DESIGN §1, D3).
+ * - `strict`: `rejectUnauthorized: true`. OpenSSL fails the handshake when no certificate is sent (alert
+ *   `handshake_failure` / TLS 1.3 `certificate_required`), and Node drops a connection whose chain fails path
+ *   validation before any HTTP byte is read; the listener logs both from `tlsClientError` with
+ *   `authorizationError`. OFB policy rules OpenSSL does not know (keyUsage, key size, UID, …) close the
+ *   connection at `secureConnection`.
+ * - `permissive`: the handshake completes with any or no certificate; each route decides.
  */
-export function serverTlsOptions(m: TlsMaterial): TlsOptions {
+export function serverTlsOptions(m: TlsMaterial, mode: "strict" | "permissive"): TlsOptions {
   return {
     ...secureContextOptions(m),
     requestCert: true,
-    rejectUnauthorized: false,
+    rejectUnauthorized: mode === "strict",
   };
 }
