@@ -1,16 +1,11 @@
 import "reflect-metadata";
 import cluster from "node:cluster";
-import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { embeddedConfig } from "./config/embedded.js";
 import { loadConfigFile, parseConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { startEchoBackend } from "./dev/echo-backend.js";
+import { startEmbeddedDefault, type EmbeddedDefault } from "./dev/embedded.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics } from "./metrics/registry.js";
-import { generateTestPki, loadTestPki } from "./pki/test-pki/index.js";
 import { startEdge, type RunningEdge } from "./server.js";
 import { readTlsMaterial } from "./tls/material.js";
 
@@ -40,7 +35,7 @@ export function isEdgeWorker(env: Env): boolean {
 export async function serve(options: ServeOptions): Promise<number> {
   const { env } = options;
   let closeBackend: (() => Promise<void>) | undefined;
-  let embedded: { curl: string; pkiDir: string } | undefined;
+  let embedded: EmbeddedDefault | undefined;
   let config: Config;
   let file: string;
 
@@ -49,55 +44,23 @@ export async function serve(options: ServeOptions): Promise<number> {
     config = loadConfigFile(file, env);
   } else {
     file = "(embedded default)";
-    const stateDir = resolve(env.OFB_EDGE_STATE_DIR ?? ".ofb-edge");
-    const pkiDir = join(stateDir, "pki");
-    const manifest = existsSync(join(pkiDir, "manifest.json")) ? await loadTestPki(pkiDir) : await generateTestPki({ out: pkiDir });
-    const backend = await startEchoBackend();
-    closeBackend = backend.close;
-    config = parseConfig(
-      embeddedConfig({
-        serverCert: manifest.server.cert,
-        serverKey: manifest.server.key,
-        trustAnchors: manifest.trustAnchors,
-        upstream: backend.url,
-        port: 8443,
-      }),
-      { file, baseDir: process.cwd(), env },
-    );
-    const client = manifest.clients["participant-a"]!;
-    const port = config.listeners[0]!.port;
-    const rel = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p));
-    embedded = {
-      pkiDir,
-      curl: [
-        "curl --cacert",
-        rel(manifest.trustAnchors),
-        "--cert",
-        rel(client.chain),
-        "--key",
-        rel(client.key),
-        "-H",
-        `'x-fapi-interaction-id: ${randomUUID()}'`,
-        `https://localhost:${port}/open-banking/accounts/v2/accounts`,
-      ].join(" "),
-    };
+    const started = await startEmbeddedDefault({ stateDir: env.OFB_EDGE_STATE_DIR ?? ".ofb-edge", env, now: clock(), cwd: process.cwd() });
+    config = started.config;
+    closeBackend = started.close;
+    embedded = started;
   }
 
-  // Read every TLS file once here, so a bad file is reported once, before any worker starts.
-  config.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
   const logger = createLogger({ level: config.log.level });
   const workers = config.workers === "auto" ? availableParallelism() : config.workers;
-
-  const stop = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
-  const where = config.listeners.map((l) => `https://${l.host === "127.0.0.1" ? "localhost" : l.host}:${l.port} (${l.name}, ${l.mode})`).join(", ");
-  options.out(`ofb-edge is listening on ${where} with ${workers} worker${workers === 1 ? "" : "s"}.`);
-  if (embedded) {
-    options.out(`Embedded default: test PKI in ${embedded.pkiDir}, built-in echo backend. Try the whole pipeline:`);
-    options.out("");
-    options.out(embedded.curl);
-    options.out("");
+  let stop: () => Promise<void>;
+  try {
+    // Read every TLS file once here, so a bad file is reported once, before any worker starts.
+    config.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
+    stop = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
+  } catch (err) {
+    await closeBackend?.();
+    throw err;
   }
-
   return new Promise((resolveExit) => {
     const shutdown = (signal: string) => {
       logger.info({ kind: "lifecycle", signal }, "shutting down");
@@ -110,15 +73,33 @@ export async function serve(options: ServeOptions): Promise<number> {
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+    // Printed only once the signal handlers are in place: whoever reads these lines may stop us right away.
+    const where = config.listeners.map((l) => `https://${l.host === "127.0.0.1" ? "localhost" : l.host}:${l.port} (${l.name}, ${l.mode})`).join(", ");
+    options.out(`ofb-edge is listening on ${where} with ${workers} worker${workers === 1 ? "" : "s"}.`);
+    if (embedded) {
+      const pki = `${embedded.generated ? "generated a test PKI in" : "test PKI in"} ${embedded.pkiDir}`;
+      options.out(`Embedded default: ${pki}, built-in echo backend. Try the whole pipeline:`);
+      options.out("");
+      options.out(embedded.curl);
+      options.out("");
+    }
   });
 }
 
 /** Entry point of a cluster worker: builds the edge from the configuration the primary validated. */
 export async function runWorker(env: Env): Promise<void> {
   const file = env[WORKER_CONFIG_FILE] ?? "(worker)";
-  const config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
-  const logger = createLogger({ level: config.log.level, base: { worker: cluster.worker?.id } });
-  const edge = await startEdge(config, { logger, metrics: createMetrics(), clock, configFile: file });
+  let edge: RunningEdge;
+  let logger: Logger;
+  try {
+    const config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
+    logger = createLogger({ level: config.log.level, base: { worker: cluster.worker?.id } });
+    edge = await startEdge(config, { logger, metrics: createMetrics(), clock, configFile: file });
+  } catch (err) {
+    // The primary reports a start-up failure once, with this message, and stops the other workers.
+    process.send?.({ type: "ofb-edge:failed", message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
+    return;
+  }
   process.send?.({ type: "ofb-edge:ready" });
   process.once("SIGTERM", () => {
     void edge.close().then(() => {
@@ -133,35 +114,47 @@ async function runInProcess(config: Config, file: string, logger: Logger): Promi
   return () => edge.close();
 }
 
+type WorkerMessage = { type?: string; message?: string };
+
+/**
+ * Forks `count` workers sharing the listeners (the primary accepts and hands connections out). Start-up is
+ * all-or-nothing: if any worker fails to start, the others are stopped and the first failure is thrown. Once
+ * running, a worker that dies is replaced, unless workers keep dying (more than 5 in 10 s).
+ */
 async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env): Promise<() => Promise<void>> {
-  let stopping = false;
+  let phase: "starting" | "running" | "stopping" = "starting";
   const recentExits: number[] = [];
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
       const worker = cluster.fork(workerEnv);
-      worker.on("message", (m: { type?: string }) => {
-        if (m?.type === "ofb-edge:ready") resolveReady();
+      let ready = false;
+      let failure: string | undefined;
+      worker.on("message", (m: WorkerMessage) => {
+        if (m?.type === "ofb-edge:ready") {
+          ready = true;
+          resolveReady();
+        } else if (m?.type === "ofb-edge:failed") failure = m.message;
       });
       worker.once("exit", (code, signal) => {
-        rejectReady(new Error(`worker ${worker.id} exited before it was ready (code ${code}, signal ${signal})`));
-        if (stopping) return;
+        if (!ready) rejectReady(new Error(failure ?? `worker ${worker.id} exited during start-up (code ${code}, signal ${signal})`));
+        if (phase !== "running") return;
         const now = Date.now();
         recentExits.push(now);
         while (recentExits.length > 0 && now - recentExits[0]! > 10_000) recentExits.shift();
         logger.error({ kind: "lifecycle", worker: worker.id, code, signal }, "worker exited; starting a replacement");
         if (recentExits.length > 5) {
           logger.fatal({ kind: "lifecycle" }, "workers keep exiting; giving up");
+          logger.flush();
           process.exit(1);
         }
-        fork().catch(() => undefined);
+        fork().catch((err: Error) => logger.error({ kind: "lifecycle", error: err.message }, "replacement worker failed to start"));
       });
     });
 
-  await Promise.all(Array.from({ length: count }, fork));
-  return async () => {
-    stopping = true;
+  const stopAll = async () => {
+    phase = "stopping";
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
         (w) =>
@@ -173,4 +166,13 @@ async function runCluster(config: Config, file: string, count: number, logger: L
       ),
     );
   };
+
+  const started = await Promise.allSettled(Array.from({ length: count }, fork));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  phase = "running";
+  return stopAll;
 }

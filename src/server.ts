@@ -66,9 +66,11 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   try {
     for (const { l, server } of servers) {
       await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
+        const failed = (err: NodeJS.ErrnoException) =>
+          reject(new Error(`listener '${l.name}' cannot listen on ${l.host}:${l.port}: ${err.code ?? err.message}`, { cause: err }));
+        server.once("error", failed);
         server.listen(l.port, l.host, () => {
-          server.off("error", reject);
+          server.off("error", failed);
           resolve();
         });
       });

@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 export interface EchoedRequest {
   readonly method: string;
   readonly path: string;
-  /** Header lines in arrival order, names as sent. */
-  readonly headers: readonly (readonly [string, string])[];
+  /** Header lines in arrival order, `Name: value` as sent. */
+  readonly headers: readonly string[];
   readonly body: { readonly bytes: number; readonly sha256: string; readonly text?: string };
 }
 
@@ -48,8 +48,8 @@ async function describe(req: IncomingMessage): Promise<EchoedRequest> {
     bytes += chunk.length;
     if (bytes <= TEXT_LIMIT) kept.push(chunk);
   }
-  const headers: [string, string][] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  const headers: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
   const text = bytes > 0 && bytes <= TEXT_LIMIT ? Buffer.concat(kept).toString("utf8") : undefined;
   return { method: req.method ?? "", path: req.url ?? "", headers, body: { bytes, sha256: hash.digest("hex"), ...(text === undefined ? {} : { text }) } };
 }

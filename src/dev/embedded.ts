@@ -1,0 +1,81 @@
+import { randomUUID, X509Certificate } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { embeddedConfig } from "../config/embedded.js";
+import { parseConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { generateTestPki, loadTestPki, MANIFEST_FILE, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { startEchoBackend } from "./echo-backend.js";
+
+/** The embedded default's port (README Quick start). */
+export const EMBEDDED_PORT = 8443;
+
+/** Regenerate the embedded test PKI when the demo client or server certificate expires within this window. */
+const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
+
+export interface EmbeddedDefault {
+  readonly config: Config;
+  readonly pkiDir: string;
+  /** Whether this start generated the test PKI (first run, or the previous one was about to expire). */
+  readonly generated: boolean;
+  /** A ready-to-paste request through the whole pipeline with participant-a's certificate. */
+  readonly curl: string;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * `npm start` without a configuration (DESIGN §Configuration): a local test PKI in `<stateDir>/pki`
+ * (generated on first run and renewed before it expires), the built-in echo backend, and a permissive
+ * listener on :8443 serving `/open-banking/` (mTLS required) and `/.well-known/` (mTLS optional).
+ */
+export async function startEmbeddedDefault(options: {
+  readonly stateDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now: Date;
+  readonly cwd: string;
+}): Promise<EmbeddedDefault> {
+  const pkiDir = join(resolve(options.stateDir), "pki");
+  const current = existsSync(join(pkiDir, MANIFEST_FILE)) ? await loadTestPki(pkiDir) : null;
+  const usable = current !== null && !expiresSoon(current, options.now);
+  const manifest = usable ? current : await generateTestPki({ out: pkiDir, force: current !== null, now: options.now });
+  const backend = await startEchoBackend();
+  let config: Config;
+  try {
+    config = parseConfig(
+      embeddedConfig({
+        serverCert: manifest.server.cert,
+        serverKey: manifest.server.key,
+        trustAnchors: manifest.trustAnchors,
+        upstream: backend.url,
+        port: EMBEDDED_PORT,
+      }),
+      { file: "(embedded default)", baseDir: options.cwd, env: options.env },
+    );
+  } catch (cause) {
+    await backend.close();
+    throw cause;
+  }
+  const client = manifest.clients["participant-a"]!;
+  const shown = (p: string) => (relative(options.cwd, p).startsWith("..") ? p : relative(options.cwd, p));
+  const curl = [
+    "curl --cacert",
+    shown(manifest.trustAnchors),
+    "--cert",
+    shown(client.chain),
+    "--key",
+    shown(client.key),
+    "-H",
+    `'x-fapi-interaction-id: ${randomUUID()}'`,
+    `https://localhost:${config.listeners[0]!.port}/open-banking/accounts/v2/accounts`,
+  ].join(" ");
+  return { config, pkiDir, generated: !usable, curl, close: backend.close };
+}
+
+function expiresSoon(manifest: TestPkiManifest, now: Date): boolean {
+  const files = [manifest.server.cert, manifest.clients["participant-a"]?.cert];
+  return files.some((file) => {
+    if (file === undefined || !existsSync(file)) return true;
+    const notAfter = new Date(new X509Certificate(readFileSync(file)).validTo).getTime();
+    return notAfter - now.getTime() < RENEW_BEFORE_MS;
+  });
+}

@@ -1,0 +1,116 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
+ * a test PKI on first run, starts the edge with the echo backend, and prints a curl command that, pasted into a
+ * shell, goes through the whole pipeline. The command is run verbatim with the real curl.
+ */
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly curl: string;
+}
+
+async function startServe(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ["bin/ofb-edge.js", "serve"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
+  const curl = await new Promise<string>((resolveLine, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no curl line within 60 s; stdout: ${lines.join("\n")}; stderr: ${stderr.join("")}`)), 60_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      lines.push(line);
+      if (line.startsWith("curl ")) {
+        clearTimeout(timer);
+        resolveLine(line);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
+  });
+  return { child, lines, curl };
+}
+
+async function stop(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, signal) => r(signal ?? code)));
+  child.kill("SIGTERM");
+  return exited;
+}
+
+describe("npm start: the embedded default", () => {
+  let stateDir: string;
+  let port: number;
+  let first: Started;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "ofb-edge-state-"));
+    port = await freePort();
+    first = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stop(first.child);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("generates the test PKI on first run and prints a curl command on a line of its own", () => {
+    const text = first.lines.join("\n");
+    expect(text).toContain(`ofb-edge is listening on https://localhost:${port}`);
+    expect(text).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
+    expect(first.curl).toMatch(/^curl --cacert \S+ --cert \S+ --key \S+ -H 'x-fapi-interaction-id: [0-9a-f-]{36}' https:\/\/localhost:\d+\/open-banking\//);
+  });
+
+  it("the printed curl, pasted as is, shows exactly what the backend received: participant-a's certificate as RFC 9440 Client-Cert", async () => {
+    const { stdout } = await run("sh", ["-c", `${first.curl} --silent --show-error --fail-with-body`], { cwd: ROOT });
+    const { received } = JSON.parse(stdout) as { received: { method: string; path: string; headers: string[] } };
+    const leaf = new X509Certificate(readFileSync(join(stateDir, "pki/clients/participant-a/cert.pem")));
+    const interactionId = /x-fapi-interaction-id: ([0-9a-f-]{36})/.exec(first.curl)![1]!;
+    expect(received.method).toBe("GET");
+    expect(received.path).toBe("/open-banking/accounts/v2/accounts");
+    expect(received.headers).toContain(`client-cert: :${leaf.raw.toString("base64")}:`);
+    expect(received.headers).toContain(`x-fapi-interaction-id: ${interactionId}`);
+    expect(received.headers.filter((h) => h.toLowerCase().startsWith("client-cert:"))).toHaveLength(1);
+  });
+
+  it("the same request without a client certificate is refused with an OFB error and never reaches the backend", async () => {
+    const withoutCert = first.curl.replace(/ --cert \S+ --key \S+/, "");
+    const { stdout } = await run("sh", ["-c", `${withoutCert} --silent --show-error`], { cwd: ROOT });
+    const body = JSON.parse(stdout) as { errors: { code: string }[]; received?: unknown };
+    expect(body.errors[0]!.code).toBe("CERT_REQUIRED");
+    expect(body.received).toBeUndefined();
+  });
+
+  it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {
+    expect(await stop(first.child)).toBe(0);
+    const manifestBefore = readFileSync(join(stateDir, "pki/manifest.json"), "utf8");
+    const second = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    try {
+      expect(second.lines.join("\n")).toContain(`test PKI in ${join(stateDir, "pki")}`);
+      expect(second.lines.join("\n")).not.toContain("generated a test PKI");
+      expect(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")).toBe(manifestBefore);
+    } finally {
+      expect(await stop(second.child)).toBe(0);
+    }
+  }, 90_000);
+});
