@@ -34,7 +34,6 @@ export const STATUS_BY_CODE = {
   // http/: FAPI and OFB request rules
   INTERACTION_ID_INVALID: 400,
   ROUTE_NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
   REQUEST_TOO_LARGE: 413,
   REQUEST_HEADERS_TOO_LARGE: 431,
   REQUEST_PATH_INVALID: 400,
@@ -71,7 +70,6 @@ export const TITLE_BY_CODE = {
   IDENTITY_OPEN_INSURANCE_NOT_ALLOWED: "Open Insurance certificate not accepted",
   INTERACTION_ID_INVALID: "x-fapi-interaction-id missing or invalid",
   ROUTE_NOT_FOUND: "Not found",
-  METHOD_NOT_ALLOWED: "Method not allowed",
   REQUEST_TOO_LARGE: "Request body too large",
   REQUEST_HEADERS_TOO_LARGE: "Request header fields too large",
   REQUEST_PATH_INVALID: "Request path not accepted",
