@@ -78,6 +78,8 @@ export function createChainPolicy(options: PolicyOptions) {
     const leaf = chain[0]!;
 
     if (opensslError !== null) {
+      const refined = refineVerifyError(opensslError, chain);
+      if (refined) return { ...refined, detail: `${refined.detail} [OpenSSL ${opensslError.slice(0, 64)}]` };
       const mapped = mapVerifyError(opensslError, presented.length);
       return fail(mapped.code, "path-validation", locate(mapped.code, chain, options.now()), `${mapped.text} [OpenSSL ${opensslError.slice(0, 64)}]`);
     }
@@ -153,6 +155,30 @@ function buildChain(sent: readonly CertInfo[], anchors: TrustAnchors): CertInfo[
     break;
   }
   return chain;
+}
+
+/**
+ * OpenSSL verify results that lump several rules together, split by looking at the chain itself, so the
+ * reason code names the rule that failed. INVALID_PURPOSE covers the leaf's extendedKeyUsage and keyUsage
+ * (OpenSSL's SSL-client purpose wants digitalSignature) and an issuer that is not a CA; Node reports
+ * OpenSSL's CA_MD_TOO_WEAK as UNSPECIFIED. Anything else is left to {@link mapVerifyError}.
+ */
+function refineVerifyError(opensslError: string, chain: readonly CertInfo[]): ChainFailure | null {
+  const leaf = chain[0]!;
+  if (opensslError === "INVALID_PURPOSE") {
+    if (leaf.extendedKeyUsage !== null && !leaf.extendedKeyUsage.includes(OID.clientAuth)) return null;
+    if (leaf.keyUsage !== null && (leaf.keyUsage & DIGITAL_SIGNATURE) === 0) {
+      return fail("CERT_KEY_USAGE_INVALID", "key-usage-digital-signature", 0, "keyUsage lacks digitalSignature");
+    }
+    const notCa = chain.findIndex((c, i) => i > 0 && !c.isCa);
+    if (notCa > 0) return fail("CERT_CHAIN_INVALID", "path-validation", notCa, `certificate ${notCa} ('${chain[notCa]!.label}') issued another certificate but is not a CA (basicConstraints)`);
+    return null;
+  }
+  if (opensslError === "UNSPECIFIED") {
+    const i = indexOf(chain, (c) => weakDigest(c) !== null);
+    if (i !== undefined) return fail("CERT_SIGNATURE_WEAK", "signature-digest", i, `certificate ${i} ('${chain[i]!.label}') is signed with ${weakDigest(chain[i]!)}`);
+  }
+  return null;
 }
 
 /** Which certificate an OpenSSL failure most likely concerns, when we can tell from the chain itself. */

@@ -14,7 +14,7 @@ import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
-import { readPresented } from "./peer.js";
+import { verifyError } from "./peer.js";
 import { serverTlsOptions, type TlsMaterial } from "./profile.js";
 
 export interface ListenerDeps {
@@ -62,7 +62,7 @@ export function createListener(deps: ListenerDeps): Server {
         rule: failure.rule,
         certIndex: failure.certIndex,
         detail: failure.detail,
-        authorizationError: readPresented(socket).opensslError ?? undefined,
+        authorizationError: verifyError(socket),
         thumbprint: state.status === "accepted" ? state.client.thumbprint : state.status === "rejected" ? state.thumbprint : undefined,
         remoteAddress: socket.remoteAddress,
         action: config.mode === "strict" ? "connection closed" : "routes decide",
@@ -75,9 +75,7 @@ export function createListener(deps: ListenerDeps): Server {
   // A handshake that failed in OpenSSL (protocol version, cipher, no certificate on a strict listener) or a
   // chain Node dropped after OpenSSL's path validation failed (`authorizationError`, strict listeners).
   server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    // At run time Node sets authorizationError to OpenSSL's verify code (a string), despite its typings.
-    const verify = socket.authorizationError as unknown;
-    const authorizationError = typeof verify === "string" ? verify : undefined;
+    const authorizationError = verifyError(socket);
     const reason = authorizationError ? mapVerifyError(authorizationError, 0).code : (err.code ?? "UNKNOWN");
     metrics.handshakeFailures.inc({ listener: config.name, reason });
     log.info(

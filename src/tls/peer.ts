@@ -24,12 +24,24 @@ export function readPresented(socket: PeerSocket): { presented: Uint8Array[]; op
     presented.push(c.raw);
     if (c.issuerCertificate === c) break;
   }
-  const err = socket.authorizationError;
-  const opensslError = socket.authorized ? null : err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : (err ?? "UNKNOWN");
+  const opensslError = socket.authorized ? null : (verifyError(socket) ?? "UNKNOWN");
   return { presented, opensslError };
 }
 
-/** The connection's peer state, computed on first use with `evaluate` and cached for the socket's lifetime. */
+/** OpenSSL's verify result for the connection (e.g. `CERT_HAS_EXPIRED`), or undefined when there is none. */
+export function verifyError(socket: PeerSocket): string | undefined {
+  // At run time Node sets authorizationError to OpenSSL's verify code (a string), despite its typings.
+  const err = socket.authorizationError;
+  if (typeof err === "string") return err;
+  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ?? err.message;
+  return undefined;
+}
+
+/**
+ * The connection's peer state, computed on first use with `evaluate` and cached for the socket's lifetime.
+ * The listener calls it at `secureConnection`: the cache is needed for correctness, not only speed, since by
+ * the time a request is read Node no longer exposes the presented intermediates (`issuerCertificate` is unset).
+ */
 export function peerState(socket: object, evaluate: (presented: Uint8Array[], opensslError: string | null) => PeerState): PeerState {
   let state = states.get(socket);
   if (state === undefined) {

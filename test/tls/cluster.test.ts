@@ -1,0 +1,132 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
+import { startRecordingBackend } from "../helpers/backend.js";
+import { httpsRequest } from "../helpers/client.js";
+import { clientCredentials, testPki } from "../helpers/edge.js";
+
+// `ofb-edge serve` with `workers: 2` (node:cluster, DESIGN "Operating it"): the real CLI from the compiled
+// dist/ (`npm test` builds it first), several processes sharing one listening port, stopped by SIGTERM.
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const API = "/open-banking/accounts/v2/accounts";
+
+let pki: TestPkiManifest;
+let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
+let dir: string;
+let cli: ChildProcess;
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+const stdout: string[] = [];
+let stderr = "";
+let port: number;
+let workerPids: number[];
+
+/** The pino JSON lines the primary and its workers wrote to stdout. */
+function logLines(): Record<string, unknown>[] {
+  return stdout.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Each worker logs the port it listens on (the CLI's own banner repeats the configured port, 0). */
+function listeningLines(): Record<string, unknown>[] {
+  return logLines().filter((l) => l.kind === "lifecycle" && l.msg === "listening");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  pki = await testPki();
+  backend = await startRecordingBackend();
+  dir = await mkdtemp(join(tmpdir(), "ofb-edge-cluster-"));
+  const file = join(dir, "edge.json");
+  const config = {
+    listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
+    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+    workers: 2,
+    log: { level: "info" },
+  };
+  await writeFile(file, JSON.stringify(config));
+  cli = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  exited = new Promise((resolve) => cli.once("exit", (code, signal) => resolve({ code, signal })));
+  let partial = "";
+  cli.stdout!.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop()!;
+    stdout.push(...lines);
+  });
+  cli.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  await vi.waitFor(
+    () => {
+      if (cli.exitCode !== null) throw new Error(`ofb-edge exited early (${cli.exitCode}): ${stderr}`);
+      expect(stdout.some((l) => l.startsWith("ofb-edge is listening on"))).toBe(true);
+    },
+    { timeout: 20_000, interval: 50 },
+  );
+  await vi.waitFor(() => expect(listeningLines()).toHaveLength(2), { timeout: 5_000 });
+  port = listeningLines()[0]!.port as number;
+  workerPids = execFileSync("pgrep", ["-P", String(cli.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+});
+
+afterAll(async () => {
+  if (cli?.exitCode === null && cli.signalCode === null) cli.kill("SIGKILL");
+  await backend?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("ofb-edge serve with workers: 2", () => {
+  it("starts two worker processes listening on one port", () => {
+    const listening = listeningLines();
+    expect(new Set(listening.map((l) => l.worker)).size).toBe(2);
+    expect(new Set(listening.map((l) => l.port))).toEqual(new Set([port]));
+    expect(port).toBeGreaterThan(0);
+    expect(workerPids).toHaveLength(2);
+    expect(workerPids.every(alive)).toBe(true);
+  });
+
+  it("both workers serve requests arriving on that port, each with the full pipeline (client certificate forwarded)", async () => {
+    const received = backend.received.length;
+    const credentials = clientCredentials(pki, "participant-a");
+    const serving = () => new Set(logLines().filter((l) => l.kind === "access" && l.status === 200).map((l) => l.worker));
+    for (let i = 0; i < 20 && serving().size < 2; i++) {
+      expect((await httpsRequest({ pki, port, credentials })).status).toBe(200);
+      // Access lines are written asynchronously; give each a moment before deciding to send another request.
+      await vi.waitFor(() => expect(logLines().filter((l) => l.kind === "access").length).toBeGreaterThan(i), { timeout: 2_000 });
+    }
+    expect(serving().size).toBe(2);
+    const forwarded = backend.received.slice(received);
+    expect(forwarded.length).toBeGreaterThanOrEqual(2);
+    for (const r of forwarded) expect(r.headers["client-cert"]).toMatch(/^:[A-Za-z0-9+/=]+:$/);
+  });
+
+  it("a rejection in a worker is still a 401 that never reaches the backend", async () => {
+    const received = backend.received.length;
+    const res = await httpsRequest({ pki, port, credentials: clientCredentials(pki, "no-uid") });
+    expect(res.status).toBe(401);
+    expect(res.json<{ errors: { code: string }[] }>().errors[0]!.code).toBe("IDENTITY_SOFTWARE_STATEMENT_MISSING");
+    expect(backend.received.length).toBe(received);
+  });
+
+  it("SIGTERM stops the primary and every worker cleanly (exit code 0, port closed)", async () => {
+    cli.kill("SIGTERM");
+    expect(await exited).toEqual({ code: 0, signal: null });
+    for (const pid of workerPids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
+    await expect(httpsRequest({ pki, port, credentials: clientCredentials(pki, "participant-a") })).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    expect(logLines()).toContainEqual(expect.objectContaining({ kind: "lifecycle", signal: "SIGTERM" }));
+  });
+});
