@@ -48,7 +48,11 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
       const route = routes.get(r[1]!);
       if (!route) issues.push({ path: variable, message: `no route named '${r[1]!.toLowerCase().replace(/_/g, "-")}'` });
       else route.upstream = value;
+      continue;
     }
+    // A misspelt override (`…_PROT`) must not silently leave the file's value in place.
+    if (variable.startsWith("OFB_EDGE_LISTENER_")) issues.push({ path: variable, message: "unknown variable; expected OFB_EDGE_LISTENER_<NAME>_HOST, _PORT or _KEY_PASSPHRASE" });
+    else if (variable.startsWith("OFB_EDGE_ROUTE_")) issues.push({ path: variable, message: "unknown variable; expected OFB_EDGE_ROUTE_<NAME>_UPSTREAM" });
   }
   if (issues.length > 0) throw new ConfigError(`${file} (environment)`, issues);
   return cfg;

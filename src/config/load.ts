@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { applyEnvOverrides } from "./env.js";
+import { jsonSyntaxErrorLocation } from "./json-syntax.js";
 import { configSchema, type Config, type ConfigInput } from "./schema.js";
 
 /**
@@ -48,15 +49,12 @@ export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    const message = (cause as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    let where = "";
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split("\n").length;
-      where = ` at line ${line}, column ${Number(pos[1]) - before.lastIndexOf("\n")}`;
-    }
-    throw new ConfigError(file, [{ path: "", message: `invalid JSON${where}: ${message}` }]);
+    // V8 quotes a snippet of the text in some messages ("…", "<text>" is not valid JSON): the file may hold a
+    // passphrase, so only the reason is kept and the position is computed here.
+    const reason = (cause as Error).message.replace(/, [\s\S]* is not valid JSON$/, "").replace(/ in JSON at position \d+.*$/s, "");
+    const at = jsonSyntaxErrorLocation(text);
+    const where = at ? ` at line ${at.line}, column ${at.column}` : "";
+    throw new ConfigError(file, [{ path: "", message: `invalid JSON${where}: ${reason}` }]);
   }
 }
 

@@ -11,13 +11,17 @@ import type { EdgeEnv } from "./context.js";
 export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
   return async function accessLog(c, next) {
     const start = performance.now();
+    const incoming = c.env.incoming;
+    // Read before the response: once a streamed response has finished and the client closed the connection,
+    // `incoming.socket` is null.
+    const socket = incoming.socket;
+    const remoteAddress = socket.remoteAddress;
     await next();
     const seconds = (performance.now() - start) / 1000;
-    const incoming = c.env.incoming;
     const rejection = c.get("rejection");
     const status = c.get("upstreamStatus") ?? c.res.status;
     const route = c.get("route")?.config.name ?? "-";
-    const peer = c.get("peer") ?? deps.peer(incoming.socket);
+    const peer = c.get("peer") ?? deps.peer(socket);
     const url = incoming.url ?? "/";
     const q = url.indexOf("?");
     const identity = peer.status === "accepted" ? peer.client.identity : undefined;
@@ -39,7 +43,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         organisationId: identity?.organisationId,
         softwareStatementId: identity?.softwareStatementId,
         thumbprint: peer.status === "absent" ? undefined : peer.status === "accepted" ? peer.client.thumbprint : peer.thumbprint,
-        remoteAddress: incoming.socket.remoteAddress,
+        remoteAddress,
       },
       "request",
     );

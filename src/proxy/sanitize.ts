@@ -34,13 +34,16 @@ export const CLIENT_CERT_HEADERS: ReadonlySet<string> = new Set([
   "akamai-cc-der",
   "x-client-verify",
   "x-client-dn",
+  "x-gravitee-client-cert",
 ]);
 
-/** Prefixes of client-certificate / identity field families: `X-SSL-*`, ALB, Cloudflare, CloudFront, Kong, F5, the edge's own. */
+/** Prefixes of client-certificate / identity field families: `X-SSL-*`, ingress-nginx, ALB, Cloudflare, CloudFront, Kong, F5, the edge's own. */
 export const CLIENT_CERT_PREFIXES: readonly string[] = [
   "x-ssl-",
+  "ssl-client-",
   "x-amzn-mtls-",
   "cf-client-cert-",
+  "cf-cert-",
   "cloudfront-viewer-cert-",
   "x-client-cert",
   "sslclientcert",
@@ -49,8 +52,11 @@ export const CLIENT_CERT_PREFIXES: readonly string[] = [
 
 /** True when `lower` (a lower-case field name) is a client-certificate or edge identity field. */
 export function isClientCertHeader(lower: string): boolean {
-  if (CLIENT_CERT_HEADERS.has(lower)) return true;
-  for (const p of CLIENT_CERT_PREFIXES) if (lower.startsWith(p)) return true;
+  // CGI-style backends (and nginx with underscores_in_headers) read `_` and `-` alike: `X_SSL_Client_Cert`
+  // reaches them as `X-SSL-Client-Cert`, so both spellings are the same field here.
+  const name = lower.includes("_") ? lower.replace(/_/g, "-") : lower;
+  if (CLIENT_CERT_HEADERS.has(name)) return true;
+  for (const p of CLIENT_CERT_PREFIXES) if (name.startsWith(p)) return true;
   return false;
 }
 

@@ -1,4 +1,4 @@
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -36,12 +36,22 @@ export interface ListenerDeps {
 export function createListener(deps: ListenerDeps): Server {
   const { config, logger, metrics } = deps;
   const log = logger.child({ listener: config.name });
-  const server = createAdaptorServer({
-    fetch: deps.app.fetch,
-    createServer,
-    serverOptions: { ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes },
+  // @hono/node-server refuses some requests before the app runs (a backslash in the path, a Host that is not a
+  // host, no Host): those are edge rejections too, answered in the OFB format and logged like any other.
+  const handle = getRequestListener(deps.app.fetch, {
     autoCleanupIncoming: false,
-  }) as Server;
+    errorHandler: (err) => {
+      const message = err instanceof Error ? err.message : "";
+      const e = /backslash/i.test(message)
+        ? new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target")
+        : new EdgeError("REQUEST_MALFORMED", "http", "the request target or Host header cannot be read");
+      const id = randomUUID();
+      metrics.rejections.inc({ stage: "http", code: e.code });
+      log.info({ kind: "access", interactionId: id, decision: "rejected", code: e.code, stage: "http", status: e.status }, "request");
+      return new Response(ofbErrorBody(e, deps.clock()), { status: e.status, headers: { "content-type": JSON_UTF8, "cache-control": "no-store", [INTERACTION_ID]: id } });
+    },
+  });
+  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, handle);
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
@@ -98,14 +108,15 @@ export function createListener(deps: ListenerDeps): Server {
       return;
     }
     const code: EdgeErrorCode = err.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_HEADERS_TOO_LARGE" : "REQUEST_MALFORMED";
+    const interactionId = randomUUID();
     const e = new EdgeError(code, "http", code === "REQUEST_HEADERS_TOO_LARGE" ? `request header fields exceed ${config.http.maxHeaderBytes} bytes` : `malformed HTTP request (${err.code ?? "parse error"})`);
     const body = ofbErrorBody(e, deps.clock());
     metrics.rejections.inc({ stage: "http", code });
-    log.info({ kind: "access", decision: "rejected", code, status: e.status, remoteAddress: (socket as TLSSocket).remoteAddress }, "request");
+    log.info({ kind: "access", interactionId, decision: "rejected", code, stage: "http", status: e.status, remoteAddress: (socket as TLSSocket).remoteAddress }, "request");
     socket.end(
       `HTTP/1.1 ${e.status} ${code === "REQUEST_HEADERS_TOO_LARGE" ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
         `Content-Type: ${JSON_UTF8}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
-        `${INTERACTION_ID}: ${randomUUID()}\r\nDate: ${deps.clock().toUTCString()}\r\nConnection: close\r\n\r\n${body}`,
+        `${INTERACTION_ID}: ${interactionId}\r\nDate: ${deps.clock().toUTCString()}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
   return server;

@@ -1,0 +1,197 @@
+import "reflect-metadata";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { probe, runLoad, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
+import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";
+import { BACKEND_BODY, ROLES, runRole, type Role, type RoleSpec, type RoleStats } from "./roles.js";
+
+/**
+ * Edge vs bare Node `https` reverse proxy, one run, same machine, same backend, same client-certificate load.
+ *
+ * Processes: the parent generates a test PKI in a temp dir and runs autocannon; the backend, the baseline
+ * and the edge each run in their own child process (this script forked with a role argument), so the load
+ * generator never shares an event loop with the server under test. Both servers stay up for the whole run
+ * but only one is under load at a time.
+ *
+ * Schedule: per mode, `BENCH_ROUNDS` rounds (default 2); each round measures both servers one after the
+ * other, each preceded by a `BENCH_WARMUP`-second warm-up (default 2) on fresh connections. The order
+ * alternates so each server goes first equally often: keep-alive runs baseline,edge | edge,baseline and
+ * new-connection runs edge,baseline | baseline,edge (ABBA, cancelling linear drift such as thermal or
+ * neighbour load). The table shows each server's best round (highest 2xx req/s, latency from that run);
+ * every round's figure is printed below it.
+ *
+ * Modes:
+ * - keep-alive: `BENCH_CONNECTIONS` (default 50) persistent connections, `BENCH_DURATION` s (default 10).
+ * - new-connection: every request carries `Connection: close`, the server closes after the response and
+ *   autocannon reconnects (full TLS 1.3 handshake with client certificate, no resumption on either server);
+ *   a hook keeps autocannon from queueing a request on the closing connection (see bench/load.ts).
+ *   The servers count `secureConnection` events; "hs/req" must be ~1.000.
+ *
+ * Targets: edge keep-alive throughput >= 0.8x baseline, new-connection rate >= 0.9x baseline. A FAIL is a
+ * finding, not an error: the exit code is 0 unless the setup itself failed (e.g. the edge does not answer
+ * 200 with the backend's body before measuring).
+ *
+ * Other env: `BENCH_MODES` (comma list, default both). `BENCH_EDGE_LOG=silent` turns the edge's access
+ * log off (diagnosis only: the targets are for the edge as deployed, logging included). `BENCH_CPU_PROF=<dir>`
+ * records a V8 CPU profile (the profiler behind `node --cpu-prof`) of each server during each measured run
+ * only; `bench/profile-summary.ts` summarises one by self time per module and function.
+ */
+
+const TARGETS: Readonly<Record<Mode, number>> = { "keep-alive": 0.8, "new-connection": 0.9 };
+const INTERACTION_ID = "6b0f3a52-7d1e-4c8a-9f2b-3e5d7c9a1b24";
+
+function envNumber(name: string, def: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function envModes(): Mode[] {
+  const raw = process.env.BENCH_MODES ?? "keep-alive,new-connection";
+  const modes = raw.split(",").map((m) => m.trim()).filter(Boolean);
+  for (const m of modes) if (m !== "keep-alive" && m !== "new-connection") throw new Error(`BENCH_MODES: unknown mode '${m}'`);
+  return modes as Mode[];
+}
+
+const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+const diff = (a: RoleStats, b: RoleStats): RoleStats => ({
+  handshakes: b.handshakes - a.handshakes,
+  requests: b.requests - a.requests,
+  clientCertRequests: b.clientCertRequests - a.clientCertRequests,
+  cpuMicros: b.cpuMicros - a.cpuMicros,
+});
+
+async function verify(target: Target, child: Child, profile: LoadProfile, backend: Child): Promise<string[]> {
+  const failures: string[] = [];
+  const before = await backend.stats();
+  for (const mode of ["keep-alive", "new-connection"] as const) {
+    const res = await probe(child.port, profile, mode);
+    if (res.status !== 200) failures.push(`${target} (${mode} headers) answered ${res.status}: ${res.body.slice(0, 300)}`);
+    else if (res.body !== BACKEND_BODY) failures.push(`${target} (${mode} headers) answered 200 but not with the backend's body`);
+    if (target === "edge" && res.interactionId !== INTERACTION_ID) failures.push(`edge did not echo x-fapi-interaction-id`);
+  }
+  const seen = diff(before, await backend.stats());
+  if (seen.requests !== 2) failures.push(`${target}: backend saw ${seen.requests} requests for 2 probes`);
+  if (target === "edge" && seen.clientCertRequests !== 2) failures.push(`edge forwarded Client-Cert on ${seen.clientCertRequests} of 2 probes`);
+  return failures;
+}
+
+interface RunOptions {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmup: number;
+  /** Directory for CPU profiles of the measured runs, if profiling. */
+  readonly profDir: string | undefined;
+}
+
+async function measure(target: Target, child: Child, backend: Child, profile: LoadProfile, mode: Mode, round: number, o: RunOptions): Promise<Measurement> {
+  await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.warmup });
+  if (o.profDir) await child.profileStart();
+  const [s0, b0] = [await child.stats(), await backend.stats()];
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.seconds });
+  const seconds = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const [s1, b1] = [await child.stats(), await backend.stats()];
+  if (o.profDir) await child.profileStop(join(o.profDir, `${target}-${mode}-round${round + 1}.cpuprofile`));
+  return { target, mode, round, connections: o.connections, result, seconds, server: diff(s0, s1), backend: diff(b0, b1), clientCpuMicros: c1.user + c1.system };
+}
+
+async function main(): Promise<number> {
+  const seconds = envNumber("BENCH_DURATION", 10);
+  const connections = Math.round(envNumber("BENCH_CONNECTIONS", 50));
+  const warmup = envNumber("BENCH_WARMUP", 2);
+  const rounds = Math.round(envNumber("BENCH_ROUNDS", 2));
+  const modes = envModes();
+  const logLevel = process.env.BENCH_EDGE_LOG === "silent" ? "silent" : "info";
+  const profDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
+  if (profDir) await mkdir(profDir, { recursive: true });
+  const script = fileURLToPath(import.meta.url);
+
+  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-"));
+  const children: Child[] = [];
+  try {
+    process.stdout.write(`generating test PKI in ${dir} ... `);
+    // Imported here so that the server children do not load the PKI generator.
+    const { generateTestPki } = await import("../src/pki/test-pki/index.js");
+    const pki = await generateTestPki({ out: join(dir, "pki") });
+    const client = pki.clients["participant-a"];
+    if (!client) throw new Error("test PKI has no participant-a");
+    const profile: LoadProfile = {
+      cert: await readFile(client.chain),
+      key: await readFile(client.key),
+      ca: await readFile(pki.trustAnchors),
+      interactionId: INTERACTION_ID,
+    };
+    process.stdout.write("done\n");
+
+    const spec0: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
+    const backend = await spawnRole(script, "backend", spec0);
+    children.push(backend);
+    const spec: RoleSpec = { ...spec0, upstream: `http://127.0.0.1:${backend.port}` };
+    const baseline = await spawnRole(script, "baseline", spec);
+    children.push(baseline);
+    const edge = await spawnRole(script, "edge", spec);
+    children.push(edge);
+    const servers: Record<Target, Child> = { baseline, edge };
+
+    const failures = [...(await verify("baseline", baseline, profile, backend)), ...(await verify("edge", edge, profile, backend))];
+    if (failures.length > 0) {
+      console.error(`\n${"!".repeat(78)}\n!! SETUP FAILED, nothing measured:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${"!".repeat(78)}`);
+      return 1;
+    }
+    console.log("verified: both servers answer 200 with the backend's body; the edge echoes the interaction id and forwards Client-Cert");
+    console.log(
+      `node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}; ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s), best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}\n`,
+    );
+
+    const tables: { mode: Mode; pass: boolean; ratio: number }[] = [];
+    for (const [mi, mode] of modes.entries()) {
+      const runs: Measurement[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const order: Target[] = (round + mi) % 2 === 0 ? ["baseline", "edge"] : ["edge", "baseline"];
+        for (const target of order) {
+          process.stdout.write(`${mode} round ${round + 1}/${rounds}: ${target} ... `);
+          const m = await measure(target, servers[target], backend, profile, mode, round, { connections, seconds, warmup, profDir });
+          runs.push(m);
+          process.stdout.write(`${Math.round(m.result["2xx"] / m.result.duration)} req/s\n`);
+          const loud = loudProblems(m);
+          if (loud) console.log(loud);
+        }
+      }
+      const header = `\n== ${mode}: ${connections} connections, ${seconds} s, best of ${rounds} ==`;
+      const table = modeTable(mode, runs, TARGETS[mode], header);
+      console.log(table.text);
+      tables.push({ mode, pass: table.pass, ratio: table.ratio });
+    }
+
+    console.log("\nsummary:");
+    for (const t of tables) console.log(`  ${t.mode.padEnd(15)} edge/baseline ${t.ratio.toFixed(2)} (target >= ${TARGETS[t.mode].toFixed(2)}): ${t.pass ? "PASS" : "FAIL"}`);
+    // Other processes on the machine (e.g. test runs) skew the figures: show how busy it was.
+    console.log(`  load average at the end: ${loadAverage()} (${availableParallelism()} cores; the benchmark itself keeps about 2 busy)`);
+    if (profDir) {
+      console.log(`\nCPU profiles of every measured run are in ${profDir}; the figures above were taken under the profiler.`);
+      console.log(`Summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
+    }
+    return 0;
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const role = process.argv[2];
+if (role !== undefined && (ROLES as readonly string[]).includes(role)) {
+  await runRole(role as Role, JSON.parse(process.argv[3] ?? "{}") as RoleSpec);
+} else {
+  process.exitCode = await main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 1;
+  });
+}

@@ -1,0 +1,151 @@
+import autocannon, { type Client as AutocannonClient, type Result } from "autocannon";
+import { fork, type ChildProcess } from "node:child_process";
+import { request } from "node:https";
+import { BACKEND_BODY, BENCH_PATH, type FromChild, type Role, type RoleSpec, type RoleStats, type ToChild } from "./roles.js";
+
+/** A server role running in its own process. */
+export interface Child {
+  readonly role: Role;
+  readonly port: number;
+  stats(): Promise<RoleStats>;
+  /** Starts the child's CPU profiler; `profileStop` writes the profile to `file`. */
+  profileStart(): Promise<void>;
+  profileStop(file: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Forks `script` with a role argument and waits until its server listens. */
+export async function spawnRole(script: string, role: Role, spec: RoleSpec): Promise<Child> {
+  const proc = fork(script, [role, JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const first = await nextMessage(proc);
+  if (first.type !== "ready") throw new Error(`${role} did not start: ${first.type === "error" ? first.message : first.type}`);
+  const ask = async <T extends FromChild["type"]>(msg: ToChild, expect: T): Promise<Extract<FromChild, { type: T }>> => {
+    const reply = nextMessage(proc);
+    proc.send(msg);
+    const got = await reply;
+    if (got.type !== expect) throw new Error(`${role}: ${got.type === "error" ? got.message : `unexpected reply ${got.type}`}`);
+    return got as Extract<FromChild, { type: T }>;
+  };
+  return {
+    role,
+    port: first.port,
+    stats: async () => (await ask({ type: "stats" }, "stats")).stats,
+    profileStart: async () => void (await ask({ type: "profile-start" }, "done")),
+    profileStop: async (file) => void (await ask({ type: "profile-stop", file }, "done")),
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+      proc.send({ type: "stop" } satisfies ToChild);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function nextMessage(proc: ChildProcess): Promise<FromChild> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => {
+      proc.off("message", onMessage);
+      reject(new Error(`child exited with code ${code}`));
+    };
+    const onMessage = (msg: FromChild) => {
+      proc.off("exit", onExit);
+      resolve(msg);
+    };
+    proc.once("message", onMessage);
+    proc.once("exit", onExit);
+  });
+}
+
+/** The load both servers get: the same client certificate chain, key, CA, headers and path. */
+export interface LoadProfile {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca: Buffer;
+  readonly interactionId: string;
+}
+
+export type Mode = "keep-alive" | "new-connection";
+
+function headers(profile: LoadProfile, mode: Mode): Record<string, string> {
+  return {
+    accept: "application/json",
+    "x-fapi-interaction-id": profile.interactionId,
+    // See oneRequestPerConnection. The parent proves it by counting server-side handshakes per request.
+    ...(mode === "new-connection" ? { connection: "close" } : {}),
+  };
+}
+
+/**
+ * autocannon 9 has no "new connection per request" switch: its `reconnectRate` resets the connection before
+ * recording the response, so nothing is counted. Instead the request says `Connection: close`; the server
+ * closes after the response and autocannon reconnects on `end` and sends the next request on the new
+ * connection. Left alone, autocannon also writes a request on the closing connection right after each
+ * response; that request is never answered but stays in its queue, so every later latency would be measured
+ * from the wrong start time. This hook skips that one write, leaving exactly one request per connection.
+ */
+function oneRequestPerConnection(client: AutocannonClient): void {
+  const doRequest = client._doRequest;
+  if (typeof doRequest !== "function") throw new Error("autocannon internals changed: Client#_doRequest is missing; bench/load.ts needs updating");
+  let responded = false;
+  // autocannon emits "response" and then immediately calls _doRequest on the same connection.
+  client.on("response", () => {
+    responded = true;
+  });
+  client._doRequest = function (this: AutocannonClient, ...args: unknown[]) {
+    if (responded) {
+      responded = false;
+      return undefined;
+    }
+    return doRequest.apply(this, args);
+  };
+}
+
+/** One autocannon run against `port`. */
+export function runLoad(port: number, profile: LoadProfile, mode: Mode, options: { connections: number; seconds: number }): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `https://127.0.0.1:${port}${BENCH_PATH}`,
+        connections: options.connections,
+        duration: options.seconds,
+        headers: headers(profile, mode),
+        tlsOptions: { cert: profile.cert, key: profile.key, ca: profile.ca, servername: "localhost" },
+        expectBody: BACKEND_BODY,
+        ...(mode === "new-connection" ? { setupClient: oneRequestPerConnection } : {}),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+/** One request on a new connection, verifying the server certificate: what a correct run must return. */
+export function probe(port: number, profile: LoadProfile, mode: Mode): Promise<{ status: number; body: string; interactionId: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: BENCH_PATH,
+        servername: "localhost",
+        cert: profile.cert,
+        key: profile.key,
+        ca: profile.ca,
+        agent: false,
+        headers: headers(profile, mode),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const id = res.headers["x-fapi-interaction-id"];
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), interactionId: typeof id === "string" ? id : undefined });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
