@@ -5,6 +5,7 @@ import { parseIdentity } from "../identity/parse.js";
 import type { ParticipantIdentity } from "../identity/types.js";
 import type { ChainAccepted } from "../pki/policy.js";
 import { x5tS256 } from "../pki/thumbprint.js";
+import type { Presented } from "../tls/peer.js";
 
 /** Why a presented certificate is not accepted: the stage, the rule, the reason code and where in the chain. */
 export interface PeerFailure {
@@ -41,21 +42,26 @@ export interface PeerEvaluatorOptions {
 }
 
 /**
- * Chain policy + participant identity for one presented chain. Results are remembered per distinct
- * (chain, OpenSSL result): evaluating the same client's chain again on its next connection is a hash and a
- * map look-up. The clock-dependent validity check is not part of this result (see `checkValidity`).
+ * Chain policy + participant identity for what a connection presented. Results are remembered per
+ * (leaf, OpenSSL verify result), so a client's next connection costs a hash and a map look-up instead of a
+ * read of its chain and a policy run: reading the presented chain off the socket is the most expensive
+ * per-connection step Node has (it copies and re-decodes every intermediate).
+ *
+ * Keying on the leaf rather than the whole chain is sound because the verify result is in the key: when
+ * OpenSSL accepted the chain, any other chain it accepts for the same leaf certifies the same issuer name and
+ * key, so identity, key-usage and leaf checks cannot differ; only a re-certified intermediate with different
+ * properties (say, a SHA-1 re-issue of the same AC) could, and the first chain seen decides for it. The
+ * clock-dependent validity check is not part of this result (see `checkValidity`).
  */
 export function createPeerEvaluator(options: PeerEvaluatorOptions) {
   const cache = new LRUCache<string, PeerState>({ max: options.cacheSize ?? 10_000 });
 
-  function evaluate(presented: readonly Uint8Array[], opensslError: string | null): PeerState {
-    if (presented.length === 0) return ABSENT;
-    const h = createHash("sha256").update(opensslError ?? "");
-    for (const der of presented) h.update(der);
-    const key = h.digest("base64url");
+  function evaluate(presented: Presented): PeerState {
+    if (presented.leaf === null) return ABSENT;
+    const key = createHash("sha256").update(presented.opensslError ?? "").update("\0").update(presented.leaf).digest("base64url");
     let state = cache.get(key);
     if (state === undefined) {
-      state = compute(presented, opensslError);
+      state = compute(presented.chain(), presented.opensslError);
       cache.set(key, state);
     }
     return state;

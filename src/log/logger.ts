@@ -4,24 +4,24 @@ export type { Logger } from "pino";
 
 /**
  * Paths redacted wherever they appear. Tokens, keys and PEMs are never put in log objects in the first
- * place; this is the second line of defence (STYLE habit 14: redact by path).
+ * place; this is the second line of defence (STYLE habit 14: redact by path). Exact paths only: wildcard
+ * paths make pino walk every object on every line, which the access log (one line per request) cannot afford.
  */
 export const REDACT_PATHS = [
   "authorization",
-  "*.authorization",
   "headers.authorization",
-  "*.headers.authorization",
   "headers.cookie",
-  "*.headers.cookie",
   "token",
-  "*.token",
   "key",
-  "*.key",
   "pem",
-  "*.pem",
   "passphrase",
-  "*.passphrase",
+  "err.config",
 ] as const;
+
+/** The stdout destination buffers up to this many bytes (one write per batch, not per line)… */
+const BUFFER_BYTES = 4096;
+/** …and is flushed at least this often, so a quiet edge's lines are never held back for long. */
+const FLUSH_INTERVAL_MS = 500;
 
 /** A pino JSON logger with an injected destination (stdout in production, a capture stream in tests). */
 export function createLogger(options: { level: LoggerOptions["level"]; base?: Record<string, unknown> }, destination?: DestinationStream): Logger {
@@ -32,5 +32,8 @@ export function createLogger(options: { level: LoggerOptions["level"]; base?: Re
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(opts, destination) : pino(opts, pino.destination({ dest: 1, sync: false }));
+  if (destination) return pino(opts, destination);
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES });
+  setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
+  return pino(opts, stdout);
 }

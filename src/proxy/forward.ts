@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, pipeline as pipelineCb } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Dispatcher } from "undici";
 import { EdgeError } from "../errors.js";
 import { INTERACTION_ID } from "../http/interaction-id.js";
@@ -32,11 +31,13 @@ export interface ForwardRequest {
 }
 
 /**
- * Streams one request to its upstream and the response back (DESIGN §7). Errors before the response has
- * started are thrown as `EdgeError` (the app answers them in the OFB format); after it has started, the
- * client connection is destroyed, since the status line is already gone. Returns the status sent.
+ * Streams one request to its upstream and the response back (DESIGN §7), through undici's dispatch API: the
+ * response is written to the client as undici delivers it, with backpressure (pause/resume), and no Readable,
+ * pipeline or AbortSignal per request. Errors before the response has started are thrown as `EdgeError` (the
+ * app answers them in the OFB format); after it has started, the client connection is destroyed, since the
+ * status line is already gone. Resolves with the status sent once the response is complete.
  */
-export async function forward(req: ForwardRequest): Promise<number> {
+export function forward(req: ForwardRequest): Promise<number> {
   const { incoming, outgoing } = req;
   const declared = incoming.headers["content-length"];
   const chunked = incoming.headers["transfer-encoding"] !== undefined;
@@ -46,38 +47,62 @@ export async function forward(req: ForwardRequest): Promise<number> {
   const hasBody = chunked || (declared !== undefined && declared !== "0");
   const body = !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
 
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!outgoing.writableFinished) abort.abort();
-  };
-  outgoing.once("close", onClose);
+  return new Promise<number>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    const onClose = () => {
+      // The client went away before the response was complete: stop the upstream exchange too.
+      if (!outgoing.writableFinished) controller?.abort(new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client closed the connection"));
+    };
+    const onDrain = () => controller?.resume();
+    const done = () => {
+      outgoing.off("close", onClose);
+      outgoing.off("drain", onDrain);
+    };
+    outgoing.once("close", onClose);
+    outgoing.on("drain", onDrain);
 
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await req.upstream.pool.request({
-      path: req.upstream.basePath + (incoming.url ?? "/"),
-      method: incoming.method as Dispatcher.HttpMethod,
-      headers: requestHeaders(req),
-      body,
-      signal: abort.signal,
-    });
-  } catch (cause) {
-    outgoing.off("close", onClose);
-    throw upstreamError(cause, incoming, req.route);
-  }
-
-  outgoing.writeHead(res.statusCode, responseHeaders(res.headers, req.interactionId));
-  try {
-    await pipeline(res.body, outgoing);
-  } catch {
-    // Upstream body failed or timed out mid-response, or the client went away: the status line is sent,
-    // so the only honest signal left is closing the connection.
-    outgoing.destroy();
-    res.body.destroy();
-  } finally {
-    outgoing.off("close", onClose);
-  }
-  return res.statusCode;
+    req.upstream.pool.dispatch(
+      {
+        path: req.upstream.basePath + (incoming.url ?? "/"),
+        method: incoming.method as Dispatcher.HttpMethod,
+        headers: requestHeaders(req),
+        body,
+      },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (outgoing.destroyed) onClose();
+        },
+        onResponseStart(c, statusCode, headers) {
+          // 1xx interim responses are not relayed: the final response follows.
+          if (statusCode < 200) return;
+          status = statusCode;
+          outgoing.writeHead(statusCode, responseHeaders(headers, req.interactionId));
+          if (outgoing.writableNeedDrain) c.pause();
+        },
+        onResponseData(c, chunk) {
+          if (!outgoing.write(chunk)) c.pause();
+        },
+        onResponseEnd() {
+          done();
+          outgoing.end();
+          resolve(status);
+        },
+        onResponseError(_c, cause) {
+          done();
+          if (status === 0) {
+            reject(upstreamError(cause, incoming, req.route));
+            return;
+          }
+          // Upstream body failed or timed out mid-response, or the client went away: the status line is
+          // sent, so the only honest signal left is closing the connection.
+          outgoing.destroy();
+          resolve(status);
+        },
+      },
+    );
+  });
 }
 
 function requestHeaders(req: ForwardRequest): string[] {
@@ -101,7 +126,7 @@ function requestHeaders(req: ForwardRequest): string[] {
   return out;
 }
 
-function responseHeaders(headers: Dispatcher.ResponseData["headers"], interactionId: string): string[] {
+function responseHeaders(headers: Record<string, string | string[] | undefined>, interactionId: string): string[] {
   const connection = headers.connection;
   const listed = connectionTokens(Array.isArray(connection) ? connection.join(",") : connection);
   const out: string[] = [];
