@@ -20,7 +20,14 @@ export async function runConfig(argv: string[], io: Io, env: Readonly<Record<str
     io.stderr(`ofb-edge config: unknown sub-command '${sub ?? ""}' (expected 'check' or 'schema')`);
     return 2;
   }
-  const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } }, strict: true });
+  let values: { config?: string | undefined };
+  try {
+    values = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } }, strict: true }).values;
+  } catch (err) {
+    // parseArgs names the offending option or positional (ERR_PARSE_ARGS_*).
+    io.stderr(`ofb-edge config check: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
   if (!values.config) {
     io.stderr("ofb-edge config check: --config FILE is required");
     return 2;

@@ -6,6 +6,9 @@ import { INTERACTION_ID } from "../http/interaction-id.js";
 import { HOP_BY_HOP, connectionTokens, isClientCertHeader } from "./sanitize.js";
 import type { Upstream } from "./upstream.js";
 
+/** Other proxies' claims about the client address: spoofable, so discarded when the edge is the trust boundary. */
+const CLIENT_ADDRESS_CLAIMS: ReadonlySet<string> = new Set(["x-real-ip", "true-client-ip", "x-client-ip", "cf-connecting-ip", "fastly-client-ip"]);
+
 /** Request fields the edge sets itself (or that must not reach undici), never copied from the client. */
 const SET_BY_EDGE: ReadonlySet<string> = new Set([
   "host",
@@ -113,6 +116,7 @@ function requestHeaders(req: ForwardRequest): string[] {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || SET_BY_EDGE.has(lower) || listed?.has(lower) || isClientCertHeader(lower)) continue;
+    if (req.xForwardedFor === "replace" && CLIENT_ADDRESS_CLAIMS.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
   const peer = req.incoming.socket.remoteAddress ?? "";
@@ -132,7 +136,7 @@ function responseHeaders(headers: Record<string, string | string[] | undefined>,
   const out: string[] = [];
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || listed?.has(name) || isClientCertHeader(name) || name === INTERACTION_ID) continue;
-    const value = headers[name];
+    const value = name === "vary" ? varyForClient(headers[name]) : headers[name];
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push(name, v);
     else out.push(name, value);
@@ -140,6 +144,16 @@ function responseHeaders(headers: Record<string, string | string[] | undefined>,
   // FAPI 1 Part 1 §6.2.1: the response carries the request's interaction id.
   out.push(INTERACTION_ID, interactionId);
   return out;
+}
+
+/**
+ * RFC 9440 §2.4: a response selected by `Client-Cert` must not be cached for another client; the TTRP that
+ * sets the field "SHOULD" turn `Vary: Client-Cert` (or `Client-Cert-Chain`) into `Vary: *`.
+ */
+function varyForClient(value: string | string[] | undefined): string | string[] | undefined {
+  if (value === undefined) return value;
+  const joined = Array.isArray(value) ? value.join(",") : value;
+  return /(^|,)\s*client-cert(-chain)?\s*(,|$)/i.test(joined) ? "*" : value;
 }
 
 /** Counts a body of unknown length on its way through and fails it once it exceeds `max` bytes. */

@@ -95,6 +95,7 @@ describe("ofb-edge config check --config FILE (validates the file and every file
   it("exits 2 without --config and for an unknown sub-command", async () => {
     expect(await run(["check"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--config FILE is required") });
     expect(await run(["lint"])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown sub-command 'lint'") });
+    expect(await run(["check", "--confg", "edge.json"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--confg") });
   });
 
   it("`config schema` prints the JSON Schema the repository commits", async () => {

@@ -39,6 +39,11 @@ describe("proxy header hygiene", () => {
         res.end("ok");
         return;
       }
+      if (req.url.endsWith("/vary")) {
+        res.writeHead(200, { "content-type": "application/json", vary: req.headers["x-vary"] as string });
+        res.end("{}");
+        return;
+      }
       res.writeHead(200, { "content-type": "application/json" });
       res.end("{}");
     });
@@ -115,6 +120,26 @@ describe("proxy header hygiene", () => {
     expect(rawValues(got.rawHeaders, "x-forwarded-for")).toEqual(["127.0.0.1"]);
     expect(rawValues(got.rawHeaders, "x-forwarded-proto")).toEqual(["https"]);
     expect(got.headers.forwarded).toBeUndefined();
+  });
+
+  it("discards other proxies' client-address claims (X-Real-IP, True-Client-IP, …) in replace mode, keeps them in append mode", async () => {
+    const claims = { "x-real-ip": "203.0.113.7", "true-client-ip": "203.0.113.8", "cf-connecting-ip": "203.0.113.9", "x-fapi-customer-ip-address": "198.51.100.20" };
+    expect((await httpsRequest({ pki, port: edge.port, credentials, headers: claims })).status).toBe(200);
+    const replaced = backend.received.at(-1)!.headers;
+    expect([replaced["x-real-ip"], replaced["true-client-ip"], replaced["cf-connecting-ip"]]).toEqual([undefined, undefined, undefined]);
+    // The FAPI customer address is the client's statement about its user, not a proxy hop: always passed on.
+    expect(replaced["x-fapi-customer-ip-address"]).toBe("198.51.100.20");
+    expect((await httpsRequest({ pki, port: appendEdge.port, credentials, headers: claims })).status).toBe(200);
+    expect(backend.received.at(-1)!.headers["x-real-ip"]).toBe("203.0.113.7");
+  });
+
+  it("rewrites a response's Vary naming Client-Cert to Vary: * and leaves other Vary values alone (RFC 9440 §2.4)", async () => {
+    const vary = async (value: string) =>
+      (await httpsRequest({ pki, port: edge.port, credentials, path: "/open-banking/vary", headers: { "x-vary": value } })).headers.vary;
+    expect(await vary("Accept, Client-Cert")).toBe("*");
+    expect(await vary("client-cert-chain")).toBe("*");
+    expect(await vary("Accept-Encoding")).toBe("Accept-Encoding");
+    expect(await vary("X-Client-Certainty")).toBe("X-Client-Certainty");
   });
 
   it("appends the peer address to an incoming X-Forwarded-For in append mode", async () => {
