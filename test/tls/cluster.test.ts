@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,22 @@ import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, testPki } from "../helpers/edge.js";
+
+/** PIDs whose parent is `parent`, from /proc (Linux; no procps needed on a fresh CI machine). */
+function childPids(parent: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the last ')'.
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 // `ofb-edge serve` with `workers: 2` (node:cluster, DESIGN "Operating it"): the real CLI from the compiled
 // dist/ (`npm test` builds it first), several processes sharing one listening port, stopped by SIGTERM.
@@ -80,7 +97,7 @@ beforeAll(async () => {
   );
   await vi.waitFor(() => expect(listeningLines()).toHaveLength(2), { timeout: 5_000 });
   port = listeningLines()[0]!.port as number;
-  workerPids = execFileSync("pgrep", ["-P", String(cli.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+  workerPids = childPids(cli.pid!);
 });
 
 afterAll(async () => {
