@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { STATUS_BY_CODE, TITLE_BY_CODE, type EdgeErrorCode } from "../../src/errors.js";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { startRecordingBackend } from "../helpers/backend.js";
+import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest, type TestResponse } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
@@ -22,10 +20,7 @@ describe("edge rejections in the OFB ResponseError format (DESIGN §Errors)", ()
   beforeAll(async () => {
     pki = await testPki();
     backend = await startRecordingBackend();
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const downUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const downUrl = `http://127.0.0.1:${await freePort()}`;
     edge = await startTestEdge({
       pki,
       upstream: backend.url,

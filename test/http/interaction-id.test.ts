@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { startRecordingBackend } from "../helpers/backend.js";
+import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest, type TestResponse } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
@@ -30,10 +28,7 @@ describe("x-fapi-interaction-id (FAPI 1 Part 1 §6.2.1, OFB API contract; DESIGN
       res.writeHead(200, { "content-type": "application/json", "x-fapi-interaction-id": randomUUID() });
       res.end("{}");
     });
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const downUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const downUrl = `http://127.0.0.1:${await freePort()}`;
     edge = await startTestEdge({
       pki,
       upstream: backend.url,

@@ -30,7 +30,6 @@ function childPids(parent: number): number[] {
 // dist/ (`npm test` builds it first), several processes sharing one listening port, stopped by SIGTERM.
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const API = "/open-banking/accounts/v2/accounts";
 
 let pki: TestPkiManifest;
 let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
