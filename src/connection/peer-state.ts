@@ -58,7 +58,9 @@ export function createPeerEvaluator(options: PeerEvaluatorOptions) {
 
   function evaluate(presented: Presented): PeerState {
     if (presented.leaf === null) return ABSENT;
-    const key = createHash("sha256").update(presented.opensslError ?? "").update("\0").update(presented.leaf).digest("base64url");
+    // Node computed the leaf's SHA-256 when it read the certificate; hash it here only if it did not.
+    const leafHash = presented.leafSha256 || createHash("sha256").update(presented.leaf).digest("hex");
+    const key = `${presented.opensslError ?? ""}|${leafHash}`;
     let state = cache.get(key);
     if (state === undefined) {
       state = compute(presented.chain(), presented.opensslError);

@@ -62,6 +62,7 @@ export function isClientCertHeader(lower: string): boolean {
 
 /** Field names listed in `Connection` (RFC 9110 §7.6.1), lower-cased. */
 export function connectionTokens(value: string | undefined): ReadonlySet<string> | null {
-  if (!value) return null;
+  // The common values name no other field ("keep-alive" and "close" are hop-by-hop already).
+  if (!value || value === "keep-alive" || value === "close") return null;
   return new Set(value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean));
 }

@@ -8,7 +8,7 @@ import type { PeerState } from "../connection/peer-state.js";
 export interface PeerSocket {
   readonly authorized?: boolean;
   readonly authorizationError?: Error | string | null;
-  getPeerCertificate?(detailed?: false): { raw?: Buffer } | null;
+  getPeerCertificate?(detailed?: false): { raw?: Buffer; fingerprint256?: string } | null;
   getPeerX509Certificate?(): X509Certificate | undefined;
 }
 
@@ -16,6 +16,8 @@ export interface PeerSocket {
 export interface Presented {
   /** DER of the end-entity certificate, or null when the client sent none. */
   readonly leaf: Uint8Array | null;
+  /** SHA-256 of the leaf's DER (as OpenSSL computed it for Node), to key per-certificate caches without hashing again. */
+  readonly leafSha256: string;
   /** OpenSSL's verify result (`authorizationError`), null when the chain was verified. */
   readonly opensslError: string | null;
   /**
@@ -30,10 +32,12 @@ const states = new WeakMap<object, PeerState>();
 /** The leaf, OpenSSL's verify result and a lazy reader of the presented chain. */
 export function readPresented(socket: PeerSocket): Presented {
   // The abbreviated legacy object is the cheapest way to the leaf's DER (no copy of the intermediates).
-  const raw = socket.getPeerCertificate?.(false)?.raw;
-  if (!raw) return { leaf: null, opensslError: null, chain: () => [] };
+  const leaf = socket.getPeerCertificate?.(false);
+  const raw = leaf?.raw;
+  if (!raw) return { leaf: null, leafSha256: "", opensslError: null, chain: () => [] };
   return {
     leaf: raw,
+    leafSha256: leaf.fingerprint256 ?? "",
     opensslError: socket.authorized ? null : (verifyError(socket) ?? "UNKNOWN"),
     chain: () => presentedChain(socket, raw),
   };
