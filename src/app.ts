@@ -6,6 +6,8 @@ import { clientCertificate } from "./http/client-certificate.js";
 import type { EdgeEnv } from "./http/context.js";
 import { errorHandler } from "./http/error-handler.js";
 import { interactionId } from "./http/interaction-id.js";
+import { participantCheck } from "./http/participant.js";
+import type { DirectoryService } from "./directory/service.js";
 import { selectRoute, type Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
@@ -20,6 +22,9 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
   readonly proxy: ProxyConfig;
+  /** The Directory stage; null when no `directory` is configured. */
+  readonly directory: DirectoryService | null;
+  readonly directoryRoles: { readonly roleByFamily: Readonly<Record<string, string>>; readonly defaultRole: string; readonly reuseMs: number };
 }
 
 /** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
@@ -29,6 +34,7 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   app.use(selectRoute(deps.routes));
   app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime() }));
   app.use(interactionId());
+  app.use(participantCheck({ directory: deps.directory, ...deps.directoryRoles, now: () => deps.clock().getTime() }));
   app.all("*", forwardToUpstream(deps.proxy));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
   return app;

@@ -1,8 +1,12 @@
 import type { AddressInfo } from "node:net";
+import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
 import { createApp } from "./app.js";
+import { createAdminServer } from "./http/admin.js";
 import type { Config } from "./config/schema.js";
 import { createPeerEvaluator } from "./connection/peer-state.js";
+import { openDirectoryStore } from "./directory/open.js";
+import { createDirectoryService, type DirectoryService } from "./directory/service.js";
 import type { Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
@@ -30,6 +34,10 @@ export interface RunningListener {
 
 export interface RunningEdge {
   readonly listeners: readonly RunningListener[];
+  /** The admin listener's port, when configured. */
+  readonly adminPort: number | null;
+  /** The Directory stage, when configured (readiness, CLI, tests). */
+  readonly directory: DirectoryService | null;
   /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
   close(): Promise<void>;
 }
@@ -40,8 +48,17 @@ export interface RunningEdge {
  */
 export async function startEdge(config: Config, deps: EdgeDeps): Promise<RunningEdge> {
   const prepared = config.listeners.map((l, i) => ({ config: l, ...readTlsMaterial(l, i, deps.configFile) }));
+  const now = () => deps.clock().getTime();
+  const directory = config.directory
+    ? createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now })
+    : null;
   const upstreams = createUpstreams(config.routes, config.proxy);
   const routesByName = new Map(config.routes.map((r) => [r.name, r]));
+  const directoryRoles = {
+    roleByFamily: config.directory?.roleByFamily ?? {},
+    defaultRole: config.directory?.defaultRole ?? "DADOS",
+    reuseMs: config.directory?.connectionRecheckMs ?? 60_000,
+  };
 
   const servers = prepared.map(({ config: l, material, anchors }) => {
     const policy = createChainPolicy({
@@ -56,14 +73,24 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const routes: Route[] = (l.routes ?? config.routes.map((r) => r.name)).map((name) => ({
       config: routesByName.get(name)!,
       upstream: upstreams.byRoute.get(name)!,
+      participant: participantMode(routesByName.get(name)!, directory !== null),
     }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy });
+    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles });
     const server = createListener({ config: l, material, app, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
 
   const listeners: RunningListener[] = [];
+  const admin = config.admin ? createAdminServer({ directory }) : null;
   try {
+    if (directory) {
+      // A snapshot another replica published is good to serve at once; without one, wait for the first sync
+      // (bounded by directory.fetchTimeoutMs) so the edge does not start by answering 503. Either way the
+      // periodic refresh runs from here on.
+      const known = await directory.store.refreshCurrent();
+      directory.start();
+      if (!known) await directory.syncOnce();
+    }
     for (const { l, server } of servers) {
       await new Promise<void>((resolve, reject) => {
         const failed = (err: NodeJS.ErrnoException) =>
@@ -77,22 +104,43 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       listeners.push({ name: l.name, server, host: l.host, port: (server.address() as AddressInfo).port });
       deps.logger.info({ kind: "lifecycle", listener: l.name, host: l.host, port: (server.address() as AddressInfo).port, mode: l.mode }, "listening");
     }
+    if (admin) {
+      const { host, port } = config.admin!;
+      await new Promise<void>((resolve, reject) => {
+        const failed = (err: NodeJS.ErrnoException) => reject(new Error(`admin listener cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+        admin.once("error", failed);
+        admin.listen(port, host, () => {
+          admin.off("error", failed);
+          resolve();
+        });
+      });
+    }
   } catch (cause) {
-    await Promise.all(listeners.map((x) => closeServer(x.server)));
+    await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
     await upstreams.close();
+    await directory?.close();
     throw cause;
   }
 
   return {
     listeners,
+    directory,
+    adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
-      await Promise.all(listeners.map((x) => closeServer(x.server)));
+      await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
       await upstreams.close();
+      await directory?.close();
     },
   };
 }
 
-function closeServer(server: Server): Promise<void> {
+/** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */
+function participantMode(route: Config["routes"][number], directoryConfigured: boolean): "check" | "off" {
+  if (route.participant) return route.participant;
+  return directoryConfigured && route.mtls === "required" ? "check" : "off";
+}
+
+function closeServer(server: Server | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

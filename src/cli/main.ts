@@ -4,6 +4,8 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import { isEdgeWorker, runWorker, serve } from "../main.js";
 import { runConfig } from "./config.js";
+import { runDev } from "./dev.js";
+import { runDirectory } from "./directory.js";
 import { runPki } from "./pki.js";
 
 /** The `ofb-edge` command line: one sub-command per file in src/cli. */
@@ -14,6 +16,10 @@ Commands:
   pki init [--out DIR] [--force] generate a local test PKI and Directory fixture
   config check --config FILE     validate a configuration and the files it names
   config schema                  print the configuration's JSON Schema
+  directory sync --config FILE   fetch the Directory's /participants once into the configured store
+  directory lookup <orgId|CNPJ|x5t#S256> --config FILE
+  directory mock [--fixture DIR] [--port N]   serve a Directory fixture (the one pki init writes)
+  dev echo-backend [--port N]    a backend that answers with what it received (development only)
   help                           this text
 
 Environment: see README "Configuration reference".`;
@@ -35,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       return runPki(rest, io);
     case "config":
       return runConfig(rest, io, process.env);
+    case "directory":
+      return runDirectory(rest, io, process.env);
+    case "dev":
+      return runDev(rest, io);
     case "--version":
     case "version": {
       const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

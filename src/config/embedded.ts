@@ -2,7 +2,8 @@ import type { ConfigInput } from "./schema.js";
 
 /**
  * The embedded default (DESIGN §Configuration): one permissive listener on :8443 with the generated test
- * PKI, `/open-banking/` requiring mTLS and `/.well-known/` not, both to the built-in echo backend.
+ * PKI, `/open-banking/` requiring mTLS (and an Active participant with the API's role, from the built-in mock
+ * directory, in a memory store) and `/.well-known/` not, both to the built-in echo backend.
  */
 export function embeddedConfig(options: {
   readonly serverCert: string;
@@ -10,6 +11,8 @@ export function embeddedConfig(options: {
   readonly trustAnchors: string;
   readonly upstream: string;
   readonly port: number;
+  /** The built-in mock directory's URLs. */
+  readonly directory: { readonly participantsUrl: string; readonly keystoreUrl: string };
 }): ConfigInput {
   return {
     listeners: [
@@ -21,6 +24,7 @@ export function embeddedConfig(options: {
         tls: { cert: options.serverCert, key: options.serverKey, trustAnchors: [options.trustAnchors] },
       },
     ],
+    directory: { participantsUrl: options.directory.participantsUrl, keystoreUrl: options.directory.keystoreUrl, store: { type: "memory" } },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },

@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.js";
  * - `OFB_EDGE_WORKERS`, `OFB_EDGE_LOG_LEVEL`
  * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
  * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
+ * - `REDIS_URL` (the Redis directory store's address), `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  */
 export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
@@ -19,6 +20,14 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
   }
   if (env.OFB_EDGE_LOG_LEVEL !== undefined) {
     cfg.log = { ...(asRecord(cfg.log) ?? {}), level: env.OFB_EDGE_LOG_LEVEL };
+  }
+
+  const directory = asRecord(cfg.directory);
+  if (directory) {
+    const store = asRecord(directory.store);
+    if (env.REDIS_URL && store?.type === "redis") directory.store = { ...store, url: env.REDIS_URL };
+    if (env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL) directory.participantsUrl = env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL;
+    if (env.OFB_EDGE_DIRECTORY_KEYSTORE_URL) directory.keystoreUrl = env.OFB_EDGE_DIRECTORY_KEYSTORE_URL;
   }
 
   const named = (key: "listeners" | "routes") =>

@@ -44,6 +44,8 @@ export const listenerSchema = z.strictObject({
   routes: z.array(name).min(1).optional().describe("Names of the routes served on this listener; default: all routes."),
 });
 
+const role = z.string().regex(/^[A-Z]{2,16}$/, "an OFB role name such as DADOS or PAGTO");
+
 export const routeSchema = z.strictObject({
   name,
   pathPrefix: z.string().startsWith("/").describe("Requests whose path starts with this prefix use this route; the longest prefix wins."),
@@ -55,6 +57,14 @@ export const routeSchema = z.strictObject({
     .enum(["require", "generate"])
     .default("require")
     .describe("require: missing/invalid x-fapi-interaction-id → 400 with a generated id (OFB API contract). generate: generate one and serve (FAPI 1 Part 1 §6.2.1)."),
+  participant: z
+    .enum(["check", "off"])
+    .optional()
+    .describe("check: the certificate's organisation must be Active in the Directory, with the role this API needs (and, with requireRegisteredCertificate, the certificate an active transport key). Default: check on mtls-required routes when `directory` is configured, off otherwise."),
+  role: z
+    .union([role, z.literal("auto"), z.null()])
+    .default("auto")
+    .describe("The Directory role this route requires. auto: from the API family in /open-banking/<family>/ (directory.roleByFamily, else directory.defaultRole); other paths need none. null: none."),
 });
 
 export const policySchema = z.strictObject({
@@ -77,6 +87,92 @@ export const proxySchema = z.strictObject({
   xForwardedFor: z.enum(["replace", "append"]).default("replace").describe("replace: the edge is the trust boundary, any incoming X-Forwarded-For is discarded."),
 });
 
+/** ofb-facts §1 and §2: the OFB Directory's public participants document and keystore. */
+export const DIRECTORY_PRESETS = {
+  production: {
+    participantsUrl: "https://data.directory.openbankingbrasil.org.br/participants",
+    keystoreUrl: "https://keystore.directory.openbankingbrasil.org.br/",
+  },
+  sandbox: {
+    participantsUrl: "https://data.sandbox.directory.openbankingbrasil.org.br/participants",
+    keystoreUrl: "https://keystore.sandbox.directory.openbankingbrasil.org.br/",
+  },
+} as const;
+
+/** ofb-facts §3 (Derived mapping): data-sharing families need DADOS, payment families PAGTO. */
+export const DEFAULT_ROLE_BY_FAMILY: Readonly<Record<string, string>> = {
+  payments: "PAGTO",
+  "payments-consents": "PAGTO",
+  "payments-pix": "PAGTO",
+  "automatic-payments": "PAGTO",
+  "recurring-payments": "PAGTO",
+  "nrp-consents": "PAGTO",
+  accounts: "DADOS",
+  "credit-cards-accounts": "DADOS",
+  consents: "DADOS",
+  customers: "DADOS",
+  resources: "DADOS",
+  loans: "DADOS",
+  financings: "DADOS",
+  "invoice-financings": "DADOS",
+  "unarranged-accounts-overdraft": "DADOS",
+  "credit-fixed-incomes": "DADOS",
+  "bank-fixed-incomes": "DADOS",
+  "variable-incomes": "DADOS",
+  "treasure-titles": "DADOS",
+  funds: "DADOS",
+  exchanges: "DADOS",
+  "credit-portability": "DADOS",
+};
+
+const storeSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("memory") }),
+  z.strictObject({
+    type: z.literal("redis"),
+    url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
+    keyPrefix: z.string().min(1).max(64).default("ofb-edge:"),
+    connectTimeoutMs: duration(5_000),
+  }),
+]);
+
+export const directorySchema = z
+  .strictObject({
+    preset: z.enum(["production", "sandbox"]).optional().describe("Fills participantsUrl and keystoreUrl with the OFB Directory's own."),
+    participantsUrl: z.url({ protocol: /^https?$/ }).optional(),
+    keystoreUrl: z.url({ protocol: /^https?$/ }).optional().describe("Base URL of the keystore; <org>/<software statement>/transport.jwks is appended."),
+    store: storeSchema.default({ type: "memory" }),
+    refreshIntervalMs: z.number().int().min(10_000).default(300_000).describe("The Directory itself caches for 15 minutes."),
+    maxStalenessMs: z.number().int().min(60_000).default(86_400_000).describe("Serve the last good snapshot this long when the Directory is unreachable; then 503 DIRECTORY_UNAVAILABLE."),
+    fetchTimeoutMs: duration(30_000),
+    maxDocumentBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    lockTtlMs: duration(120_000),
+    connectionRecheckMs: duration(60_000).describe("A connection re-asks the directory (and keystore) for its verdict after this long, and whenever a new snapshot is published."),
+    requireRegisteredCertificate: z.boolean().default(true).describe("The certificate's x5t#S256 must be an active key in <org>/<UID>/transport.jwks (DESIGN D6)."),
+    keystore: z
+      .strictObject({
+        ttlMs: duration(900_000),
+        negativeTtlMs: duration(60_000),
+        timeoutMs: duration(5_000),
+        maxBytes: z.number().int().min(1024).default(1024 * 1024),
+      })
+      .default({ ttlMs: 900_000, negativeTtlMs: 60_000, timeoutMs: 5_000, maxBytes: 1024 * 1024 }),
+    roleByFamily: z.record(z.string().regex(/^[a-z0-9-]+$/), role).default({ ...DEFAULT_ROLE_BY_FAMILY }),
+    defaultRole: role.default("DADOS").describe("Role for /open-banking/<family>/ families not in roleByFamily."),
+  })
+  .transform((d, ctx) => {
+    const preset = d.preset ? DIRECTORY_PRESETS[d.preset] : undefined;
+    const participantsUrl = d.participantsUrl ?? preset?.participantsUrl;
+    const keystoreUrl = d.keystoreUrl ?? preset?.keystoreUrl;
+    if (!participantsUrl) ctx.addIssue({ code: "custom", path: ["participantsUrl"], message: "required (or set preset)" });
+    if (!keystoreUrl && d.requireRegisteredCertificate) ctx.addIssue({ code: "custom", path: ["keystoreUrl"], message: "required when requireRegisteredCertificate is on (or set preset)" });
+    return { ...d, participantsUrl: participantsUrl ?? "", keystoreUrl: keystoreUrl === undefined ? "" : keystoreUrl.endsWith("/") ? keystoreUrl : `${keystoreUrl}/` };
+  });
+
+export const adminSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port,
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -89,6 +185,8 @@ export const configSchema = z
     policy: policySchema.default(policySchema.parse({})),
     proxy: proxySchema.default(proxySchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
+    admin: adminSchema.optional().describe("Plain-HTTP admin listener for the orchestrator: /healthz and /readyz."),
+    directory: directorySchema.optional().describe("The OFB participant Directory: sync, store and per-route checks. Absent: no Directory checks."),
     workers: z
       .union([z.literal("auto"), z.number().int().min(1).max(256)])
       .default("auto")
@@ -110,6 +208,9 @@ export const configSchema = z
         if (!routeNames.has(r)) ctx.addIssue({ code: "custom", path: ["listeners", i, "routes", j], message: `no route named '${r}'` });
       }),
     );
+    cfg.routes.forEach((r, i) => {
+      if (r.participant === "check" && !cfg.directory) ctx.addIssue({ code: "custom", path: ["routes", i, "participant"], message: "'check' needs a `directory` section" });
+    });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {
       const key = `${l.host}:${l.port}`;
@@ -124,3 +225,4 @@ export type ListenerConfig = Config["listeners"][number];
 export type RouteConfig = Config["routes"][number];
 export type PolicyConfig = Config["policy"];
 export type ProxyConfig = Config["proxy"];
+export type DirectoryConfig = NonNullable<Config["directory"]>;

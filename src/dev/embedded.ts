@@ -5,6 +5,7 @@ import { embeddedConfig } from "../config/embedded.js";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { generateTestPki, loadTestPki, MANIFEST_FILE, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { startMockDirectory } from "../directory/mock.js";
 import { startEchoBackend } from "./echo-backend.js";
 
 /** The embedded default's port (README Quick start). */
@@ -25,8 +26,9 @@ export interface EmbeddedDefault {
 
 /**
  * `npm start` without a configuration (DESIGN §Configuration): a local test PKI in `<stateDir>/pki`
- * (generated on first run and renewed before it expires), the built-in echo backend, and a permissive
- * listener on :8443 serving `/open-banking/` (mTLS required) and `/.well-known/` (mTLS optional).
+ * (generated on first run and renewed before it expires), the built-in mock directory serving that PKI's
+ * Directory fixture, the built-in echo backend, and a permissive listener on :8443 serving `/open-banking/`
+ * (mTLS and an Active participant required) and `/.well-known/` (mTLS optional).
  */
 export async function startEmbeddedDefault(options: {
   readonly stateDir: string;
@@ -39,6 +41,10 @@ export async function startEmbeddedDefault(options: {
   const usable = current !== null && !expiresSoon(current, options.now);
   const manifest = usable ? current : await generateTestPki({ out: pkiDir, force: current !== null, now: options.now });
   const backend = await startEchoBackend();
+  const directory = await startMockDirectory({ fixtureDir: join(pkiDir, "directory"), host: "127.0.0.1", port: 0 });
+  const close = async () => {
+    await Promise.all([backend.close(), directory.close()]);
+  };
   let config: Config;
   try {
     config = parseConfig(
@@ -48,11 +54,12 @@ export async function startEmbeddedDefault(options: {
         trustAnchors: manifest.trustAnchors,
         upstream: backend.url,
         port: EMBEDDED_PORT,
+        directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl },
       }),
       { file: "(embedded default)", baseDir: options.cwd, env: options.env },
     );
   } catch (cause) {
-    await backend.close();
+    await close();
     throw cause;
   }
   const client = manifest.clients["participant-a"]!;
@@ -68,7 +75,7 @@ export async function startEmbeddedDefault(options: {
     `'x-fapi-interaction-id: ${randomUUID()}'`,
     `https://localhost:${config.listeners[0]!.port}/open-banking/accounts/v2/accounts`,
   ].join(" ");
-  return { config, pkiDir, generated: !usable, curl, close: backend.close };
+  return { config, pkiDir, generated: !usable, curl, close };
 }
 
 function expiresSoon(manifest: TestPkiManifest, now: Date): boolean {

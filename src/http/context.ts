@@ -10,6 +10,8 @@ export interface EdgeVariables {
   peer: PeerState;
   /** The verified client certificate, when the connection has one (null otherwise). */
   client: VerifiedClient | null;
+  /** The Directory's view of the client, when the route checked it. */
+  participant: { readonly organisationId: string; readonly activeRoles: readonly string[] } | undefined;
   /** Set by the error handler so the access log can record the decision. */
   rejection: EdgeError | undefined;
   /** Status actually sent when the response was streamed by the proxy. */

@@ -8,6 +8,8 @@ import type { EdgeEnv } from "./context.js";
 export interface Route {
   readonly config: RouteConfig;
   readonly upstream: Upstream;
+  /** Whether the participant stage checks the Directory on this route (resolved from config at start-up). */
+  readonly participant: "check" | "off";
 }
 
 /**

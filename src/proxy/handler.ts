@@ -2,17 +2,26 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Handler } from "hono";
 import type { ProxyConfig } from "../config/schema.js";
 import type { VerifiedClient } from "../connection/peer-state.js";
-import type { EdgeEnv } from "../http/context.js";
+import type { EdgeEnv, EdgeVariables } from "../http/context.js";
 import { forward } from "./forward.js";
 
 /**
- * Identity forwarded to the backend until header profiles land: RFC 9440 `Client-Cert` and, when the client
- * sent intermediates, `Client-Cert-Chain` (values encoded once per connection's chain).
+ * Identity forwarded to the backend until header profiles land (DESIGN D9): RFC 9440 `Client-Cert` and, when
+ * the client sent intermediates, `Client-Cert-Chain` (values encoded once per connection's chain), then the
+ * participant as read from the certificate (`x-ofb-organisation-id`, `x-ofb-software-statement-id`,
+ * `x-ofb-cnpj`) and, on routes that checked the Directory, its Active roles (`x-ofb-roles`). Incoming copies
+ * of all of these were removed by the sanitizer (`x-ofb-*`, client-cert families).
  */
-export function rfc9440Headers(client: VerifiedClient | null): readonly string[] {
+export function identityHeaders(client: VerifiedClient | null, participant: EdgeVariables["participant"]): readonly string[] {
   if (!client) return [];
   const { clientCert, clientCertChain } = client.rfc9440;
-  return clientCertChain === null ? ["client-cert", clientCert] : ["client-cert", clientCert, "client-cert-chain", clientCertChain];
+  const { identity } = client;
+  const out = ["client-cert", clientCert];
+  if (clientCertChain !== null) out.push("client-cert-chain", clientCertChain);
+  out.push("x-ofb-organisation-id", identity.organisationId, "x-ofb-software-statement-id", identity.softwareStatementId);
+  if (identity.cnpj !== null) out.push("x-ofb-cnpj", identity.cnpj);
+  if (participant) out.push("x-ofb-roles", participant.activeRoles.join(","));
+  return out;
 }
 
 /** Final stage: stream the request to the route's upstream; the response is written straight to the socket. */
@@ -25,7 +34,7 @@ export function forwardToUpstream(proxy: ProxyConfig): Handler<EdgeEnv> {
       upstream: route.upstream,
       route: route.config.name,
       interactionId: c.get("interactionId"),
-      identityHeaders: rfc9440Headers(c.get("client")),
+      identityHeaders: identityHeaders(c.get("client"), c.get("participant")),
       maxBodyBytes: proxy.maxRequestBodyBytes,
       xForwardedFor: proxy.xForwardedFor,
     });

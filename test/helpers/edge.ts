@@ -26,6 +26,8 @@ export interface TestEdgeOptions {
   readonly listeners?: ListenerInput[];
   readonly policy?: ConfigInput["policy"];
   readonly proxy?: ConfigInput["proxy"];
+  readonly directory?: ConfigInput["directory"];
+  readonly admin?: ConfigInput["admin"];
   readonly clock?: () => Date;
 }
 
@@ -44,6 +46,8 @@ export async function startTestEdge(o: TestEdgeOptions) {
       ],
       policy: o.policy,
       proxy: o.proxy,
+      directory: o.directory,
+      admin: o.admin,
       workers: 1,
     },
     { file: "test-config", baseDir: process.cwd() },

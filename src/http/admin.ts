@@ -1,0 +1,28 @@
+import { createServer, type Server } from "node:http";
+import type { DirectoryService } from "../directory/service.js";
+
+/**
+ * The admin listener (DESIGN §Operating it), plain HTTP on its own port, meant for the orchestrator only:
+ * `/healthz` answers 200 while the process serves; `/readyz` answers 200 when the edge can take traffic and
+ * 503 with the reason when it cannot (no Directory snapshot, or one older than `directory.maxStalenessMs`).
+ */
+export function createAdminServer(deps: { readonly directory: DirectoryService | null }): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+      res.end(req.method === "HEAD" ? undefined : text);
+    };
+    if (req.method !== "GET" && req.method !== "HEAD") return send(405, { error: "method not allowed" });
+    if (path === "/healthz") return send(200, { status: "ok" });
+    if (path === "/readyz") {
+      const state = deps.directory?.state();
+      if (!state) return send(200, { ready: true });
+      return state.ready
+        ? send(200, { ready: true, directory: { version: state.version, ageSeconds: Math.round(state.ageMs / 1000) } })
+        : send(503, { ready: false, directory: { reason: state.reason } });
+    }
+    return send(404, { error: "not found" });
+  });
+}
