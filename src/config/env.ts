@@ -7,7 +7,9 @@ import { ConfigError } from "../errors.js";
  * - `OFB_EDGE_WORKERS`, `OFB_EDGE_LOG_LEVEL`
  * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
  * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
- * - `REDIS_URL` (the Redis directory store's address), `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
+ * - `REDIS_URL` (the Redis directory store's address), `OFB_EDGE_DIRECTORY_KEY_PREFIX`,
+ *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
+ * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
  */
 export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
@@ -25,9 +27,18 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
   const directory = asRecord(cfg.directory);
   if (directory) {
     const store = asRecord(directory.store);
-    if (env.REDIS_URL && store?.type === "redis") directory.store = { ...store, url: env.REDIS_URL };
+    if (store?.type === "redis") {
+      if (env.REDIS_URL) store.url = env.REDIS_URL;
+      if (env.OFB_EDGE_DIRECTORY_KEY_PREFIX) store.keyPrefix = env.OFB_EDGE_DIRECTORY_KEY_PREFIX;
+    }
     if (env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL) directory.participantsUrl = env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL;
     if (env.OFB_EDGE_DIRECTORY_KEYSTORE_URL) directory.keystoreUrl = env.OFB_EDGE_DIRECTORY_KEYSTORE_URL;
+  }
+
+  const admin = asRecord(cfg.admin);
+  if (admin) {
+    if (env.OFB_EDGE_ADMIN_HOST !== undefined) admin.host = env.OFB_EDGE_ADMIN_HOST;
+    if (env.OFB_EDGE_ADMIN_PORT !== undefined) admin.port = toInt(env.OFB_EDGE_ADMIN_PORT, "OFB_EDGE_ADMIN_PORT", issues);
   }
 
   const named = (key: "listeners" | "routes") =>

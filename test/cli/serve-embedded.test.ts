@@ -83,6 +83,12 @@ describe("npm start: the embedded default", () => {
     expect(received.headers).toContain(`client-cert: :${leaf.raw.toString("base64")}:`);
     expect(received.headers).toContain(`x-fapi-interaction-id: ${interactionId}`);
     expect(received.headers.filter((h) => h.toLowerCase().startsWith("client-cert:"))).toHaveLength(1);
+    // The participant as the built-in mock directory knows it (DESIGN §4): organisation, software statement, roles.
+    const manifest = JSON.parse(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")) as { clients: Record<string, { organisationId: string; softwareStatementId: string }> };
+    const a = manifest.clients["participant-a"]!;
+    expect(received.headers).toContain(`x-ofb-organisation-id: ${a.organisationId}`);
+    expect(received.headers).toContain(`x-ofb-software-statement-id: ${a.softwareStatementId}`);
+    expect(received.headers).toContain("x-ofb-roles: DADOS,PAGTO");
   });
 
   it("the same request without a client certificate is refused with an OFB error and never reaches the backend", async () => {
@@ -91,6 +97,12 @@ describe("npm start: the embedded default", () => {
     const body = JSON.parse(stdout) as { errors: { code: string }[]; received?: unknown };
     expect(body.errors[0]!.code).toBe("CERT_REQUIRED");
     expect(body.received).toBeUndefined();
+  });
+
+  it("another participant's certificate whose organisation is Pending in the directory is refused with 403", async () => {
+    const pending = first.curl.replaceAll("clients/participant-a/", "clients/participant-pending/");
+    const { stdout } = await run("sh", ["-c", `${pending} --silent --show-error`], { cwd: ROOT });
+    expect((JSON.parse(stdout) as { errors: { code: string }[] }).errors[0]!.code).toBe("DIRECTORY_ORG_PENDING");
   });
 
   it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {
