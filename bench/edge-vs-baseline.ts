@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envNumber } from "./env.js";
 import { probe, runLoad, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
 import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";
 import { BACKEND_BODY, ROLES, runRole, type Role, type RoleSpec, type RoleStats } from "./roles.js";
@@ -41,14 +42,6 @@ import { BACKEND_BODY, ROLES, runRole, type Role, type RoleSpec, type RoleStats 
 
 const TARGETS: Readonly<Record<Mode, number>> = { "keep-alive": 0.8, "new-connection": 0.9 };
 const INTERACTION_ID = "6b0f3a52-7d1e-4c8a-9f2b-3e5d7c9a1b24";
-
-function envNumber(name: string, def: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function envModes(): Mode[] {
   const raw = process.env.BENCH_MODES ?? "keep-alive,new-connection";

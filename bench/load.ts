@@ -1,28 +1,36 @@
 import autocannon, { type Client as AutocannonClient, type Result } from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
 import { request } from "node:https";
-import { BACKEND_BODY, BENCH_PATH, type FromChild, type Role, type RoleSpec, type RoleStats, type ToChild } from "./roles.js";
+import { BACKEND_BODY, BENCH_PATH, type FromChild, type Role, type RoleMemory, type RoleSpec, type RoleStats, type ToChild } from "./roles.js";
 
 /** A server role running in its own process. */
 export interface Child {
-  readonly role: Role;
+  /** A {@link Role}, or a role of another benchmark's script (bench/directory-roles.ts). */
+  readonly role: Role | (string & {});
   readonly port: number;
   stats(): Promise<RoleStats>;
+  /** The child's `process.memoryUsage()` now. */
+  memory(): Promise<RoleMemory>;
   /** Starts the child's CPU profiler; `profileStop` writes the profile to `file`. */
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Forks `script` with a role argument and waits until its server listens. */
-export async function spawnRole(script: string, role: Role, spec: RoleSpec): Promise<Child> {
+/**
+ * Forks `script` with a role argument and waits until its server listens. The child must serve the IPC
+ * protocol of bench/roles.ts (`runRole`, or `serveRole` for another benchmark's roles and specs).
+ */
+export async function spawnRole(script: string, role: Child["role"], spec: RoleSpec | object): Promise<Child> {
   const proc = fork(script, [role, JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const first = await nextMessage(proc);
   if (first.type !== "ready") throw new Error(`${role} did not start: ${first.type === "error" ? first.message : first.type}`);
   const ask = async <T extends FromChild["type"]>(msg: ToChild, expect: T): Promise<Extract<FromChild, { type: T }>> => {
+    // After a stop or a crash the channel is closed: fail this call rather than emit an unhandled 'error'.
+    if (!proc.connected) throw new Error(`${role} is not running`);
     const reply = nextMessage(proc);
-    proc.send(msg);
-    const got = await reply;
+    const failed = new Promise<never>((_, reject) => proc.send(msg, (err) => err && reject(new Error(`${role}: ${err.message}`))));
+    const got = await Promise.race([reply, failed]);
     if (got.type !== expect) throw new Error(`${role}: ${got.type === "error" ? got.message : `unexpected reply ${got.type}`}`);
     return got as Extract<FromChild, { type: T }>;
   };
@@ -30,6 +38,7 @@ export async function spawnRole(script: string, role: Role, spec: RoleSpec): Pro
     role,
     port: first.port,
     stats: async () => (await ask({ type: "stats" }, "stats")).stats,
+    memory: async () => (await ask({ type: "memory" }, "memory")).memory,
     profileStart: async () => void (await ask({ type: "profile-start" }, "done")),
     profileStop: async (file) => void (await ask({ type: "profile-stop", file }, "done")),
     stop: async () => {

@@ -4,6 +4,10 @@ import type { RoleStats } from "./roles.js";
 
 export type Target = "baseline" | "edge";
 
+/** How tables name the two targets (bench/directory.ts compares an edge with the Directory check on and off). */
+export type TargetNames = Readonly<Record<Target, string>>;
+const DEFAULT_NAMES: TargetNames = { baseline: "baseline", edge: "edge" };
+
 /** One measured run and what every process did during it. */
 export interface Measurement {
   readonly target: Target;
@@ -42,11 +46,18 @@ function row(cells: readonly string[], widths: readonly number[]): string {
 }
 
 /** The table of one mode: the best run of each target, the edge/baseline ratios and the verdict. */
-export function modeTable(mode: Mode, runs: readonly Measurement[], target: number, header: string): { text: string; pass: boolean; ratio: number } {
+export function modeTable(
+  mode: Mode,
+  runs: readonly Measurement[],
+  target: number,
+  header: string,
+  names: TargetNames = DEFAULT_NAMES,
+): { text: string; pass: boolean; ratio: number } {
   const of = (t: Target) => runs.filter((m) => m.target === t);
   const b = best(of("baseline"));
   const e = best(of("edge"));
-  const widths = [14, 9, 7, 7, 9, 8, 7, 11, 10, 10, 10, 10];
+  const ratioLabel = `${names.edge}/${names.baseline}`;
+  const widths = [Math.max(14, ratioLabel.length + 1, names.baseline.length + 1, names.edge.length + 1), 9, 7, 7, 9, 8, 7, 11, 10, 10, 10, 10];
   const head = ["", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "handshakes", "hs/req", "srv CPU", "µs CPU/req", "client CPU"];
   const line = (name: string, m: Measurement) =>
     row(
@@ -72,11 +83,11 @@ export function modeTable(mode: Mode, runs: readonly Measurement[], target: numb
   const lines = [
     header,
     row(head, widths),
-    line("baseline", b),
-    line("edge", e),
+    line(names.baseline, b),
+    line(names.edge, e),
     row(
       [
-        "edge/baseline",
+        ratioLabel,
         fmt(r, 2),
         fmt(ratio(e.result.latency.p50, b.result.latency.p50), 2),
         fmt(ratio(e.result.latency.p99, b.result.latency.p99), 2),
@@ -91,37 +102,37 @@ export function modeTable(mode: Mode, runs: readonly Measurement[], target: numb
       ],
       widths,
     ),
-    `  => throughput ratio ${fmt(r, 2)}, target >= ${target.toFixed(2)}: ${pass ? "PASS" : "FAIL"}`,
+    `  => throughput ratio ${fmt(r, 3)}, target >= ${target.toFixed(2)}: ${pass ? "PASS" : "FAIL"}`,
     // When the load generator, not the server, is the bottleneck, req/s ratios drift towards 1; the CPU each
     // server spent per request says what the ratio would be with each server saturating its core.
-    `  => server-bound projection (baseline CPU/req ÷ edge CPU/req): ${fmt(cpuRatio, 2)}, target >= ${target.toFixed(2)}: ${cpuRatio >= target ? "would PASS" : "would FAIL"}`,
-    `  all runs (2xx req/s, in order): ${runs.map((m) => `${m.target} ${fmt(rps(m))}`).join(", ")}`,
-    `  backend during best runs: baseline ${b.backend.requests} req (CPU ${pct(b.backend.cpuMicros, b.seconds)}), edge ${e.backend.requests} req with Client-Cert on ${e.backend.clientCertRequests} (CPU ${pct(e.backend.cpuMicros, e.seconds)})`,
+    `  => server-bound projection (${names.baseline} CPU/req ÷ ${names.edge} CPU/req): ${fmt(cpuRatio, 3)}, target >= ${target.toFixed(2)}: ${cpuRatio >= target ? "would PASS" : "would FAIL"}`,
+    `  all runs (2xx req/s, in order): ${runs.map((m) => `${names[m.target]} ${fmt(rps(m))}`).join(", ")}`,
+    `  backend during best runs: ${names.baseline} ${b.backend.requests} req (CPU ${pct(b.backend.cpuMicros, b.seconds)}), ${names.edge} ${e.backend.requests} req with Client-Cert on ${e.backend.clientCertRequests} (CPU ${pct(e.backend.cpuMicros, e.seconds)})`,
   ];
   // Little's law: with every connection always waiting for a response, mean latency × rate = connections.
   // Far from 1, the latency figures do not describe the requests that were counted.
   const little = (m: Measurement) => (m.result.latency.average / 1000) * (m.result["2xx"] / m.result.duration) / m.connections;
-  lines.push(`  latency consistency (mean latency × req/s ÷ connections, expect ~1): baseline ${fmt(little(b), 2)}, edge ${fmt(little(e), 2)}`);
+  lines.push(`  latency consistency (mean latency × req/s ÷ connections, expect ~1): ${names.baseline} ${fmt(little(b), 2)}, ${names.edge} ${fmt(little(e), 2)}`);
   for (const m of [b, e]) {
-    if (Math.abs(little(m) - 1) > 0.2) lines.push(`  WARNING: ${m.target}: latency figures are inconsistent with the request rate (${fmt(little(m), 2)}).`);
+    if (Math.abs(little(m) - 1) > 0.2) lines.push(`  WARNING: ${names[m.target]}: latency figures are inconsistent with the request rate (${fmt(little(m), 2)}).`);
   }
   for (const m of [b, e]) {
     if (m.server.cpuMicros / 1e6 / m.seconds < 0.85) {
       const client = m.clientCpuMicros / 1e6 / m.seconds >= 0.85 ? "the load generator was saturated" : "other processes on the machine took the CPU";
-      lines.push(`  note: the ${m.target} process used ${pct(m.server.cpuMicros, m.seconds)} of a core, so it was not the bottleneck (${client}); read the server-bound projection too.`);
+      lines.push(`  note: the ${names[m.target]} process used ${pct(m.server.cpuMicros, m.seconds)} of a core, so it was not the bottleneck (${client}); read the server-bound projection too.`);
     }
   }
   if (mode === "new-connection") {
     for (const m of [b, e]) {
       const perReq = m.server.handshakes / m.server.requests;
-      if (!(perReq >= 0.98)) lines.push(`  WARNING: ${m.target}: only ${fmt(perReq, 3)} handshakes per request; not every request used a new connection.`);
+      if (!(perReq >= 0.98)) lines.push(`  WARNING: ${names[m.target]}: only ${fmt(perReq, 3)} handshakes per request; not every request used a new connection.`);
     }
   }
   return { text: lines.join("\n"), pass, ratio: r };
 }
 
 /** A banner for any run whose responses were not all 2xx with the backend's body. */
-export function loudProblems(m: Measurement): string | null {
+export function loudProblems(m: Measurement, names: TargetNames = DEFAULT_NAMES): string | null {
   if (problems(m) === 0) return null;
   const codes = Object.entries(m.result.statusCodeStats)
     .map(([code, { count }]) => `${code}×${count}`)
@@ -129,8 +140,8 @@ export function loudProblems(m: Measurement): string | null {
   const bar = "!".repeat(78);
   return [
     bar,
-    `!! ${m.target.toUpperCase()} ${m.mode} round ${m.round + 1}: ${m.result.non2xx} non-2xx, ${m.result.errors} errors (${m.result.timeouts} timeouts), ${m.result.mismatches} body mismatches`,
-    `!! status codes: ${codes || "none"}${m.target === "edge" ? " -- edge figures that include rejections are NOT a valid measurement" : ""}`,
+    `!! ${names[m.target].toUpperCase()} ${m.mode} round ${m.round + 1}: ${m.result.non2xx} non-2xx, ${m.result.errors} errors (${m.result.timeouts} timeouts), ${m.result.mismatches} body mismatches`,
+    `!! status codes: ${codes || "none"}${m.target === "edge" || names !== DEFAULT_NAMES ? " -- edge figures that include rejections are NOT a valid measurement" : ""}`,
     bar,
   ].join("\n");
 }

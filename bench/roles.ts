@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { pino } from "pino";
 import { Pool, type Dispatcher } from "undici";
 import { parseConfig } from "../src/config/load.js";
-import { proxySchema, type Config } from "../src/config/schema.js";
+import { proxySchema, type Config, type ConfigInput } from "../src/config/schema.js";
 import { createLogger } from "../src/log/logger.js";
 import { createMetrics } from "../src/metrics/registry.js";
 import { startEdge } from "../src/server.js";
@@ -39,16 +39,28 @@ export interface RoleStats {
   readonly clientCertRequests: number;
   /** User + system CPU time of the process, microseconds. */
   readonly cpuMicros: number;
+  /** Requests that arrived with `x-ofb-roles` (backend only: proves the edge ran the Directory check and forwarded its result). */
+  readonly ofbRolesRequests?: number;
+}
+
+/** A child's memory, from `process.memoryUsage()`, bytes. */
+export interface RoleMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
 }
 
 export type ToChild =
   | { readonly type: "stats" }
   | { readonly type: "profile-start" }
   | { readonly type: "profile-stop"; readonly file: string }
+  | { readonly type: "memory" }
   | { readonly type: "stop" };
 export type FromChild =
   | { readonly type: "ready"; readonly port: number }
   | { readonly type: "stats"; readonly stats: RoleStats }
+  | { readonly type: "memory"; readonly memory: RoleMemory }
   | { readonly type: "done" }
   | { readonly type: "error"; readonly message: string };
 
@@ -62,35 +74,51 @@ export const BACKEND_BODY = JSON.stringify({
 /** Path requested in every run; the edge's route is `/open-banking/`. */
 export const BENCH_PATH = "/open-banking/accounts/v2/accounts";
 
-/** The edge configuration under test: one strict listener (handshake semantics equal to the baseline's), one route. */
-export function benchConfig(spec: RoleSpec): Config {
-  return parseConfig(
-    {
-      listeners: [
-        { name: "bench", host: "127.0.0.1", port: 0, mode: "strict", tls: { cert: spec.cert, key: spec.key, trustAnchors: [spec.trustAnchors] } },
-      ],
-      routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream }],
-      log: { level: spec.logLevel },
-      workers: 1,
-    },
-    { file: "bench-config", baseDir: process.cwd() },
-  );
+/** The edge configuration under test, unparsed, for benchmarks that add to it (bench/directory.ts). */
+export function benchConfigInput(spec: RoleSpec) {
+  return {
+    listeners: [
+      { name: "bench", host: "127.0.0.1", port: 0, mode: "strict", tls: { cert: spec.cert, key: spec.key, trustAnchors: [spec.trustAnchors] } },
+    ],
+    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream }],
+    log: { level: spec.logLevel },
+    workers: 1,
+  } satisfies ConfigInput;
 }
 
-interface Started {
+/** The edge configuration under test: one strict listener (handshake semantics equal to the baseline's), one route. */
+export function benchConfig(spec: RoleSpec): Config {
+  return parseBenchConfig(benchConfigInput(spec));
+}
+
+/** Validates a benchmark's edge configuration as `serve` would (paths resolve against the working directory). */
+export function parseBenchConfig(input: ConfigInput): Config {
+  return parseConfig(input, { file: "bench-config", baseDir: process.cwd() });
+}
+
+/** A server started in a child process: its port, its counters and how to close it. */
+export interface Started {
   readonly port: number;
   readonly stats: () => Omit<RoleStats, "cpuMicros">;
   readonly close: () => Promise<void>;
 }
 
 /** Runs one role in this (child) process and serves the parent's IPC requests until told to stop. */
-export async function runRole(role: Role, spec: RoleSpec): Promise<void> {
+export function runRole(role: Role, spec: RoleSpec): Promise<void> {
+  return serveRole(() => (role === "backend" ? startBackend() : role === "baseline" ? startBaseline(spec) : startEdgeRole(spec)));
+}
+
+/**
+ * Starts a server in this (child) process and serves the parent's IPC requests (stats, memory, profiler, stop)
+ * until told to stop. Other benchmarks start their own servers through it (bench/directory-roles.ts).
+ */
+export async function serveRole(start: () => Promise<Started>): Promise<void> {
   const send = (msg: FromChild) => process.send?.(msg);
   // The parent is gone (crash, Ctrl-C): never leave a server behind.
   process.on("disconnect", () => process.exit(0));
   let started: Started;
   try {
-    started = role === "backend" ? await startBackend() : role === "baseline" ? await startBaseline(spec) : await startEdgeRole(spec);
+    started = await start();
   } catch (cause) {
     send({ type: "error", message: cause instanceof Error ? cause.message : String(cause) });
     process.exit(1);
@@ -100,6 +128,9 @@ export async function runRole(role: Role, spec: RoleSpec): Promise<void> {
     if (msg.type === "stats") {
       const cpu = process.cpuUsage();
       send({ type: "stats", stats: { ...started.stats(), cpuMicros: cpu.user + cpu.system } });
+    } else if (msg.type === "memory") {
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      send({ type: "memory", memory: { rss, heapUsed, heapTotal, external } });
     } else if (msg.type === "profile-start" || msg.type === "profile-stop") {
       (msg.type === "profile-start" ? profiler.start() : profiler.stop(msg.file)).then(
         () => send({ type: "done" }),
@@ -118,7 +149,7 @@ export async function runRole(role: Role, spec: RoleSpec): Promise<void> {
  * V8's sampling CPU profiler (what `node --cpu-prof` uses), started and stopped around a measured run so
  * that start-up and warm-up are not in the profile.
  */
-function createProfiler() {
+export function createProfiler() {
   let session: Session | undefined;
   return {
     async start() {
@@ -147,9 +178,11 @@ async function listen(server: { listen: (port: number, host: string, cb: () => v
 async function startBackend(): Promise<Started> {
   let requests = 0;
   let clientCertRequests = 0;
+  let ofbRolesRequests = 0;
   const server = createHttpServer((req, res) => {
     requests++;
     if (req.headers["client-cert"] !== undefined) clientCertRequests++;
+    if (req.headers["x-ofb-roles"] !== undefined) ofbRolesRequests++;
     req.resume();
     res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(BACKEND_BODY) });
     res.end(BACKEND_BODY);
@@ -157,7 +190,7 @@ async function startBackend(): Promise<Started> {
   const port = await listen(server);
   return {
     port,
-    stats: () => ({ handshakes: 0, requests, clientCertRequests }),
+    stats: () => ({ handshakes: 0, requests, clientCertRequests, ofbRolesRequests }),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -225,11 +258,11 @@ async function startBaseline(spec: RoleSpec): Promise<Started> {
 /**
  * The edge, exactly as `serve` builds it for one worker: `startEdge` with a pino logger writing to a real
  * file descriptor (/dev/null, asynchronously like production's stdout) so that logging is paid for, and
- * real Prometheus metrics.
+ * real Prometheus metrics. `config` defaults to {@link benchConfig}; it must have one listener.
  */
-async function startEdgeRole(spec: RoleSpec): Promise<Started> {
+export async function startEdgeRole(spec: RoleSpec, config: Config = benchConfig(spec)): Promise<Started> {
   const logger = createLogger({ level: spec.logLevel }, pino.destination({ dest: "/dev/null", sync: false }));
-  const edge = await startEdge(benchConfig(spec), { logger, metrics: createMetrics(), clock: () => new Date(), configFile: "bench-config" });
+  const edge = await startEdge(config, { logger, metrics: createMetrics(), clock: () => new Date(), configFile: "bench-config" });
   const { server, port } = edge.listeners[0]!;
   let handshakes = 0;
   let requests = 0;

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { request, type Dispatcher } from "undici";
 import { x5tS256 } from "../pki/thumbprint.js";
 import { readBoundedText } from "./http-body.js";
@@ -25,6 +26,10 @@ export interface KeystoreOptions {
   /** Bound on each JWKS body. */
   readonly maxBytes: number;
   readonly dispatcher?: Dispatcher;
+  /** The injected clock for the in-process memo (ms since the epoch); default `Date.now`. */
+  readonly now?: () => number;
+  /** Software statements remembered in process (default 10,000). */
+  readonly localCacheSize?: number;
 }
 
 export interface Keystore {
@@ -57,9 +62,15 @@ export function createKeystore(options: KeystoreOptions): Keystore {
     if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`keystore option ${name} must be a positive integer, got ${String(value)}`);
   }
   const pending = new Map<string, Promise<KeySets>>();
+  const now = options.now ?? Date.now;
+  // In front of the shared cache: a new connection from a known participant costs no Redis round trip, and
+  // keys already known keep answering during a Redis outage. Entries expire like the shared ones.
+  const local = new LRUCache<string, { readonly sets: KeySets; readonly expires: number }>({ max: options.localCacheSize ?? 10_000 });
 
   function keySets(org: string, ss: string): Promise<KeySets> {
     const key = `${org}/${ss}`;
+    const memo = local.get(key);
+    if (memo && memo.expires > now()) return Promise.resolve(memo.sets);
     let inFlight = pending.get(key);
     if (!inFlight) {
       inFlight = load(org, ss).finally(() => pending.delete(key));
@@ -68,18 +79,26 @@ export function createKeystore(options: KeystoreOptions): Keystore {
     return inFlight;
   }
 
+  function ttlOf(sets: KeySets): number {
+    return sets.active.length === 0 && sets.inactive.length === 0 ? options.negativeTtlMs : options.ttlMs;
+  }
+
   async function load(org: string, ss: string): Promise<KeySets> {
     const cacheKey = `${CACHE_PREFIX}${org}:${ss}`;
     // The cache only saves requests: when the store cannot be read or written, the keystore is asked.
     const cached = decodeCached(await options.cache.cacheGet(cacheKey).catch(() => null));
-    if (cached) return cached;
+    if (cached) {
+      local.set(`${org}/${ss}`, { sets: cached, expires: now() + ttlOf(cached) });
+      return cached;
+    }
     const [active, inactive] = await Promise.all([
       fetchThumbprints(`${org}/${ss}/transport.jwks`),
       fetchThumbprints(`${org}/${ss}/inactive/transport.jwks`),
     ]);
     const sets: KeySets = { active: active ?? [], inactive: inactive ?? [] };
     // Both 404: the software statement is unknown to the keystore; remember that only briefly.
-    const ttl = active === null && inactive === null ? options.negativeTtlMs : options.ttlMs;
+    const ttl = ttlOf(sets);
+    local.set(`${org}/${ss}`, { sets, expires: now() + ttl });
     await options.cache.cacheSet(cacheKey, JSON.stringify(sets), ttl).catch(() => undefined);
     // Which software statement a thumbprint belongs to, for `ofb-edge directory lookup <x5t#S256>`.
     const owners = [...sets.active.map((t) => [t, "active"] as const), ...sets.inactive.map((t) => [t, "inactive"] as const)];

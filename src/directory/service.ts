@@ -54,6 +54,7 @@ export function createDirectoryService(options: {
         negativeTtlMs: config.keystore.negativeTtlMs,
         timeoutMs: config.keystore.timeoutMs,
         maxBytes: config.keystore.maxBytes,
+        now,
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       })
     : null;

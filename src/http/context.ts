@@ -11,7 +11,7 @@ export interface EdgeVariables {
   /** The verified client certificate, when the connection has one (null otherwise). */
   client: VerifiedClient | null;
   /** The Directory's view of the client, when the route checked it. */
-  participant: { readonly organisationId: string; readonly activeRoles: readonly string[] } | undefined;
+  participant: { readonly organisationId: string; readonly activeRoles: readonly string[]; /** `activeRoles` joined with "," (the `x-ofb-roles` value). */ readonly roles: string } | undefined;
   /** Set by the error handler so the access log can record the decision. */
   rejection: EdgeError | undefined;
   /** Status actually sent when the response was streamed by the proxy. */

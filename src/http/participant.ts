@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { requiredRole, type ParticipantVerdict } from "../directory/check.js";
 import type { DirectoryService } from "../directory/service.js";
 import { EdgeError } from "../errors.js";
-import type { EdgeEnv } from "./context.js";
+import type { EdgeEnv, EdgeVariables } from "./context.js";
 
 export interface ParticipantCheckOptions {
   readonly directory: DirectoryService | null;
@@ -14,19 +14,24 @@ export interface ParticipantCheckOptions {
 }
 
 interface Remembered {
-  readonly verdict: ParticipantVerdict;
+  readonly version: string;
+  readonly role: string | null;
   readonly at: number;
+  readonly verdict: ParticipantVerdict;
+  /** The context value for an accepted verdict, built once. */
+  readonly participant: EdgeVariables["participant"];
 }
 
 /**
  * Stage: the participant in the OFB Directory (DESIGN §4). On routes with `participant: check` and a verified
  * client certificate, the organisation must be Active with the role the API needs (and, when configured, the
- * certificate an active transport key). Verdicts are remembered per connection, snapshot version and role, so
- * a keep-alive connection asks the directory once, not once per request; a new snapshot asks again.
+ * certificate an active transport key). The last verdict is remembered per connection with its snapshot version
+ * and role, so a keep-alive connection asks the directory once, not once per request; a new snapshot, another
+ * role or `reuseMs` later asks again.
  */
 export function participantCheck(options: ParticipantCheckOptions): MiddlewareHandler<EdgeEnv> {
   const { directory } = options;
-  const byConnection = new WeakMap<object, Map<string, Remembered>>();
+  const byConnection = new WeakMap<object, Remembered>();
 
   return async function participantCheck(c, next) {
     const route = c.get("route")!;
@@ -39,24 +44,20 @@ export function participantCheck(options: ParticipantCheckOptions): MiddlewareHa
     const q = url.indexOf("?");
     const role = requiredRole(route.config.role, q < 0 ? url : url.slice(0, q), options.roleByFamily, options.defaultRole);
     const version = directory.store.current()?.version ?? "-";
-    const key = `${version}|${role ?? ""}`;
     const socket = c.env.incoming.socket;
-    let remembered = byConnection.get(socket);
     const now = options.now();
-    let entry = remembered?.get(key);
-    if (!entry || now - entry.at > options.reuseMs) {
+    let entry = byConnection.get(socket);
+    if (!entry || entry.version !== version || entry.role !== role || now - entry.at > options.reuseMs) {
       const { organisationId, softwareStatementId } = client.identity;
       const verdict = await directory.verify(organisationId, softwareStatementId, client.thumbprint, role);
-      entry = { verdict, at: now };
+      const participant = verdict.ok ? { organisationId: verdict.organisation.id, activeRoles: verdict.activeRoles, roles: verdict.activeRoles.join(",") } : undefined;
+      entry = { version, role, at: now, verdict, participant };
       // An unavailable directory is a state of the edge, not a fact about this participant: not remembered.
-      if (verdict.ok || (verdict.code !== "DIRECTORY_UNAVAILABLE" && verdict.code !== "DIRECTORY_KEYSTORE_UNAVAILABLE")) {
-        if (!remembered) byConnection.set(socket, (remembered = new Map()));
-        remembered.set(key, entry);
-      }
+      if (verdict.ok || (verdict.code !== "DIRECTORY_UNAVAILABLE" && verdict.code !== "DIRECTORY_KEYSTORE_UNAVAILABLE")) byConnection.set(socket, entry);
     }
     const { verdict } = entry;
     if (!verdict.ok) throw new EdgeError(verdict.code, "directory", verdict.detail);
-    c.set("participant", { organisationId: verdict.organisation.id, activeRoles: verdict.activeRoles });
+    c.set("participant", entry.participant);
     await next();
   };
 }

@@ -20,7 +20,7 @@ export function identityHeaders(client: VerifiedClient | null, participant: Edge
   if (clientCertChain !== null) out.push("client-cert-chain", clientCertChain);
   out.push("x-ofb-organisation-id", identity.organisationId, "x-ofb-software-statement-id", identity.softwareStatementId);
   if (identity.cnpj !== null) out.push("x-ofb-cnpj", identity.cnpj);
-  if (participant) out.push("x-ofb-roles", participant.activeRoles.join(","));
+  if (participant) out.push("x-ofb-roles", participant.roles);
   return out;
 }
 

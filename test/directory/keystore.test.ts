@@ -18,14 +18,18 @@ function clockedCache() {
   const store = createMemoryStore({ now: () => now });
   const writes: { key: string; value: string; ttlMs: number }[] = [];
   const owners: { key: string; value: string; ttlMs: number }[] = [];
+  const reads: string[] = [];
   const cache: Pick<DirectoryStore, "cacheGet" | "cacheSet"> = {
-    cacheGet: (key) => store.cacheGet(key),
+    cacheGet: (key) => {
+      reads.push(key);
+      return store.cacheGet(key);
+    },
     cacheSet: (key, value, ttlMs) => {
       (key.startsWith("thumbprint:") ? owners : writes).push({ key, value, ttlMs });
       return store.cacheSet(key, value, ttlMs);
     },
   };
-  return { cache, writes, owners, advance: (ms: number) => void (now += ms) };
+  return { cache, writes, owners, reads, now: () => now, advance: (ms: number) => void (now += ms) };
 }
 
 describe("keystore key status against the test PKI's published keystore (ofb-facts §2, DESIGN D6)", () => {
@@ -52,7 +56,7 @@ describe("keystore key status against the test PKI's published keystore (ofb-fac
   beforeEach(() => {
     requests.length = 0;
     store = clockedCache();
-    keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024 });
+    keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024, now: store.now });
   });
 
   it.each([
@@ -74,6 +78,17 @@ describe("keystore key status against the test PKI's published keystore (ofb-fac
     const [org, ss, thumbprint] = ids("participant-a");
     expect(await keystore.keyStatus(org.toUpperCase(), ss.toUpperCase(), thumbprint)).toBe("active");
     expect(requests.sort()).toEqual(jwksPaths("participant-a").sort());
+  });
+
+  it("remembers a software statement in process for ttlMs: known participants cost no shared-cache (Redis) round trip", async () => {
+    await keystore.keyStatus(...ids("participant-a"));
+    const reads = store.reads.length;
+    store.advance(TTL - 1);
+    expect(await keystore.keyStatus(...ids("participant-a"))).toBe("active");
+    expect(store.reads.length).toBe(reads);
+    store.advance(1);
+    await keystore.keyStatus(...ids("participant-a"));
+    expect(store.reads.length).toBe(reads + 1);
   });
 
   it("single-flight: 10 concurrent checks of one software statement make exactly 2 HTTP requests", async () => {

@@ -1,0 +1,291 @@
+import "reflect-metadata";
+import { X509Certificate } from "node:crypto";
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
+import { x5tS256 } from "../src/pki/thumbprint.js";
+import { writeDirectoryFixture, type FixtureClient } from "./directory-fixture.js";
+import { measureLookups, measureSyncs, measureSyncSteps, median } from "./directory-measure.js";
+import { fixtureText, lookupText, memoryText, syncText, TARGETS, verdict } from "./directory-report.js";
+import { DIRECTORY_ROLES, runDirectoryRole, type DirectoryEdgeSpec, type DirectoryRole } from "./directory-roles.js";
+import { envNumber } from "./env.js";
+import { probe, runLoad, spawnRole, type Child, type LoadProfile } from "./load.js";
+import { startBenchRedis, type BenchRedis } from "./redis-server.js";
+import { loudProblems, modeTable, type Measurement, type Target, type TargetNames } from "./report.js";
+import { BACKEND_BODY, createProfiler, ROLES, runRole, type Role, type RoleSpec, type RoleStats } from "./roles.js";
+
+/**
+ * The participant-directory stage at the issue's scale: a generated Directory of 2,000 organisations and
+ * 20,000 software statements, served by the mock Directory in a child process.
+ *
+ * In this process: full syncs into the memory and the Redis store (median of `BENCH_SYNC_RUNS`, default 5),
+ * the Redis memory one snapshot takes (a private `redis-server` on a free port, no persistence), and lookup
+ * latency (in-process hit, Redis hit, `verify()` with and without the keystore).
+ *
+ * In child processes (bench/roles.ts's protocol): the backend, and two edges with the same `directory`
+ * section (Redis store, each its own key prefix so each does its own full sync at start) whose one route
+ * differs only in `participant: check | off`. Both are verified first: 200 with the backend's body, the
+ * check-on edge forwarding `x-ofb-roles` and the check-off edge not (a benchmark of 403s measures nothing).
+ * Then keep-alive load with participant-a's certificate, ABBA rounds, best of each, with the edges' RSS
+ * sampled during every measured run.
+ *
+ * Targets (the issue): full sync < 3 s, in-process hit < 20 µs, throughput with the check ≥ 0.95× without.
+ * A FAIL is a finding: the exit code is 1 only when the setup fails. Env: `BENCH_DURATION` (10 s),
+ * `BENCH_CONNECTIONS` (50), `BENCH_ROUNDS` (4), `BENCH_WARMUP` (2 s), `BENCH_ORGS` (2000), `BENCH_SYNC_RUNS` (5),
+ * `BENCH_EDGE_LOG=silent`, `BENCH_CPU_PROF=<dir>` (profiles of the Redis syncs and of each measured run).
+ */
+
+/** Set by SIGINT/SIGTERM: what fails after it is the clean-up at work, not an error worth printing. */
+let interrupted = false;
+
+const INTERACTION_ID = "0c8a5f0e-3b7d-4f6a-9e21-5d4c3b2a1f00";
+const STATEMENTS_PER_ORG = 10;
+const NAMES: TargetNames = { baseline: "check off", edge: "check on" };
+
+const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+const diff = (a: RoleStats, b: RoleStats): RoleStats => ({
+  handshakes: b.handshakes - a.handshakes,
+  requests: b.requests - a.requests,
+  clientCertRequests: b.clientCertRequests - a.clientCertRequests,
+  cpuMicros: b.cpuMicros - a.cpuMicros,
+  ofbRolesRequests: (b.ofbRolesRequests ?? 0) - (a.ofbRolesRequests ?? 0),
+});
+
+/** Both edges answer 200 with the backend's body; only the check-on edge forwards the Directory's roles. */
+async function verify(servers: Readonly<Record<Target, Child>>, backend: Child, profile: LoadProfile): Promise<string[]> {
+  const failures: string[] = [];
+  for (const target of ["edge", "baseline"] as const) {
+    const before = await backend.stats();
+    const res = await probe(servers[target].port, profile, "keep-alive");
+    const seen = diff(before, await backend.stats());
+    const name = NAMES[target];
+    if (res.status !== 200) failures.push(`${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
+    else if (res.body !== BACKEND_BODY) failures.push(`${name} answered 200 but not with the backend's body`);
+    if (res.interactionId !== INTERACTION_ID) failures.push(`${name} did not echo x-fapi-interaction-id`);
+    if (seen.requests !== 1 || seen.clientCertRequests !== 1) failures.push(`${name}: the backend saw ${seen.requests} request(s), ${seen.clientCertRequests} with Client-Cert, for 1 probe`);
+    const expected = target === "edge" ? 1 : 0;
+    if (seen.ofbRolesRequests !== expected) failures.push(`${name}: x-ofb-roles forwarded on ${seen.ofbRolesRequests} of 1 probe (expected ${expected})`);
+  }
+  return failures;
+}
+
+/** Polls the child's RSS until stopped; returns the highest value seen. */
+function sampleRss(child: Child, everyMs: number) {
+  let peak = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      peak = Math.max(peak, (await child.memory()).rss);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+interface Run {
+  readonly m: Measurement;
+  readonly peakRss: number;
+}
+
+async function measure(target: Target, child: Child, backend: Child, profile: LoadProfile, round: number, o: { connections: number; seconds: number; warmup: number; profDir: string | undefined }): Promise<Run> {
+  await runLoad(child.port, profile, "keep-alive", { connections: o.connections, seconds: o.warmup });
+  if (o.profDir) await child.profileStart();
+  const [s0, b0] = [await child.stats(), await backend.stats()];
+  const sampler = sampleRss(child, 500);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await runLoad(child.port, profile, "keep-alive", { connections: o.connections, seconds: o.seconds });
+  const seconds = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const peakRss = await sampler.stop();
+  const [s1, b1] = [await child.stats(), await backend.stats()];
+  if (o.profDir) await child.profileStop(join(o.profDir, `${target === "edge" ? "check-on" : "check-off"}-round${round + 1}.cpuprofile`));
+  const m: Measurement = { target, mode: "keep-alive", round, connections: o.connections, result, seconds, server: diff(s0, s1), backend: diff(b0, b1), clientCpuMicros: c1.user + c1.system };
+  return { m, peakRss };
+}
+
+/** participant-a of the test PKI, and every other client's leaf as the pool of transport keys. */
+async function clientAndPool(pki: TestPkiManifest) {
+  const a = pki.clients["participant-a"];
+  if (!a?.organisationId || !a.softwareStatementId || !a.cnpj) throw new Error("test PKI has no participant-a with organisation, software statement and CNPJ");
+  const der = (pem: string) => Buffer.from(new X509Certificate(pem).raw);
+  const client: FixtureClient & { thumbprint: string } = { organisationId: a.organisationId, softwareStatementId: a.softwareStatementId, cnpj: a.cnpj, der: der(await readFile(a.cert, "utf8")), thumbprint: a.thumbprint };
+  if (x5tS256(client.der) !== a.thumbprint) throw new Error("participant-a's cert.pem does not match its manifest thumbprint");
+  const pool: Buffer[] = [];
+  for (const [name, c] of Object.entries(pki.clients)) if (name !== "participant-a") pool.push(der(await readFile(c.cert, "utf8")));
+  return { client, pool };
+}
+
+async function main(): Promise<number> {
+  const seconds = envNumber("BENCH_DURATION", 10);
+  const connections = Math.round(envNumber("BENCH_CONNECTIONS", 50));
+  const warmup = envNumber("BENCH_WARMUP", 2);
+  // Four rounds (ABBA BAAB), not two: a 5 % target needs more than two samples per edge on a small machine.
+  const rounds = Math.round(envNumber("BENCH_ROUNDS", 4));
+  const orgCount = Math.round(envNumber("BENCH_ORGS", 2000));
+  const syncRuns = Math.round(envNumber("BENCH_SYNC_RUNS", 5));
+  const logLevel = process.env.BENCH_EDGE_LOG === "silent" ? "silent" : "info";
+  const profDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
+  if (profDir) await mkdir(profDir, { recursive: true });
+  const script = fileURLToPath(import.meta.url);
+  const began = performance.now();
+
+  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-directory-"));
+  const children: Child[] = [];
+  let redis: BenchRedis | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+      await redis?.stop();
+      await rm(dir, { recursive: true, force: true });
+    })());
+  // Last resort if the process ends without reaching `finally`: no Redis server or temp dir left behind.
+  const onExit = () => {
+    redis?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping every child process and the Redis server`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    process.stdout.write(`generating a test PKI and a Directory of ${orgCount} organisations in ${dir} ... `);
+    // Imported here so that the server children do not load the PKI generator.
+    const { generateTestPki } = await import("../src/pki/test-pki/index.js");
+    const pki = await generateTestPki({ out: join(dir, "pki") });
+    const a = pki.clients["participant-a"]!;
+    const profile: LoadProfile = { cert: await readFile(a.chain), key: await readFile(a.key), ca: await readFile(pki.trustAnchors), interactionId: INTERACTION_ID };
+    const { client, pool } = await clientAndPool(pki);
+    const t0 = performance.now();
+    const fixtureDir = join(dir, "directory");
+    const fx = await writeDirectoryFixture({ dir: fixtureDir, organisations: orgCount, statementsPerOrganisation: STATEMENTS_PER_ORG, client, pool });
+    process.stdout.write("done\n");
+    console.log(fixtureText(fx, performance.now() - t0));
+    console.log(`client: participant-a, organisation ${client.organisationId} (Active; DADOS, PAGTO Active), its software statement holds the certificate as an active transport key; ${pool.length} other test certificates are the pool of every other key`);
+    console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`);
+
+    redis = await startBenchRedis();
+    const mock = await spawnRole(script, "mock-directory", { fixtureDir });
+    children.push(mock);
+    const urls = { participantsUrl: `http://127.0.0.1:${mock.port}/participants`, keystoreUrl: `http://127.0.0.1:${mock.port}/keystore/` };
+
+    const profiler = profDir ? createProfiler() : undefined;
+    const syncs = await measureSyncs(urls, redis, syncRuns, profiler && { before: () => profiler.start(), after: (run) => profiler.stop(join(profDir!, `sync-redis-run${run + 1}.cpuprofile`)) });
+    const { steps, organisations } = await measureSyncSteps(urls.participantsUrl, redis, 3);
+    const sync = syncText(syncs, steps);
+    console.log(sync.text);
+    const lookups = await measureLookups(urls, redis, organisations, client, fx.statements, { passes: 2, hits: 20_000, coldStatements: 500 });
+    const lookup = lookupText(lookups);
+    console.log(lookup.text);
+    await redis.admin.flushall();
+
+    const spec0: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
+    const backend = await spawnRole(script, "backend", spec0);
+    children.push(backend);
+    const spec: RoleSpec = { ...spec0, upstream: `http://127.0.0.1:${backend.port}` };
+    // For scale: the same edge without a `directory` section.
+    const plain = await spawnRole(script, "edge", spec);
+    children.push(plain);
+    const plainMemory = await plain.memory();
+    await plain.stop();
+    const edgeSpec = (participant: "check" | "off", keyPrefix: string): DirectoryEdgeSpec => ({ ...spec, ...urls, redisUrl: redis!.url, keyPrefix, participant });
+    const startTimes: Partial<Record<Target, number>> = {};
+    const startEdge = async (target: Target, participant: "check" | "off", keyPrefix: string) => {
+      const s = performance.now();
+      const child = await spawnRole(script, "directory-edge", edgeSpec(participant, keyPrefix));
+      children.push(child);
+      startTimes[target] = performance.now() - s;
+      return child;
+    };
+    const servers: Record<Target, Child> = { baseline: await startEdge("baseline", "off", "bench-off:"), edge: await startEdge("edge", "check", "bench-on:") };
+    const startMemory = { baseline: await servers.baseline.memory(), edge: await servers.edge.memory() };
+
+    const failures = await verify(servers, backend, profile);
+    if (failures.length > 0) {
+      console.error(`\n${"!".repeat(78)}\n!! SETUP FAILED, throughput not measured:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${"!".repeat(78)}`);
+      return 1;
+    }
+    console.log(`\n== 4. edge throughput: one worker, Redis store, route /open-banking/ with participant check vs off ==`);
+    console.log(`edges started in ${((startTimes.baseline ?? 0) / 1000).toFixed(1)} s (check off) and ${((startTimes.edge ?? 0) / 1000).toFixed(1)} s (check on), each including its own full sync into Redis`);
+    console.log("verified: both answer 200 with the backend's body and echo the interaction id; check on forwards x-ofb-roles, check off does not");
+    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
+
+    const runs: Run[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // ABBA BAAB: the sums of positions and of their squares are equal, so linear and quadratic drift cancel.
+      const order: Target[] = [0, 3].includes(round % 4) ? ["baseline", "edge"] : ["edge", "baseline"];
+      for (const target of order) {
+        process.stdout.write(`round ${round + 1}/${rounds}: ${NAMES[target]} ... `);
+        const run = await measure(target, servers[target], backend, profile, round, { connections, seconds, warmup, profDir });
+        runs.push(run);
+        process.stdout.write(`${Math.round(run.m.result["2xx"] / run.m.result.duration)} req/s\n`);
+        const loud = loudProblems(run.m, NAMES);
+        if (loud) console.log(loud);
+      }
+    }
+    const table = modeTable("keep-alive", runs.map((r) => r.m), TARGETS.throughputRatio, `\nbest of ${rounds} round(s):`, NAMES);
+    console.log(table.text);
+    for (const r of runs) {
+      const expected = r.m.target === "edge" ? r.m.backend.requests : 0;
+      if (r.m.backend.ofbRolesRequests !== expected) {
+        console.log(`  WARNING: ${NAMES[r.m.target]} round ${r.m.round + 1}: x-ofb-roles on ${r.m.backend.ofbRolesRequests} of ${r.m.backend.requests} backend requests (expected ${expected})`);
+      }
+    }
+    const onRuns = runs.filter((r) => r.m.target === "edge");
+    console.log(`  x-ofb-roles forwarded on ${onRuns.reduce((s, r) => s + (r.m.backend.ofbRolesRequests ?? 0), 0)} of ${onRuns.reduce((s, r) => s + r.m.backend.requests, 0)} backend requests of the check-on runs`);
+
+    const endMemory = { baseline: await servers.baseline.memory(), edge: await servers.edge.memory() };
+    const peak = (t: Target) => Math.max(...runs.filter((r) => r.m.target === t).map((r) => r.peakRss));
+    console.log(
+      memoryText([
+        { name: "edge without directory", start: plainMemory, peakRss: null, end: null },
+        { name: "edge, check off", start: startMemory.baseline, peakRss: peak("baseline"), end: endMemory.baseline },
+        { name: "edge, check on", start: startMemory.edge, peakRss: peak("edge"), end: endMemory.edge },
+      ]),
+    );
+
+    const pass = [sync.pass, lookup.pass, table.pass];
+    console.log("\nsummary:");
+    console.log(`  full sync, median of ${syncRuns}: memory ${Math.round(median(syncs.memoryMs))} ms, Redis ${Math.round(median(syncs.redisMs))} ms (target < ${TARGETS.syncMs} ms): ${verdict(sync.pass)}`);
+    console.log(`  in-process hit: p50 ${lookups.inProcessHit.p50.toFixed(1)} µs, p99 ${lookups.inProcessHit.p99.toFixed(1)} µs (target < ${TARGETS.inProcessHitMicros} µs): ${verdict(lookup.pass)}`);
+    console.log(`  Redis hit: p50 ${lookups.redisHit.p50.toFixed(0)} µs, p99 ${lookups.redisHit.p99.toFixed(0)} µs; Redis memory per snapshot ${(median(syncs.redisBytes) / 1024 / 1024).toFixed(1)} MB`);
+    console.log(`  throughput check on / off: ${table.ratio.toFixed(3)} (target >= ${TARGETS.throughputRatio}): ${verdict(table.pass)}`);
+    console.log(`  edge RSS: ${(startMemory.edge.rss / 1024 / 1024).toFixed(0)} MB after start, ${(peak("edge") / 1024 / 1024).toFixed(0)} MB peak under load (check on)`);
+    console.log(`  ${pass.every(Boolean) ? "all targets met" : "TARGET(S) MISSED"}; load average at the end ${loadAverage()}; total ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
+    return 0;
+  } finally {
+    await cleanup();
+    process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+const role = process.argv[2];
+if (role !== undefined && (DIRECTORY_ROLES as readonly string[]).includes(role)) {
+  await runDirectoryRole(role as DirectoryRole, JSON.parse(process.argv[3] ?? "{}") as DirectoryEdgeSpec);
+} else if (role !== undefined && (ROLES as readonly string[]).includes(role)) {
+  await runRole(role as Role, JSON.parse(process.argv[3] ?? "{}") as RoleSpec);
+} else {
+  process.exitCode = await main().catch((err: unknown) => {
+    if (!interrupted) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 1;
+  });
+}
