@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import type { ProxyConfig } from "./config/schema.js";
 import type { PeerState } from "./connection/peer-state.js";
+import type { TokenVerifier } from "./binding/verifier.js";
 import { accessLog } from "./http/access-log.js";
+import { tokenBinding } from "./http/binding.js";
 import { clientCertificate } from "./http/client-certificate.js";
 import type { EdgeEnv } from "./http/context.js";
 import { errorHandler } from "./http/error-handler.js";
@@ -25,6 +27,8 @@ export interface AppDeps {
   /** The Directory stage; null when no `directory` is configured. */
   readonly directory: DirectoryService | null;
   readonly directoryRoles: { readonly roleByFamily: Readonly<Record<string, string>>; readonly defaultRole: string; readonly reuseMs: number };
+  /** The token stage; null when no `authorizationServer` is configured. */
+  readonly tokens: { readonly verifier: TokenVerifier; readonly realm: string | undefined; readonly maxTokenLength: number } | null;
 }
 
 /** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
@@ -35,6 +39,16 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime() }));
   app.use(interactionId());
   app.use(participantCheck({ directory: deps.directory, ...deps.directoryRoles, now: () => deps.clock().getTime() }));
+  app.use(
+    tokenBinding({
+      verifier: deps.tokens?.verifier ?? null,
+      realm: deps.tokens?.realm,
+      maxTokenLength: deps.tokens?.maxTokenLength ?? 4096,
+      maxBodyBytes: deps.proxy.maxRequestBodyBytes,
+      logger: deps.logger,
+      metrics: deps.metrics,
+    }),
+  );
   app.all("*", forwardToUpstream(deps.proxy));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
   return app;

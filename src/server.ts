@@ -7,6 +7,7 @@ import type { Config } from "./config/schema.js";
 import { createPeerEvaluator } from "./connection/peer-state.js";
 import { openDirectoryStore } from "./directory/open.js";
 import { createDirectoryService, type DirectoryService } from "./directory/service.js";
+import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
 import type { Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
@@ -38,6 +39,8 @@ export interface RunningEdge {
   readonly adminPort: number | null;
   /** The Directory stage, when configured (readiness, CLI, tests). */
   readonly directory: DirectoryService | null;
+  /** The token stage's verifier, when an authorization server is configured (tests, CLI). */
+  readonly tokens: TokenVerifier | null;
   /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
   close(): Promise<void>;
 }
@@ -52,6 +55,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const directory = config.directory
     ? createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now })
     : null;
+  const as = config.authorizationServer;
+  const verifier: TokenVerifier | null = as ? createTokenVerifier(as, { now, configFile: deps.configFile }) : null;
+  const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
   const upstreams = createUpstreams(config.routes, config.proxy);
   const routesByName = new Map(config.routes.map((r) => [r.name, r]));
   const directoryRoles = {
@@ -74,8 +80,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       config: routesByName.get(name)!,
       upstream: upstreams.byRoute.get(name)!,
       participant: participantMode(routesByName.get(name)!, directory !== null),
+      binding: { mode: bindingMode(routesByName.get(name)!, verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
     }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles });
+    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens });
     const server = createListener({ config: l, material, app, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
@@ -119,17 +126,20 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
     await upstreams.close();
     await directory?.close();
+    await verifier?.close();
     throw cause;
   }
 
   return {
     listeners,
     directory,
+    tokens: verifier,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
       await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
       await upstreams.close();
       await directory?.close();
+      await verifier?.close();
     },
   };
 }
@@ -138,6 +148,12 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
 function participantMode(route: Config["routes"][number], directoryConfigured: boolean): "check" | "off" {
   if (route.participant) return route.participant;
   return directoryConfigured && route.mtls === "required" ? "check" : "off";
+}
+
+/** Routes on which the token stage runs: explicit per route, else enforce on mTLS-required routes when an authorization server is configured. */
+function bindingMode(route: Config["routes"][number], configured: boolean): "enforce" | "report" | "off" {
+  if (route.binding) return route.binding;
+  return configured && route.mtls === "required" ? "enforce" : "off";
 }
 
 function closeServer(server: Server | HttpServer): Promise<void> {

@@ -3,7 +3,8 @@ import type { ConfigInput } from "./schema.js";
 /**
  * The embedded default (DESIGN §Configuration): one permissive listener on :8443 with the generated test
  * PKI, `/open-banking/` requiring mTLS (and an Active participant with the API's role, from the built-in mock
- * directory, in a memory store) and `/.well-known/` not, both to the built-in echo backend.
+ * directory, in a memory store, and a bearer token bound to the client certificate, from the built-in
+ * authorization-server stub) and `/.well-known/` not, both to the built-in echo backend.
  */
 export function embeddedConfig(options: {
   readonly serverCert: string;
@@ -13,6 +14,8 @@ export function embeddedConfig(options: {
   readonly port: number;
   /** The built-in mock directory's URLs. */
   readonly directory: { readonly participantsUrl: string; readonly keystoreUrl: string };
+  /** The built-in authorization-server stub's issuer. */
+  readonly issuer: string;
 }): ConfigInput {
   return {
     listeners: [
@@ -25,6 +28,7 @@ export function embeddedConfig(options: {
       },
     ],
     directory: { participantsUrl: options.directory.participantsUrl, keystoreUrl: options.directory.keystoreUrl, store: { type: "memory" } },
+    authorizationServer: { issuer: options.issuer },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },

@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.js";
  * - `REDIS_URL` (the Redis directory store's address), `OFB_EDGE_DIRECTORY_KEY_PREFIX`,
  *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
+ * - `OFB_EDGE_INTROSPECTION_CLIENT_SECRET` (client_secret_basic/post introspection authentication)
  */
 export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
@@ -39,6 +40,13 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
   if (admin) {
     if (env.OFB_EDGE_ADMIN_HOST !== undefined) admin.host = env.OFB_EDGE_ADMIN_HOST;
     if (env.OFB_EDGE_ADMIN_PORT !== undefined) admin.port = toInt(env.OFB_EDGE_ADMIN_PORT, "OFB_EDGE_ADMIN_PORT", issues);
+  }
+
+  const introspection = asRecord(asRecord(cfg.authorizationServer)?.introspection);
+  const auth = asRecord(introspection?.auth);
+  if (env.OFB_EDGE_INTROSPECTION_CLIENT_SECRET !== undefined) {
+    if (auth && (auth.method === "client_secret_basic" || auth.method === "client_secret_post")) auth.clientSecret = env.OFB_EDGE_INTROSPECTION_CLIENT_SECRET;
+    else issues.push({ path: "OFB_EDGE_INTROSPECTION_CLIENT_SECRET", message: "set, but authorizationServer.introspection.auth.method is not client_secret_basic or client_secret_post" });
   }
 
   const named = (key: "listeners" | "routes") =>

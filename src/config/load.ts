@@ -60,8 +60,28 @@ export function parseJson(text: string, file: string): unknown {
 
 function resolvePaths(cfg: Config, baseDir: string): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const as = cfg.authorizationServer;
+  const auth = as?.introspection?.auth;
   return {
     ...cfg,
+    ...(as && {
+      authorizationServer: {
+        ...as,
+        ...(as.caFile !== undefined && { caFile: abs(as.caFile) }),
+        ...(as.introspection &&
+          auth && {
+            introspection: {
+              ...as.introspection,
+              auth:
+                auth.method === "tls_client_auth"
+                  ? { ...auth, cert: abs(auth.cert), key: abs(auth.key) }
+                  : auth.method === "private_key_jwt"
+                    ? { ...auth, key: abs(auth.key) }
+                    : auth,
+            },
+          }),
+      },
+    }),
     listeners: cfg.listeners.map((l) => ({
       ...l,
       tls: {

@@ -65,6 +65,14 @@ export const routeSchema = z.strictObject({
     .union([role, z.literal("auto"), z.null()])
     .default("auto")
     .describe("The Directory role this route requires. auto: from the API family in /open-banking/<family>/ (directory.roleByFamily, else directory.defaultRole); other paths need none. null: none."),
+  binding: z
+    .enum(["enforce", "report", "off"])
+    .optional()
+    .describe("Access-token binding (RFC 8705). enforce: a valid bearer token bound to the client certificate (cnf.x5t#S256) is required. report: the token must be valid, a missing or wrong binding is logged and counted but forwarded (migrations). off: the edge does not look at tokens. Default: enforce on mtls-required routes when `authorizationServer` is configured, off otherwise."),
+  scopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "an RFC 6749 scope token"))
+    .optional()
+    .describe("Scopes the access token must all carry (403 insufficient_scope otherwise). Needs binding enforce or report."),
 });
 
 export const policySchema = z.strictObject({
@@ -168,6 +176,75 @@ export const directorySchema = z
     return { ...d, participantsUrl: participantsUrl ?? "", keystoreUrl: keystoreUrl === undefined ? "" : keystoreUrl.endsWith("/") ? keystoreUrl : `${keystoreUrl}/` };
   });
 
+/** Algorithms a resource server may accept for JWT access tokens: asymmetric only (no HS*, never `none`). */
+export const TOKEN_ALGORITHMS = ["PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+
+const introspectionAuthSchema = z.discriminatedUnion("method", [
+  z.strictObject({
+    method: z.literal("tls_client_auth"),
+    clientId: z.string().min(1),
+    cert: z.string().min(1).describe("PEM file: the edge's client certificate (and intermediates) for the introspection endpoint."),
+    key: z.string().min(1).describe("PEM file: its private key."),
+  }),
+  z.strictObject({
+    method: z.literal("private_key_jwt"),
+    clientId: z.string().min(1),
+    key: z.string().min(1).describe("PEM file: the PKCS#8 private key that signs the client assertion (RFC 7523)."),
+    algorithm: z.enum(["PS256", "ES256", "RS256"]).default("PS256"),
+    kid: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    method: z.enum(["client_secret_basic", "client_secret_post"]),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1).optional().describe("Prefer the environment variable OFB_EDGE_INTROSPECTION_CLIENT_SECRET."),
+  }),
+]);
+
+export const authorizationServerSchema = z
+  .strictObject({
+    issuer: z.url({ protocol: /^https?$/ }).describe("The authorization server's issuer: JWT access tokens must carry exactly this `iss`."),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional().describe("Default: `jwks_uri` from <issuer>/.well-known/openid-configuration (fetched on first use)."),
+    discoveryUrl: z.url({ protocol: /^https?$/ }).optional().describe("Default: <issuer>/.well-known/openid-configuration."),
+    algorithms: z.array(z.enum(TOKEN_ALGORITHMS)).min(1).default(["PS256"]).describe("JWS algorithms accepted for JWT access tokens (FAPI: PS256)."),
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe("When set, the JWT `aud` must contain one of these."),
+    clockSkewSeconds: z.number().int().min(0).max(300).default(5).describe("Tolerance for `exp`/`nbf`, in seconds."),
+    format: z
+      .enum(["auto", "jwt", "introspection"])
+      .default("auto")
+      .describe("auto: JWS-shaped tokens are verified locally, others introspected (when introspection is configured). jwt: every token must be a JWT. introspection: every token is introspected."),
+    maxTokenLength: z.number().int().min(64).max(16384).default(4096),
+    realm: z.string().regex(/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/).optional().describe("`realm` of the WWW-Authenticate challenge."),
+    caFile: z.string().min(1).optional().describe("PEM bundle trusted for the authorization server's HTTPS endpoints; default: Node's bundled CAs."),
+    timeoutMs: duration(5_000).describe("Time-out for discovery, JWKS and introspection requests."),
+    maxResponseBytes: z.number().int().min(1024).default(512 * 1024),
+    jwks: z
+      .strictObject({
+        cooldownMs: z.number().int().min(0).default(30_000).describe("After a refetch, an unknown `kid` does not refetch again for this long (jose cooldownDuration)."),
+        cacheMaxAgeMs: z.number().int().min(1_000).default(600_000).describe("Keys older than this are refetched (jose cacheMaxAge); the last known keys stay in use while the JWKS cannot be fetched."),
+      })
+      .default({ cooldownMs: 30_000, cacheMaxAgeMs: 600_000 }),
+    introspection: z
+      .strictObject({
+        endpoint: z.url({ protocol: /^https?$/ }).optional().describe("Default: from discovery (`mtls_endpoint_aliases.introspection_endpoint` with tls_client_auth, else `introspection_endpoint`)."),
+        auth: introspectionAuthSchema,
+      })
+      .optional()
+      .describe("RFC 7662 introspection for opaque access tokens."),
+    cache: z
+      .strictObject({
+        maxTtlMs: z.number().int().min(1_000).max(3_600_000).default(900_000).describe("A verified token is remembered until its `exp`, at most this long (OFB tokens live 300–900 s)."),
+        negativeTtlMs: z.number().int().min(0).max(300_000).default(10_000).describe("How long a token found invalid is remembered as invalid."),
+        maxEntries: z.number().int().min(1).default(100_000),
+      })
+      .default({ maxTtlMs: 900_000, negativeTtlMs: 10_000, maxEntries: 100_000 }),
+  })
+  .superRefine((a, ctx) => {
+    if (a.format === "introspection" && !a.introspection) ctx.addIssue({ code: "custom", path: ["introspection"], message: "required when format is 'introspection'" });
+    const auth = a.introspection?.auth;
+    if (auth && (auth.method === "client_secret_basic" || auth.method === "client_secret_post") && auth.clientSecret === undefined)
+      ctx.addIssue({ code: "custom", path: ["introspection", "auth", "clientSecret"], message: "required (or set OFB_EDGE_INTROSPECTION_CLIENT_SECRET)" });
+  });
+
 export const adminSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port,
@@ -187,6 +264,9 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     admin: adminSchema.optional().describe("Plain-HTTP admin listener for the orchestrator: /healthz and /readyz."),
     directory: directorySchema.optional().describe("The OFB participant Directory: sync, store and per-route checks. Absent: no Directory checks."),
+    authorizationServer: authorizationServerSchema
+      .optional()
+      .describe("The authorization server whose access tokens the edge verifies and checks for certificate binding (RFC 8705). Absent: no token checks."),
     workers: z
       .union([z.literal("auto"), z.number().int().min(1).max(256)])
       .default("auto")
@@ -210,6 +290,10 @@ export const configSchema = z
     );
     cfg.routes.forEach((r, i) => {
       if (r.participant === "check" && !cfg.directory) ctx.addIssue({ code: "custom", path: ["routes", i, "participant"], message: "'check' needs a `directory` section" });
+      if (r.binding !== undefined && r.binding !== "off" && !cfg.authorizationServer)
+        ctx.addIssue({ code: "custom", path: ["routes", i, "binding"], message: `'${r.binding}' needs an \`authorizationServer\` section` });
+      if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
+        ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
     });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {
@@ -226,3 +310,4 @@ export type RouteConfig = Config["routes"][number];
 export type PolicyConfig = Config["policy"];
 export type ProxyConfig = Config["proxy"];
 export type DirectoryConfig = NonNullable<Config["directory"]>;
+export type AuthorizationServerConfig = NonNullable<Config["authorizationServer"]>;

@@ -1,15 +1,19 @@
 import { randomUUID, X509Certificate } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { embeddedConfig } from "../config/embedded.js";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { generateTestPki, loadTestPki, MANIFEST_FILE, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startMockDirectory } from "../directory/mock.js";
+import { startAuthorizationServerStub } from "./authorization-server.js";
 import { startEchoBackend } from "./echo-backend.js";
 
 /** The embedded default's port (README Quick start). */
 export const EMBEDDED_PORT = 8443;
+
+/** Lifetime of the demo access token printed at start (restart for a new one). */
+const DEMO_TOKEN_SECONDS = 24 * 3600;
 
 /** Regenerate the embedded test PKI when the demo client or server certificate expires within this window. */
 const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
@@ -19,8 +23,10 @@ export interface EmbeddedDefault {
   readonly pkiDir: string;
   /** Whether this start generated the test PKI (first run, or the previous one was about to expire). */
   readonly generated: boolean;
-  /** A ready-to-paste request through the whole pipeline with participant-a's certificate. */
+  /** A ready-to-paste request through the whole pipeline with participant-a's certificate and a token bound to it. */
   readonly curl: string;
+  /** The file holding that token (the README's second request presents it with another participant's certificate). */
+  readonly tokenFile: string;
   readonly close: () => Promise<void>;
 }
 
@@ -42,8 +48,9 @@ export async function startEmbeddedDefault(options: {
   const manifest = usable ? current : await generateTestPki({ out: pkiDir, force: current !== null, now: options.now });
   const backend = await startEchoBackend();
   const directory = await startMockDirectory({ fixtureDir: join(pkiDir, "directory"), host: "127.0.0.1", port: 0 });
+  const authorizationServer = await startAuthorizationServerStub({ host: "127.0.0.1", port: 0 });
   const close = async () => {
-    await Promise.all([backend.close(), directory.close()]);
+    await Promise.all([backend.close(), directory.close(), authorizationServer.close()]);
   };
   let config: Config;
   try {
@@ -55,6 +62,7 @@ export async function startEmbeddedDefault(options: {
         upstream: backend.url,
         port: EMBEDDED_PORT,
         directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl },
+        issuer: authorizationServer.issuer,
       }),
       { file: "(embedded default)", baseDir: options.cwd, env: options.env },
     );
@@ -63,6 +71,15 @@ export async function startEmbeddedDefault(options: {
     throw cause;
   }
   const client = manifest.clients["participant-a"]!;
+  const token = await authorizationServer.issueJwt({
+    thumbprint: client.thumbprint,
+    claims: { sub: client.softwareStatementId ?? "participant-a", client_id: client.softwareStatementId ?? "participant-a", scope: "openid accounts consents" },
+    lifetimeSeconds: DEMO_TOKEN_SECONDS,
+    now: options.now,
+  });
+  const tokenFile = join(resolve(options.stateDir), "tokens", "participant-a.jwt");
+  mkdirSync(join(resolve(options.stateDir), "tokens"), { recursive: true });
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   const shown = (p: string) => (relative(options.cwd, p).startsWith("..") ? p : relative(options.cwd, p));
   const curl = [
     "curl --cacert",
@@ -73,9 +90,11 @@ export async function startEmbeddedDefault(options: {
     shown(client.key),
     "-H",
     `'x-fapi-interaction-id: ${randomUUID()}'`,
+    "-H",
+    `'Authorization: Bearer ${token}'`,
     `https://localhost:${config.listeners[0]!.port}/open-banking/accounts/v2/accounts`,
   ].join(" ");
-  return { config, pkiDir, generated: !usable, curl, close };
+  return { config, pkiDir, generated: !usable, curl, tokenFile, close };
 }
 
 function expiresSoon(manifest: TestPkiManifest, now: Date): boolean {

@@ -28,3 +28,10 @@ export function discard(res: Dispatcher.ResponseData): void {
   res.body.on("error", () => undefined);
   res.body.destroy();
 }
+
+/** A short, secret-free description of a failed HTTP exchange (time-outs named as such). */
+export function describeFetchError(err: unknown): string {
+  const e = err as { code?: string; name?: string; message?: string };
+  if (e?.name === "TimeoutError" || e?.code === "UND_ERR_HEADERS_TIMEOUT" || e?.code === "UND_ERR_BODY_TIMEOUT") return `timed out (${e.code ?? e.name})`;
+  return `${e?.code ? `${e.code}: ` : ""}${(e?.message ?? String(err)).slice(0, 200)}`;
+}

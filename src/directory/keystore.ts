@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { request, type Dispatcher } from "undici";
 import { x5tS256 } from "../pki/thumbprint.js";
-import { readBoundedText } from "./http-body.js";
+import { describeFetchError, readBoundedText } from "./http-body.js";
 import type { DirectoryStore } from "./types.js";
 
 /** Where a certificate sits in its software statement's keystore (ofb-facts §2: status = which JWKS holds it). */
@@ -125,7 +125,7 @@ export function createKeystore(options: KeystoreOptions): Keystore {
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
     } catch (err) {
-      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describe(err)}`, { cause: err });
+      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
     }
     if (res.statusCode === 404) {
       await res.body.dump().catch(() => undefined);
@@ -141,7 +141,7 @@ export function createKeystore(options: KeystoreOptions): Keystore {
     try {
       body = await readBoundedText(res, options.maxBytes, "keystore.maxBytes");
     } catch (err) {
-      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describe(err)}`, { cause: err });
+      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
     }
     const thumbprints = parseJwks(body);
     if (thumbprints === null) throw new KeystoreUnavailableError(`keystore unavailable: ${where}: not a JWK Set (RFC 7517 §5)`);
@@ -205,8 +205,3 @@ function decodeCached(value: string | null): KeySets | null {
   }
 }
 
-function describe(err: unknown): string {
-  const e = err as { code?: string; name?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.code === "UND_ERR_HEADERS_TIMEOUT" || e?.code === "UND_ERR_BODY_TIMEOUT") return `timed out (${e.code ?? e.name})`;
-  return `${e?.code ? `${e.code}: ` : ""}${(e?.message ?? String(err)).slice(0, 200)}`;
-}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { request, type Dispatcher } from "undici";
 import type { Logger } from "../log/logger.js";
 import { DirectoryDocumentError, parseJsonDocument, parseParticipants } from "./document.js";
-import { readBoundedText } from "./http-body.js";
+import { describeFetchError, readBoundedText } from "./http-body.js";
 import type { DirectoryStore, SnapshotMeta } from "./types.js";
 
 /** The outcome of one sync attempt; `failed` keeps the previous snapshot in service. */
@@ -161,7 +161,5 @@ function header(value: string | string[] | undefined): string | null {
 
 function describe(err: unknown): string {
   if (err instanceof DirectoryDocumentError) return err.message;
-  const e = err as { code?: string; name?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.code === "UND_ERR_HEADERS_TIMEOUT" || e?.code === "UND_ERR_BODY_TIMEOUT") return `timed out (${e.code ?? e.name})`;
-  return `${e?.code ? `${e.code}: ` : ""}${(e?.message ?? String(err)).slice(0, 300)}`;
+  return describeFetchError(err);
 }

@@ -42,6 +42,8 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         detail: rejection?.message,
         organisationId: identity?.organisationId,
         softwareStatementId: identity?.softwareStatementId,
+        clientId: c.get("token")?.clientId,
+        bindingReport: c.get("bindingReport"),
         thumbprint: peer.status === "absent" ? undefined : peer.status === "accepted" ? peer.client.thumbprint : peer.thumbprint,
         remoteAddress,
       },

@@ -1,6 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
+import type { VerifiedToken } from "../binding/types.js";
 import type { VerifiedClient, PeerState } from "../connection/peer-state.js";
-import type { EdgeError } from "../errors.js";
+import type { EdgeError, EdgeErrorCode } from "../errors.js";
 import type { Route } from "./route.js";
 
 /** Typed per-request variables, one per pipeline stage (STYLE habit 1). */
@@ -12,6 +13,12 @@ export interface EdgeVariables {
   client: VerifiedClient | null;
   /** The Directory's view of the client, when the route checked it. */
   participant: { readonly organisationId: string; readonly activeRoles: readonly string[]; /** `activeRoles` joined with "," (the `x-ofb-roles` value). */ readonly roles: string } | undefined;
+  /** The verified access token's claims, on routes that check tokens (header profiles read them). */
+  token: VerifiedToken | undefined;
+  /** Report mode: the binding rule the token failed, forwarded anyway. */
+  bindingReport: EdgeErrorCode | undefined;
+  /** A request body the pipeline had to read (form-encoded bodies are checked for `access_token`). */
+  requestBody: Buffer | undefined;
   /** Set by the error handler so the access log can record the decision. */
   rejection: EdgeError | undefined;
   /** Status actually sent when the response was streamed by the proxy. */

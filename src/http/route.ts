@@ -10,6 +10,8 @@ export interface Route {
   readonly upstream: Upstream;
   /** Whether the participant stage checks the Directory on this route (resolved from config at start-up). */
   readonly participant: "check" | "off";
+  /** Whether the token stage checks access tokens on this route, and the scopes it requires (resolved at start-up). */
+  readonly binding: { readonly mode: "enforce" | "report" | "off"; readonly scopes: readonly string[] };
 }
 
 /**

@@ -9,6 +9,7 @@ export interface EdgeMetrics {
   readonly requests: Counter<"route" | "status">;
   readonly requestDuration: Histogram<"route">;
   readonly upstreamErrors: Counter<"route" | "code">;
+  readonly bindingReports: Counter<"route" | "code">;
 }
 
 export function createMetrics(): EdgeMetrics {
@@ -49,6 +50,12 @@ export function createMetrics(): EdgeMetrics {
     upstreamErrors: new Counter({
       name: "ofb_edge_upstream_errors_total",
       help: "Upstream failures, by route and reason code.",
+      labelNames: ["route", "code"],
+      registers: [registry],
+    }),
+    bindingReports: new Counter({
+      name: "ofb_edge_token_binding_reports_total",
+      help: "Requests forwarded in binding report mode although the token's certificate binding failed, by route and reason code.",
       labelNames: ["route", "code"],
       registers: [registry],
     }),

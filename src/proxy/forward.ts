@@ -30,6 +30,8 @@ export interface ForwardRequest {
   /** Identity fields for the backend, as a flat [name, value, …] list (set after sanitizing). */
   readonly identityHeaders: readonly string[];
   readonly maxBodyBytes: number;
+  /** The body, when an earlier stage had to read it whole (it is sent instead of the stream). */
+  readonly body?: Buffer | undefined;
   readonly xForwardedFor: "replace" | "append";
 }
 
@@ -48,7 +50,7 @@ export function forward(req: ForwardRequest): Promise<number> {
     throw new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body of ${declared} bytes exceeds the limit of ${req.maxBodyBytes}`);
   }
   const hasBody = chunked || (declared !== undefined && declared !== "0");
-  const body = !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
+  const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
 
   return new Promise<number>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;

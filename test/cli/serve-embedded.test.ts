@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -70,7 +70,7 @@ describe("npm start: the embedded default", () => {
     const text = first.lines.join("\n");
     expect(text).toContain(`ofb-edge is listening on https://localhost:${port}`);
     expect(text).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
-    expect(first.curl).toMatch(/^curl --cacert \S+ --cert \S+ --key \S+ -H 'x-fapi-interaction-id: [0-9a-f-]{36}' https:\/\/localhost:\d+\/open-banking\//);
+    expect(first.curl).toMatch(/^curl --cacert \S+ --cert \S+ --key \S+ -H 'x-fapi-interaction-id: [0-9a-f-]{36}' -H 'Authorization: Bearer [A-Za-z0-9_.-]+' https:\/\/localhost:\d+\/open-banking\//);
   });
 
   it("the printed curl, pasted as is, shows exactly what the backend received: participant-a's certificate as RFC 9440 Client-Cert", async () => {
@@ -89,6 +89,33 @@ describe("npm start: the embedded default", () => {
     expect(received.headers).toContain(`x-ofb-organisation-id: ${a.organisationId}`);
     expect(received.headers).toContain(`x-ofb-software-statement-id: ${a.softwareStatementId}`);
     expect(received.headers).toContain("x-ofb-roles: DADOS,PAGTO");
+    // The access token is bound to participant-a's certificate (RFC 8705) and forwarded unchanged, with its client_id.
+    const token = /Authorization: Bearer ([A-Za-z0-9_.-]+)/.exec(first.curl)![1]!;
+    const payload = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { cnf: Record<string, string>; client_id: string };
+    expect(payload.cnf).toEqual({ "x5t#S256": createHash("sha256").update(leaf.raw).digest("base64url") });
+    expect(received.headers).toContain(`Authorization: Bearer ${token}`);
+    expect(received.headers).toContain(`x-ofb-client-id: ${payload.client_id}`);
+    expect(readFileSync(join(stateDir, "tokens/participant-a.jwt"), "utf8").trim()).toBe(token);
+  });
+
+  it("the README's second request: the same token with another participant's certificate is refused with 401 invalid_token", async () => {
+    const other = first.curl.replaceAll("clients/participant-a/", "clients/participant-b/");
+    const { stdout } = await run("sh", ["-c", `${other} --silent --show-error --include`], { cwd: ROOT });
+    const [head, body] = stdout.split("\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toContain('www-authenticate: Bearer error="invalid_token"');
+    const parsed = JSON.parse(body!) as { errors: { code: string }[]; received?: unknown };
+    expect(parsed.errors[0]!.code).toBe("TOKEN_BINDING_MISMATCH");
+    expect(parsed.received).toBeUndefined();
+  });
+
+  it("the same request without the token gets the RFC 6750 challenge without an error code", async () => {
+    const noToken = first.curl.replace(/ -H 'Authorization: Bearer [^']+'/, "");
+    const { stdout } = await run("sh", ["-c", `${noToken} --silent --show-error --include`], { cwd: ROOT });
+    const [head, body] = stdout.split("\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/\r\nwww-authenticate: Bearer\r\n/);
+    expect((JSON.parse(body!) as { errors: { code: string }[] }).errors[0]!.code).toBe("TOKEN_MISSING");
   });
 
   it("the same request without a client certificate is refused with an OFB error and never reaches the backend", async () => {

@@ -27,6 +27,7 @@ export interface TestEdgeOptions {
   readonly policy?: ConfigInput["policy"];
   readonly proxy?: ConfigInput["proxy"];
   readonly directory?: ConfigInput["directory"];
+  readonly authorizationServer?: ConfigInput["authorizationServer"];
   readonly admin?: ConfigInput["admin"];
   readonly clock?: () => Date;
 }
@@ -47,6 +48,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       policy: o.policy,
       proxy: o.proxy,
       directory: o.directory,
+      authorizationServer: o.authorizationServer,
       admin: o.admin,
       workers: 1,
     },
