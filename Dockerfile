@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY examples ./examples
+COPY profiles ./profiles
 COPY --from=build /app/dist/src ./dist/src
 # The embedded default keeps its generated test PKI here (OFB_EDGE_STATE_DIR).
 RUN mkdir -p /app/.ofb-edge && chown node:node /app/.ofb-edge

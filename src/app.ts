@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { ProxyConfig } from "./config/schema.js";
 import type { PeerState } from "./connection/peer-state.js";
 import type { TokenVerifier } from "./binding/verifier.js";
+import type { IdentityAssertionSigner } from "./profiles/assertion.js";
 import { accessLog } from "./http/access-log.js";
 import { tokenBinding } from "./http/binding.js";
 import { clientCertificate } from "./http/client-certificate.js";
@@ -29,6 +30,10 @@ export interface AppDeps {
   readonly directoryRoles: { readonly roleByFamily: Readonly<Record<string, string>>; readonly defaultRole: string; readonly reuseMs: number };
   /** The token stage; null when no `authorizationServer` is configured. */
   readonly tokens: { readonly verifier: TokenVerifier; readonly realm: string | undefined; readonly maxTokenLength: number } | null;
+  /** Fields stripped from every request and response (anti-spoofing, DESIGN §6). */
+  readonly strip: (lowerName: string) => boolean;
+  /** Signs the identity assertion header, when configured. */
+  readonly assertion: IdentityAssertionSigner | null;
 }
 
 /** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
@@ -49,7 +54,7 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
       metrics: deps.metrics,
     }),
   );
-  app.all("*", forwardToUpstream(deps.proxy));
+  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
   return app;
 }

@@ -61,6 +61,9 @@ export const STATUS_BY_CODE = {
   TOKEN_BINDING_MISMATCH: 401,
   TOKEN_SCOPE_INSUFFICIENT: 403,
   AUTHORIZATION_SERVER_UNAVAILABLE: 503,
+  // profiles/: what the active header profile would send (DESIGN §6)
+  PROFILE_HEADER_TOO_LARGE: 431,
+  PROFILE_VALUE_UNSAFE: 400,
   // http/: FAPI and OFB request rules
   INTERACTION_ID_INVALID: 400,
   ROUTE_NOT_FOUND: 404,
@@ -126,6 +129,8 @@ export const TITLE_BY_CODE = {
   TOKEN_BINDING_MISMATCH: "Access token bound to another certificate",
   TOKEN_SCOPE_INSUFFICIENT: "Access token lacks a required scope",
   AUTHORIZATION_SERVER_UNAVAILABLE: "Authorization server unavailable",
+  PROFILE_HEADER_TOO_LARGE: "Forwarded certificate header would exceed its size limit",
+  PROFILE_VALUE_UNSAFE: "Certificate field cannot be forwarded safely in a header",
   INTERACTION_ID_INVALID: "x-fapi-interaction-id missing or invalid",
   ROUTE_NOT_FOUND: "Not found",
   REQUEST_TOO_LARGE: "Request body too large",

@@ -8,6 +8,10 @@ import { createPeerEvaluator } from "./connection/peer-state.js";
 import { openDirectoryStore } from "./directory/open.js";
 import { createDirectoryService, type DirectoryService } from "./directory/service.js";
 import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
+import { createIdentityAssertionSigner } from "./profiles/assertion.js";
+import { loadProfiles } from "./profiles/load.js";
+import { routeProfiles } from "./profiles/select.js";
+import { createStripPredicate } from "./proxy/sanitize.js";
 import type { Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
@@ -51,6 +55,10 @@ export interface RunningEdge {
  */
 export async function startEdge(config: Config, deps: EdgeDeps): Promise<RunningEdge> {
   const prepared = config.listeners.map((l, i) => ({ config: l, ...readTlsMaterial(l, i, deps.configFile) }));
+  const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
+  const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
+  const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now: () => deps.clock().getTime(), configFile: deps.configFile }) : null;
+  const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
   const now = () => deps.clock().getTime();
   const directory = config.directory
     ? createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now })
@@ -81,14 +89,15 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       upstream: upstreams.byRoute.get(name)!,
       participant: participantMode(routesByName.get(name)!, directory !== null),
       binding: { mode: bindingMode(routesByName.get(name)!, verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
+      profiles: profilesByRoute.get(name)!,
     }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens });
+    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion });
     const server = createListener({ config: l, material, app, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
 
   const listeners: RunningListener[] = [];
-  const admin = config.admin ? createAdminServer({ directory }) : null;
+  const admin = config.admin ? createAdminServer({ directory, identityAssertion: assertion }) : null;
   try {
     if (directory) {
       // A snapshot another replica published is good to serve at once; without one, wait for the first sync

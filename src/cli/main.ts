@@ -7,6 +7,7 @@ import { runConfig } from "./config.js";
 import { runDev } from "./dev.js";
 import { runDirectory } from "./directory.js";
 import { runPki } from "./pki.js";
+import { runInspect, runProfiles } from "./profiles.js";
 
 /** The `ofb-edge` command line: one sub-command per file in src/cli. */
 const USAGE = `Usage: ofb-edge <command> [options]
@@ -19,6 +20,10 @@ Commands:
   directory sync --config FILE   fetch the Directory's /participants once into the configured store
   directory lookup <orgId|CNPJ|x5t#S256> --config FILE
   directory mock [--fixture DIR] [--port N]   serve a Directory fixture (the one pki init writes)
+  profiles check [FILE ...]      validate the built-in header profiles and the given profile files
+  profiles list | schema         the built-in profiles; the profile JSON Schema
+  inspect CERT.pem [--trust-anchors ROOTS.pem] [--profile NAME ...]
+                                 identity, thumbprint, policy verdict and the headers each profile would send
   dev echo-backend [--port N]    a backend that answers with what it received (development only)
   help                           this text
 
@@ -45,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       return runDirectory(rest, io, process.env);
     case "dev":
       return runDev(rest, io);
+    case "profiles":
+      return runProfiles(rest, io);
+    case "inspect":
+      return runInspect(rest, io);
     case "--version":
     case "version": {
       const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

@@ -64,6 +64,8 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   const auth = as?.introspection?.auth;
   return {
     ...cfg,
+    ...(cfg.headerProfiles && { headerProfiles: { files: cfg.headerProfiles.files.map(abs) } }),
+    ...(cfg.identityAssertion && { identityAssertion: { ...cfg.identityAssertion, key: abs(cfg.identityAssertion.key) } }),
     ...(as && {
       authorizationServer: {
         ...as,

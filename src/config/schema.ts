@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { identityAssertionSchema } from "../profiles/assertion-config.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -69,6 +70,14 @@ export const routeSchema = z.strictObject({
     .enum(["enforce", "report", "off"])
     .optional()
     .describe("Access-token binding (RFC 8705). enforce: a valid bearer token bound to the client certificate (cnf.x5t#S256) is required. report: the token must be valid, a missing or wrong binding is logged and counted but forwarded (migrations). off: the edge does not look at tokens. Default: enforce on mtls-required routes when `authorizationServer` is configured, off otherwise."),
+  profiles: z
+    .array(name)
+    .default(["rfc9440", "ofb-identity"])
+    .describe("Header profiles (built-in names or the operator's, see headerProfiles) that forward the verified identity to this route's backend, applied in order; [] forwards none."),
+  profilesByOrganisation: z
+    .record(z.uuid(), z.array(name).min(1))
+    .optional()
+    .describe("Per calling organisation (OFB organisation id), other profiles for this route."),
   scopes: z
     .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "an RFC 6749 scope token"))
     .optional()
@@ -264,6 +273,14 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     admin: adminSchema.optional().describe("Plain-HTTP admin listener for the orchestrator: /healthz and /readyz."),
     directory: directorySchema.optional().describe("The OFB participant Directory: sync, store and per-route checks. Absent: no Directory checks."),
+    headerProfiles: z
+      .strictObject({
+        files: z.array(z.string().min(1)).default([]).describe("The operator's profile files (JSON, schema/profile.schema.json), in addition to the built-ins in profiles/."),
+      })
+      .optional(),
+    identityAssertion: identityAssertionSchema
+      .optional()
+      .describe("A short-lived JWS signed by the edge with the verified identity, sent to the backend in its own header (origin protection); the public JWKS is served on the admin listener at /.well-known/jwks.json."),
     authorizationServer: authorizationServerSchema
       .optional()
       .describe("The authorization server whose access tokens the edge verifies and checks for certificate binding (RFC 8705). Absent: no token checks."),

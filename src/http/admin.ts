@@ -1,17 +1,23 @@
 import { createServer, type Server } from "node:http";
 import type { DirectoryService } from "../directory/service.js";
+import type { IdentityAssertionSigner } from "../profiles/assertion.js";
 
 /**
  * The admin listener (DESIGN §Operating it), plain HTTP on its own port, meant for the orchestrator only:
  * `/healthz` answers 200 while the process serves; `/readyz` answers 200 when the edge can take traffic and
- * 503 with the reason when it cannot (no Directory snapshot, or one older than `directory.maxStalenessMs`).
+ * 503 with the reason when it cannot (no Directory snapshot, or one older than `directory.maxStalenessMs`);
+ * `/.well-known/jwks.json` serves the identity assertion's public JWK Set (RFC 7517 §5) when the edge signs
+ * assertions, and is 404 otherwise.
  */
-export function createAdminServer(deps: { readonly directory: DirectoryService | null }): Server {
+export function createAdminServer(deps: {
+  readonly directory: DirectoryService | null;
+  readonly identityAssertion?: IdentityAssertionSigner | null;
+}): Server {
   return createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    const send = (status: number, body: unknown) => {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers, "content-length": Buffer.byteLength(text) });
       res.end(req.method === "HEAD" ? undefined : text);
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, { error: "method not allowed" });
@@ -23,6 +29,9 @@ export function createAdminServer(deps: { readonly directory: DirectoryService |
         ? send(200, { ready: true, directory: { version: state.version, ageSeconds: Math.round(state.ageMs / 1000) } })
         : send(503, { ready: false, directory: { reason: state.reason } });
     }
+    if (path === "/.well-known/jwks.json" && deps.identityAssertion)
+      // RFC 7517 §8.5.1: the JWK Set media type; backends may cache it for five minutes.
+      return send(200, deps.identityAssertion.jwks(), { "content-type": "application/jwk-set+json", "cache-control": "max-age=300" });
     return send(404, { error: "not found" });
   });
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { RouteConfig } from "../config/schema.js";
 import { EdgeError } from "../errors.js";
+import type { RouteProfiles } from "../profiles/select.js";
 import type { Upstream } from "../proxy/upstream.js";
 import type { EdgeEnv } from "./context.js";
 
@@ -12,6 +13,8 @@ export interface Route {
   readonly participant: "check" | "off";
   /** Whether the token stage checks access tokens on this route, and the scopes it requires (resolved at start-up). */
   readonly binding: { readonly mode: "enforce" | "report" | "off"; readonly scopes: readonly string[] };
+  /** The header profiles that forward the verified identity (resolved at start-up). */
+  readonly profiles: RouteProfiles;
 }
 
 /**

@@ -131,6 +131,15 @@ function decode(leafDer: Uint8Array): Step<{ certificate: Certificate; issuer: U
   }
 }
 
+/**
+ * The decoded certificate with its issuer and subject as the exact bytes signed (not re-encoded: a re-encoded
+ * Name can differ, e.g. for a UniversalString outside the BMP). Null when the DER is not a Certificate.
+ */
+export function certificateParts(leafDer: Uint8Array): { certificate: Certificate; issuer: Uint8Array; subject: Uint8Array } | null {
+  const decoded = decode(leafDer);
+  return decoded.ok ? decoded.value : null;
+}
+
 function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): IdentityResult {
   const decoded = decode(leafDer);
   if (!decoded.ok) return decoded;

@@ -3,7 +3,7 @@ import { Transform, pipeline as pipelineCb } from "node:stream";
 import type { Dispatcher } from "undici";
 import { EdgeError } from "../errors.js";
 import { INTERACTION_ID } from "../http/interaction-id.js";
-import { HOP_BY_HOP, connectionTokens, isClientCertHeader } from "./sanitize.js";
+import { HOP_BY_HOP, connectionTokens } from "./sanitize.js";
 import type { Upstream } from "./upstream.js";
 
 /** Other proxies' claims about the client address: spoofable, so discarded when the edge is the trust boundary. */
@@ -29,6 +29,8 @@ export interface ForwardRequest {
   readonly interactionId: string;
   /** Identity fields for the backend, as a flat [name, value, …] list (set after sanitizing). */
   readonly identityHeaders: readonly string[];
+  /** Fields never copied from the client nor to it (lower-case name): client-certificate and identity fields. */
+  readonly strip: (lowerName: string) => boolean;
   readonly maxBodyBytes: number;
   /** The body, when an earlier stage had to read it whole (it is sent instead of the stream). */
   readonly body?: Buffer | undefined;
@@ -83,7 +85,7 @@ export function forward(req: ForwardRequest): Promise<number> {
           // 1xx interim responses are not relayed: the final response follows.
           if (statusCode < 200) return;
           status = statusCode;
-          outgoing.writeHead(statusCode, responseHeaders(headers, req.interactionId));
+          outgoing.writeHead(statusCode, responseHeaders(headers, req.interactionId, req.strip));
           if (outgoing.writableNeedDrain) c.pause();
         },
         onResponseData(c, chunk) {
@@ -117,7 +119,7 @@ function requestHeaders(req: ForwardRequest): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || SET_BY_EDGE.has(lower) || listed?.has(lower) || isClientCertHeader(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || SET_BY_EDGE.has(lower) || listed?.has(lower) || req.strip(lower)) continue;
     if (req.xForwardedFor === "replace" && CLIENT_ADDRESS_CLAIMS.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
@@ -132,12 +134,12 @@ function requestHeaders(req: ForwardRequest): string[] {
   return out;
 }
 
-function responseHeaders(headers: Record<string, string | string[] | undefined>, interactionId: string): string[] {
+function responseHeaders(headers: Record<string, string | string[] | undefined>, interactionId: string, strip: (lowerName: string) => boolean): string[] {
   const connection = headers.connection;
   const listed = connectionTokens(Array.isArray(connection) ? connection.join(",") : connection);
   const out: string[] = [];
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name) || isClientCertHeader(name) || name === INTERACTION_ID) continue;
+    if (HOP_BY_HOP.has(name) || listed?.has(name) || strip(name) || name === INTERACTION_ID) continue;
     const value = name === "vary" ? varyForClient(headers[name]) : headers[name];
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push(name, v);

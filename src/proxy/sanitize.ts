@@ -66,3 +66,12 @@ export function connectionTokens(value: string | undefined): ReadonlySet<string>
   if (!value || value === "keep-alive" || value === "close") return null;
   return new Set(value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean));
 }
+
+/**
+ * The anti-spoofing predicate (DESIGN §6): a field is stripped from every request and response when it is a
+ * well-known client-certificate field or any field a loaded header profile can emit — not only the active
+ * profile's, so switching profiles never lets a spoofed copy of another profile's field through.
+ */
+export function createStripPredicate(profileFields: ReadonlySet<string>): (lowerName: string) => boolean {
+  return (lower) => isClientCertHeader(lower) || profileFields.has(lower) || (lower.includes("_") && profileFields.has(lower.replace(/_/g, "-")));
+}

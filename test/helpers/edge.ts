@@ -28,6 +28,8 @@ export interface TestEdgeOptions {
   readonly proxy?: ConfigInput["proxy"];
   readonly directory?: ConfigInput["directory"];
   readonly authorizationServer?: ConfigInput["authorizationServer"];
+  readonly headerProfiles?: ConfigInput["headerProfiles"];
+  readonly identityAssertion?: ConfigInput["identityAssertion"];
   readonly admin?: ConfigInput["admin"];
   readonly clock?: () => Date;
 }
@@ -49,6 +51,8 @@ export async function startTestEdge(o: TestEdgeOptions) {
       proxy: o.proxy,
       directory: o.directory,
       authorizationServer: o.authorizationServer,
+      headerProfiles: o.headerProfiles,
+      identityAssertion: o.identityAssertion,
       admin: o.admin,
       workers: 1,
     },
