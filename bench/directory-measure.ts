@@ -10,6 +10,7 @@ import type { SyncResult } from "../src/directory/sync.js";
 import type { DirectoryStore, Organisation, Snapshot } from "../src/directory/types.js";
 import { createLogger } from "../src/log/logger.js";
 import type { FixtureClient, FixtureStatement } from "./directory-fixture.js";
+import { latency, median, timed, type Latency } from "./latency.js";
 import type { BenchRedis } from "./redis-server.js";
 
 /**
@@ -17,30 +18,6 @@ import type { BenchRedis } from "./redis-server.js";
  * and lookup latency, all in the benchmark's own process against the mock Directory (a child process) and
  * the private Redis.
  */
-
-/** Latency percentiles of one series, microseconds. */
-export interface Latency {
-  readonly samples: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-  readonly max: number;
-}
-
-export function latency(micros: readonly number[]): Latency {
-  const sorted = Float64Array.from(micros).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-  return { samples: sorted.length, p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length, max: at(1) };
-}
-
-export const median = (values: readonly number[]) => latency(values).p50;
-
-/** Time of one awaited call, microseconds (`process.hrtime.bigint()`, as the issue asks). */
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1000;
-}
 
 const KEY_PREFIX = "bench:";
 const silent = createLogger({ level: "silent" }, pino.destination({ dest: "/dev/null", sync: true }));

@@ -1,16 +1,14 @@
 import type { FixtureSummary } from "./directory-fixture.js";
-import type { Latency, LookupFigures, SyncBreakdown, SyncFigures } from "./directory-measure.js";
-import { median } from "./directory-measure.js";
+import type { LookupFigures, SyncBreakdown, SyncFigures } from "./directory-measure.js";
+import { count as n, latencyLines, median, micros as us } from "./latency.js";
 import type { RoleMemory } from "./roles.js";
 
 /** Text of bench/directory.ts's report sections; the measuring lives in directory-measure.ts and directory.ts. */
 
 export const TARGETS = { syncMs: 3_000, inProcessHitMicros: 20, throughputRatio: 0.95 } as const;
 
-const n = (v: number) => v.toLocaleString("en-US");
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const ms = (v: number) => `${Math.round(v)} ms`;
-const us = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 export const verdict = (pass: boolean) => (pass ? "PASS" : "FAIL");
 
 export function fixtureText(fx: FixtureSummary, generatedMs: number): string {
@@ -46,19 +44,21 @@ export function syncText(s: SyncFigures, steps: SyncBreakdown): { text: string; 
 export function lookupText(l: LookupFigures): { text: string; pass: boolean } {
   const pass = l.inProcessHit.p50 < TARGETS.inProcessHitMicros;
   const passP99 = l.inProcessHit.p99 < TARGETS.inProcessHitMicros;
-  const row = (name: string, x: Latency, note = "") =>
-    `  ${name.padEnd(44)}${n(x.samples).padStart(8)}${us(x.p50).padStart(9)}${us(x.p99).padStart(9)}${us(x.mean).padStart(9)}${us(x.max).padStart(9)}${note ? `  ${note}` : ""}`;
   return {
     pass,
     text: [
       `\n== 3. lookup latency (process.hrtime.bigint() around each awaited call, µs) ==`,
-      `  ${"".padEnd(44)}${"samples".padStart(8)}${"p50".padStart(9)}${"p99".padStart(9)}${"mean".padStart(9)}${"max".padStart(9)}`,
-      row("Redis store: in-process hit (same org)", l.inProcessHit),
-      row("Redis store: Redis hit (first after publish)", l.redisHit),
-      row("memory store: hit", l.memoryHit),
-      row("verify(): org + role, no keystore check", l.verifyNoKeystore),
-      row("verify(): + keystore thumbprints (Redis GET)", l.verifyKeystoreCached),
-      row("verify(): + keystore cold (2 JWKS GETs)", l.verifyKeystoreCold, `${l.verifyOk}/${l.verifyKeystoreCold.samples} verified ok`),
+      ...latencyLines(
+        [
+          { name: "Redis store: in-process hit (same org)", x: l.inProcessHit },
+          { name: "Redis store: Redis hit (first after publish)", x: l.redisHit },
+          { name: "memory store: hit", x: l.memoryHit },
+          { name: "verify(): org + role, no keystore check", x: l.verifyNoKeystore },
+          { name: "verify(): + keystore thumbprints (Redis GET)", x: l.verifyKeystoreCached },
+          { name: "verify(): + keystore cold (2 JWKS GETs)", x: l.verifyKeystoreCold, note: `${l.verifyOk}/${l.verifyKeystoreCold.samples} verified ok` },
+        ],
+        44,
+      ),
       `  => in-process hit p50 ${us(l.inProcessHit.p50)} µs, p99 ${us(l.inProcessHit.p99)} µs, target < ${TARGETS.inProcessHitMicros} µs: ${verdict(pass)} at p50, ${verdict(passP99)} at p99`,
     ].join("\n"),
   };

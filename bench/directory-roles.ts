@@ -1,6 +1,6 @@
 import type { Config } from "../src/config/schema.js";
 import { startMockDirectory } from "../src/directory/mock.js";
-import { benchConfigInput, parseBenchConfig, serveRole, startEdgeRole, type RoleSpec } from "./roles.js";
+import { extendedBenchConfig, serveRole, startEdgeRole, type RoleSpec } from "./roles.js";
 
 /** The child processes bench/directory.ts adds to bench/roles.ts's backend. */
 export type DirectoryRole = "mock-directory" | "directory-edge";
@@ -27,16 +27,11 @@ export interface DirectoryEdgeSpec extends RoleSpec {
  * section, so both sync, hold a snapshot and keep their Redis connections; `participant` alone differs.
  */
 export function directoryEdgeConfig(spec: DirectoryEdgeSpec): Config {
-  const base = benchConfigInput(spec);
-  return parseBenchConfig({
-    ...base,
-    routes: base.routes.map((route) => ({ ...route, participant: spec.participant })),
-    directory: {
-      participantsUrl: spec.participantsUrl,
-      keystoreUrl: spec.keystoreUrl,
-      store: { type: "redis", url: spec.redisUrl, keyPrefix: spec.keyPrefix },
-    },
-  });
+  return extendedBenchConfig(
+    spec,
+    { participant: spec.participant },
+    { directory: { participantsUrl: spec.participantsUrl, keystoreUrl: spec.keystoreUrl, store: { type: "redis", url: spec.redisUrl, keyPrefix: spec.keyPrefix } } },
+  );
 }
 
 /** Runs one of {@link DIRECTORY_ROLES} in this (child) process until the parent stops it. */

@@ -1,21 +1,22 @@
 import "reflect-metadata";
 import { X509Certificate } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
 import { x5tS256 } from "../src/pki/thumbprint.js";
 import { writeDirectoryFixture, type FixtureClient } from "./directory-fixture.js";
-import { measureLookups, measureSyncs, measureSyncSteps, median } from "./directory-measure.js";
+import { measureLookups, measureSyncs, measureSyncSteps } from "./directory-measure.js";
 import { fixtureText, lookupText, memoryText, syncText, TARGETS, verdict } from "./directory-report.js";
 import { DIRECTORY_ROLES, runDirectoryRole, type DirectoryEdgeSpec, type DirectoryRole } from "./directory-roles.js";
-import { envNumber } from "./env.js";
-import { probe, runLoad, spawnRole, type Child, type LoadProfile } from "./load.js";
+import { envNumber, loadOptions } from "./env.js";
+import { median } from "./latency.js";
+import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
 import { startBenchRedis, type BenchRedis } from "./redis-server.js";
-import { loudProblems, modeTable, type Measurement, type Target, type TargetNames } from "./report.js";
-import { BACKEND_BODY, createProfiler, ROLES, runRole, type Role, type RoleSpec, type RoleStats } from "./roles.js";
+import { modeTable, type Target, type TargetNames } from "./report.js";
+import { diffStats, keepAliveRounds } from "./rounds.js";
+import { BACKEND_BODY, benchMain, createProfiler, type RoleSpec } from "./roles.js";
 
 /**
  * The participant-directory stage at the issue's scale: a generated Directory of 2,000 organisations and
@@ -47,21 +48,13 @@ const NAMES: TargetNames = { baseline: "check off", edge: "check on" };
 
 const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
-const diff = (a: RoleStats, b: RoleStats): RoleStats => ({
-  handshakes: b.handshakes - a.handshakes,
-  requests: b.requests - a.requests,
-  clientCertRequests: b.clientCertRequests - a.clientCertRequests,
-  cpuMicros: b.cpuMicros - a.cpuMicros,
-  ofbRolesRequests: (b.ofbRolesRequests ?? 0) - (a.ofbRolesRequests ?? 0),
-});
-
 /** Both edges answer 200 with the backend's body; only the check-on edge forwards the Directory's roles. */
 async function verify(servers: Readonly<Record<Target, Child>>, backend: Child, profile: LoadProfile): Promise<string[]> {
   const failures: string[] = [];
   for (const target of ["edge", "baseline"] as const) {
     const before = await backend.stats();
     const res = await probe(servers[target].port, profile, "keep-alive");
-    const seen = diff(before, await backend.stats());
+    const seen = diffStats(before, await backend.stats());
     const name = NAMES[target];
     if (res.status !== 200) failures.push(`${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
     else if (res.body !== BACKEND_BODY) failures.push(`${name} answered 200 but not with the backend's body`);
@@ -71,47 +64,6 @@ async function verify(servers: Readonly<Record<Target, Child>>, backend: Child, 
     if (seen.ofbRolesRequests !== expected) failures.push(`${name}: x-ofb-roles forwarded on ${seen.ofbRolesRequests} of 1 probe (expected ${expected})`);
   }
   return failures;
-}
-
-/** Polls the child's RSS until stopped; returns the highest value seen. */
-function sampleRss(child: Child, everyMs: number) {
-  let peak = 0;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      peak = Math.max(peak, (await child.memory()).rss);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      return peak;
-    },
-  };
-}
-
-interface Run {
-  readonly m: Measurement;
-  readonly peakRss: number;
-}
-
-async function measure(target: Target, child: Child, backend: Child, profile: LoadProfile, round: number, o: { connections: number; seconds: number; warmup: number; profDir: string | undefined }): Promise<Run> {
-  await runLoad(child.port, profile, "keep-alive", { connections: o.connections, seconds: o.warmup });
-  if (o.profDir) await child.profileStart();
-  const [s0, b0] = [await child.stats(), await backend.stats()];
-  const sampler = sampleRss(child, 500);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = await runLoad(child.port, profile, "keep-alive", { connections: o.connections, seconds: o.seconds });
-  const seconds = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const peakRss = await sampler.stop();
-  const [s1, b1] = [await child.stats(), await backend.stats()];
-  if (o.profDir) await child.profileStop(join(o.profDir, `${target === "edge" ? "check-on" : "check-off"}-round${round + 1}.cpuprofile`));
-  const m: Measurement = { target, mode: "keep-alive", round, connections: o.connections, result, seconds, server: diff(s0, s1), backend: diff(b0, b1), clientCpuMicros: c1.user + c1.system };
-  return { m, peakRss };
 }
 
 /** participant-a of the test PKI, and every other client's leaf as the pool of transport keys. */
@@ -126,18 +78,11 @@ async function clientAndPool(pki: TestPkiManifest) {
   return { client, pool };
 }
 
-async function main(): Promise<number> {
-  const seconds = envNumber("BENCH_DURATION", 10);
-  const connections = Math.round(envNumber("BENCH_CONNECTIONS", 50));
-  const warmup = envNumber("BENCH_WARMUP", 2);
-  // Four rounds (ABBA BAAB), not two: a 5 % target needs more than two samples per edge on a small machine.
-  const rounds = Math.round(envNumber("BENCH_ROUNDS", 4));
+async function main(script: string): Promise<number> {
   const orgCount = Math.round(envNumber("BENCH_ORGS", 2000));
   const syncRuns = Math.round(envNumber("BENCH_SYNC_RUNS", 5));
-  const logLevel = process.env.BENCH_EDGE_LOG === "silent" ? "silent" : "info";
-  const profDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
-  if (profDir) await mkdir(profDir, { recursive: true });
-  const script = fileURLToPath(import.meta.url);
+  // Four rounds (ABBA BAAB), not two: a 5 % target needs more than two samples per edge on a small machine.
+  const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(4);
   const began = performance.now();
 
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-directory-"));
@@ -226,19 +171,7 @@ async function main(): Promise<number> {
     console.log("verified: both answer 200 with the backend's body and echo the interaction id; check on forwards x-ofb-roles, check off does not");
     console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
 
-    const runs: Run[] = [];
-    for (let round = 0; round < rounds; round++) {
-      // ABBA BAAB: the sums of positions and of their squares are equal, so linear and quadratic drift cancel.
-      const order: Target[] = [0, 3].includes(round % 4) ? ["baseline", "edge"] : ["edge", "baseline"];
-      for (const target of order) {
-        process.stdout.write(`round ${round + 1}/${rounds}: ${NAMES[target]} ... `);
-        const run = await measure(target, servers[target], backend, profile, round, { connections, seconds, warmup, profDir });
-        runs.push(run);
-        process.stdout.write(`${Math.round(run.m.result["2xx"] / run.m.result.duration)} req/s\n`);
-        const loud = loudProblems(run.m, NAMES);
-        if (loud) console.log(loud);
-      }
-    }
+    const runs = await keepAliveRounds(servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, rssEveryMs: 500 });
     const table = modeTable("keep-alive", runs.map((r) => r.m), TARGETS.throughputRatio, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
     for (const r of runs) {
@@ -251,7 +184,7 @@ async function main(): Promise<number> {
     console.log(`  x-ofb-roles forwarded on ${onRuns.reduce((s, r) => s + (r.m.backend.ofbRolesRequests ?? 0), 0)} of ${onRuns.reduce((s, r) => s + r.m.backend.requests, 0)} backend requests of the check-on runs`);
 
     const endMemory = { baseline: await servers.baseline.memory(), edge: await servers.edge.memory() };
-    const peak = (t: Target) => Math.max(...runs.filter((r) => r.m.target === t).map((r) => r.peakRss));
+    const peak = (t: Target) => Math.max(...runs.filter((r) => r.m.target === t).map((r) => r.peakRss ?? 0));
     console.log(
       memoryText([
         { name: "edge without directory", start: plainMemory, peakRss: null, end: null },
@@ -278,14 +211,4 @@ async function main(): Promise<number> {
   }
 }
 
-const role = process.argv[2];
-if (role !== undefined && (DIRECTORY_ROLES as readonly string[]).includes(role)) {
-  await runDirectoryRole(role as DirectoryRole, JSON.parse(process.argv[3] ?? "{}") as DirectoryEdgeSpec);
-} else if (role !== undefined && (ROLES as readonly string[]).includes(role)) {
-  await runRole(role as Role, JSON.parse(process.argv[3] ?? "{}") as RoleSpec);
-} else {
-  process.exitCode = await main().catch((err: unknown) => {
-    if (!interrupted) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    return 1;
-  });
-}
+await benchMain(import.meta.url, main, { names: DIRECTORY_ROLES, run: (role, spec) => runDirectoryRole(role as DirectoryRole, spec as DirectoryEdgeSpec) }, () => interrupted);

@@ -1,12 +1,12 @@
 import "reflect-metadata";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { envNumber } from "./env.js";
-import { probe, runLoad, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
+import { dirname, join } from "node:path";
+import { loadOptions } from "./env.js";
+import { probe, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
 import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";
-import { BACKEND_BODY, ROLES, runRole, type Role, type RoleSpec, type RoleStats } from "./roles.js";
+import { BACKEND_BODY, benchMain, type RoleSpec } from "./roles.js";
+import { diffStats, measureRun } from "./rounds.js";
 
 /**
  * Edge vs bare Node `https` reverse proxy, one run, same machine, same backend, same client-certificate load.
@@ -52,13 +52,6 @@ function envModes(): Mode[] {
 
 const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
-const diff = (a: RoleStats, b: RoleStats): RoleStats => ({
-  handshakes: b.handshakes - a.handshakes,
-  requests: b.requests - a.requests,
-  clientCertRequests: b.clientCertRequests - a.clientCertRequests,
-  cpuMicros: b.cpuMicros - a.cpuMicros,
-});
-
 async function verify(target: Target, child: Child, profile: LoadProfile, backend: Child): Promise<string[]> {
   const failures: string[] = [];
   const before = await backend.stats();
@@ -68,44 +61,15 @@ async function verify(target: Target, child: Child, profile: LoadProfile, backen
     else if (res.body !== BACKEND_BODY) failures.push(`${target} (${mode} headers) answered 200 but not with the backend's body`);
     if (target === "edge" && res.interactionId !== INTERACTION_ID) failures.push(`edge did not echo x-fapi-interaction-id`);
   }
-  const seen = diff(before, await backend.stats());
+  const seen = diffStats(before, await backend.stats());
   if (seen.requests !== 2) failures.push(`${target}: backend saw ${seen.requests} requests for 2 probes`);
   if (target === "edge" && seen.clientCertRequests !== 2) failures.push(`edge forwarded Client-Cert on ${seen.clientCertRequests} of 2 probes`);
   return failures;
 }
 
-interface RunOptions {
-  readonly connections: number;
-  readonly seconds: number;
-  readonly warmup: number;
-  /** Directory for CPU profiles of the measured runs, if profiling. */
-  readonly profDir: string | undefined;
-}
-
-async function measure(target: Target, child: Child, backend: Child, profile: LoadProfile, mode: Mode, round: number, o: RunOptions): Promise<Measurement> {
-  await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.warmup });
-  if (o.profDir) await child.profileStart();
-  const [s0, b0] = [await child.stats(), await backend.stats()];
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const result = await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.seconds });
-  const seconds = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const [s1, b1] = [await child.stats(), await backend.stats()];
-  if (o.profDir) await child.profileStop(join(o.profDir, `${target}-${mode}-round${round + 1}.cpuprofile`));
-  return { target, mode, round, connections: o.connections, result, seconds, server: diff(s0, s1), backend: diff(b0, b1), clientCpuMicros: c1.user + c1.system };
-}
-
-async function main(): Promise<number> {
-  const seconds = envNumber("BENCH_DURATION", 10);
-  const connections = Math.round(envNumber("BENCH_CONNECTIONS", 50));
-  const warmup = envNumber("BENCH_WARMUP", 2);
-  const rounds = Math.round(envNumber("BENCH_ROUNDS", 2));
+async function main(script: string): Promise<number> {
+  const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(2);
   const modes = envModes();
-  const logLevel = process.env.BENCH_EDGE_LOG === "silent" ? "silent" : "info";
-  const profDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
-  if (profDir) await mkdir(profDir, { recursive: true });
-  const script = fileURLToPath(import.meta.url);
 
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-"));
   const children: Child[] = [];
@@ -151,7 +115,8 @@ async function main(): Promise<number> {
         const order: Target[] = (round + mi) % 2 === 0 ? ["baseline", "edge"] : ["edge", "baseline"];
         for (const target of order) {
           process.stdout.write(`${mode} round ${round + 1}/${rounds}: ${target} ... `);
-          const m = await measure(target, servers[target], backend, profile, mode, round, { connections, seconds, warmup, profDir });
+          const profileFile = profDir && join(profDir, `${target}-${mode}-round${round + 1}.cpuprofile`);
+          const { m } = await measureRun(target, servers[target], backend, profile, mode, round, { connections, seconds, warmup, profileFile });
           runs.push(m);
           process.stdout.write(`${Math.round(m.result["2xx"] / m.result.duration)} req/s\n`);
           const loud = loudProblems(m);
@@ -179,12 +144,4 @@ async function main(): Promise<number> {
   }
 }
 
-const role = process.argv[2];
-if (role !== undefined && (ROLES as readonly string[]).includes(role)) {
-  await runRole(role as Role, JSON.parse(process.argv[3] ?? "{}") as RoleSpec);
-} else {
-  process.exitCode = await main().catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    return 1;
-  });
-}
+await benchMain(import.meta.url, main);

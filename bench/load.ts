@@ -73,6 +73,8 @@ export interface LoadProfile {
   readonly key: Buffer;
   readonly ca: Buffer;
   readonly interactionId: string;
+  /** `Authorization` field value sent with every request (`Bearer <token>`, bench/binding.ts); none when absent. */
+  readonly authorization?: string;
 }
 
 export type Mode = "keep-alive" | "new-connection";
@@ -81,6 +83,7 @@ function headers(profile: LoadProfile, mode: Mode): Record<string, string> {
   return {
     accept: "application/json",
     "x-fapi-interaction-id": profile.interactionId,
+    ...(profile.authorization !== undefined ? { authorization: profile.authorization } : {}),
     // See oneRequestPerConnection. The parent proves it by counting server-side handshakes per request.
     ...(mode === "new-connection" ? { connection: "close" } : {}),
   };

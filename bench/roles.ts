@@ -4,6 +4,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { Pool, type Dispatcher } from "undici";
 import { parseConfig } from "../src/config/load.js";
@@ -41,6 +42,11 @@ export interface RoleStats {
   readonly cpuMicros: number;
   /** Requests that arrived with `x-ofb-roles` (backend only: proves the edge ran the Directory check and forwarded its result). */
   readonly ofbRolesRequests?: number;
+  /** Requests that arrived with `x-ofb-client-id` (backend only: proves the edge verified an access token and forwarded its client_id). */
+  readonly ofbClientIdRequests?: number;
+  /** The edge's token verifier (edge only, with an `authorizationServer` section): cache hits and verifications performed. */
+  readonly tokenHits?: number;
+  readonly tokenVerifications?: number;
 }
 
 /** A child's memory, from `process.memoryUsage()`, bytes. */
@@ -74,7 +80,7 @@ export const BACKEND_BODY = JSON.stringify({
 /** Path requested in every run; the edge's route is `/open-banking/`. */
 export const BENCH_PATH = "/open-banking/accounts/v2/accounts";
 
-/** The edge configuration under test, unparsed, for benchmarks that add to it (bench/directory.ts). */
+/** The edge configuration under test, unparsed, for benchmarks that add to it ({@link extendedBenchConfig}). */
 export function benchConfigInput(spec: RoleSpec) {
   return {
     listeners: [
@@ -89,6 +95,15 @@ export function benchConfigInput(spec: RoleSpec) {
 /** The edge configuration under test: one strict listener (handshake semantics equal to the baseline's), one route. */
 export function benchConfig(spec: RoleSpec): Config {
   return parseBenchConfig(benchConfigInput(spec));
+}
+
+/**
+ * {@link benchConfigInput} with settings added to its route (`participant`, `binding`) and sections added to the
+ * configuration (`directory`, `authorizationServer`), validated: the edges of bench/directory-roles.ts and bench/binding-roles.ts.
+ */
+export function extendedBenchConfig(spec: RoleSpec, route: Partial<ConfigInput["routes"][number]>, sections: Omit<Partial<ConfigInput>, "listeners" | "routes">): Config {
+  const base = benchConfigInput(spec);
+  return parseBenchConfig({ ...base, routes: base.routes.map((r) => ({ ...r, ...route })), ...sections });
 }
 
 /** Validates a benchmark's edge configuration as `serve` would (paths resolve against the working directory). */
@@ -106,6 +121,28 @@ export interface Started {
 /** Runs one role in this (child) process and serves the parent's IPC requests until told to stop. */
 export function runRole(role: Role, spec: RoleSpec): Promise<void> {
   return serveRole(() => (role === "backend" ? startBackend() : role === "baseline" ? startBaseline(spec) : startEdgeRole(spec)));
+}
+
+/** Roles a benchmark script adds to {@link ROLES}, and how its child process runs one (`spec`: the parsed JSON argument). */
+export interface ExtraRoles {
+  readonly names: readonly string[];
+  run(role: string, spec: unknown): Promise<void>;
+}
+
+/**
+ * The top level of a benchmark script (`url`: its `import.meta.url`), which is also the program of its child
+ * processes: with a role argument it runs that server until the parent stops it; otherwise it runs `main` with
+ * the script's path (to fork the children from) and sets the exit code to its result, or to 1 after printing
+ * the error unless `quiet()` (after Ctrl-C, what fails is the clean-up at work).
+ */
+export async function benchMain(url: string, main: (script: string) => Promise<number>, extra?: ExtraRoles, quiet: () => boolean = () => false): Promise<void> {
+  const [role, spec = "{}"] = process.argv.slice(2);
+  if (role !== undefined && extra?.names.includes(role)) return extra.run(role, JSON.parse(spec));
+  if (role !== undefined && (ROLES as readonly string[]).includes(role)) return runRole(role as Role, JSON.parse(spec) as RoleSpec);
+  process.exitCode = await main(fileURLToPath(url)).catch((err: unknown) => {
+    if (!quiet()) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 1;
+  });
 }
 
 /**
@@ -179,10 +216,12 @@ async function startBackend(): Promise<Started> {
   let requests = 0;
   let clientCertRequests = 0;
   let ofbRolesRequests = 0;
+  let ofbClientIdRequests = 0;
   const server = createHttpServer((req, res) => {
     requests++;
     if (req.headers["client-cert"] !== undefined) clientCertRequests++;
     if (req.headers["x-ofb-roles"] !== undefined) ofbRolesRequests++;
+    if (req.headers["x-ofb-client-id"] !== undefined) ofbClientIdRequests++;
     req.resume();
     res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(BACKEND_BODY) });
     res.end(BACKEND_BODY);
@@ -190,7 +229,7 @@ async function startBackend(): Promise<Started> {
   const port = await listen(server);
   return {
     port,
-    stats: () => ({ handshakes: 0, requests, clientCertRequests, ofbRolesRequests }),
+    stats: () => ({ handshakes: 0, requests, clientCertRequests, ofbRolesRequests, ofbClientIdRequests }),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -268,5 +307,7 @@ export async function startEdgeRole(spec: RoleSpec, config: Config = benchConfig
   let requests = 0;
   server.on("secureConnection", () => handshakes++);
   server.on("request", () => requests++);
-  return { port, stats: () => ({ handshakes, requests, clientCertRequests: 0 }), close: () => edge.close() };
+  const tokens = edge.tokens?.stats;
+  const tokenStats = () => (tokens ? { tokenHits: tokens.hits, tokenVerifications: tokens.verifications } : {});
+  return { port, stats: () => ({ handshakes, requests, clientCertRequests: 0, ...tokenStats() }), close: () => edge.close() };
 }

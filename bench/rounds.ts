@@ -1,0 +1,102 @@
+import { join } from "node:path";
+import { runLoad, type Child, type LoadProfile, type Mode } from "./load.js";
+import { loudProblems, rps, type Measurement, type Target, type TargetNames } from "./report.js";
+import type { RoleStats } from "./roles.js";
+
+/**
+ * One measured run and the rounds of runs around it, shared by the benchmarks: warm-up, counters of the server
+ * and the backend taken before and after, the load generator's CPU, optionally the server's RSS and a CPU
+ * profile of the measured run only.
+ */
+
+/** Differences of cumulative counters over a run; an optional counter missing before counts from 0. */
+export function diffStats(a: RoleStats, b: RoleStats): RoleStats {
+  const before = a as unknown as Readonly<Record<string, number | undefined>>;
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(b) as [string, number][]) out[name] = value - (before[name] ?? 0);
+  return out as unknown as RoleStats;
+}
+
+/** Polls the child's RSS until stopped; returns the highest value seen. */
+export function sampleRss(child: Child, everyMs: number) {
+  let peak = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      peak = Math.max(peak, (await child.memory()).rss);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+export interface RunOptions {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmup: number;
+  /** Where to write a CPU profile of the server's measured run; none when absent. */
+  readonly profileFile?: string | undefined;
+  /** Sample the server's RSS this often during the measured run; not sampled when absent. */
+  readonly rssEveryMs?: number | undefined;
+}
+
+export interface Run {
+  readonly m: Measurement;
+  /** Highest RSS sampled during the measured run; null when not sampled. */
+  readonly peakRss: number | null;
+}
+
+/** A warm-up on fresh connections, then one measured run against `child`. */
+export async function measureRun(target: Target, child: Child, backend: Child, profile: LoadProfile, mode: Mode, round: number, o: RunOptions): Promise<Run> {
+  await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.warmup });
+  if (o.profileFile) await child.profileStart();
+  const [s0, b0] = [await child.stats(), await backend.stats()];
+  const sampler = o.rssEveryMs ? sampleRss(child, o.rssEveryMs) : undefined;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.seconds });
+  const seconds = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const peakRss = sampler ? await sampler.stop() : null;
+  const [s1, b1] = [await child.stats(), await backend.stats()];
+  if (o.profileFile) await child.profileStop(o.profileFile);
+  const m: Measurement = { target, mode, round, connections: o.connections, result, seconds, server: diffStats(s0, s1), backend: diffStats(b0, b1), clientCpuMicros: c1.user + c1.system };
+  return { m, peakRss };
+}
+
+/** ABBA BAAB: the sums of positions and of their squares are equal, so linear and quadratic drift cancel. */
+export const abbaBaab = (round: number): Target[] => ([0, 3].includes(round % 4) ? ["baseline", "edge"] : ["edge", "baseline"]);
+
+/**
+ * Keep-alive load on two servers, `rounds` rounds in ABBA BAAB order, printing each run's rate and any run
+ * that was not all 2xx with the backend's body. CPU profiles, when `profDir` is set, are named after the
+ * target (`check-on-round1.cpuprofile` for a target named "check on").
+ */
+export async function keepAliveRounds(
+  servers: Readonly<Record<Target, Child>>,
+  backend: Child,
+  profile: LoadProfile,
+  names: TargetNames,
+  rounds: number,
+  o: Omit<RunOptions, "profileFile"> & { readonly profDir: string | undefined },
+): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const target of abbaBaab(round)) {
+      process.stdout.write(`round ${round + 1}/${rounds}: ${names[target]} ... `);
+      const profileFile = o.profDir && join(o.profDir, `${names[target].replaceAll(" ", "-")}-round${round + 1}.cpuprofile`);
+      const run = await measureRun(target, servers[target], backend, profile, "keep-alive", round, { ...o, profileFile });
+      runs.push(run);
+      process.stdout.write(`${Math.round(rps(run.m))} req/s\n`);
+      const loud = loudProblems(run.m, names);
+      if (loud) console.log(loud);
+    }
+  }
+  return runs;
+}
