@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { Hono } from "hono";
 import type { ProxyConfig } from "./config/schema.js";
 import type { PeerState } from "./connection/peer-state.js";
@@ -19,8 +20,11 @@ import { forwardToUpstream } from "./proxy/handler.js";
 export interface AppDeps {
   readonly listener: string;
   readonly routes: readonly Route[];
-  /** The connection's peer state (computed once per TLS connection, see tls/peer.ts). */
-  readonly peer: (socket: object) => PeerState;
+  /**
+   * The request's peer state: the connection's (computed once per TLS connection, see tls/peer.ts), or on a
+   * trusted-proxy listener the certificate the terminator forwarded (connection/forwarded.ts).
+   */
+  readonly peer: (incoming: IncomingMessage, socket: object) => PeerState;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;

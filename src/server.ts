@@ -9,7 +9,9 @@ import { openDirectoryStore } from "./directory/open.js";
 import { createDirectoryService, type DirectoryService } from "./directory/service.js";
 import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
 import { createIdentityAssertionSigner } from "./profiles/assertion.js";
-import { loadProfiles } from "./profiles/load.js";
+import { createForwardedPeer } from "./connection/forwarded.js";
+import { ConfigError } from "./errors.js";
+import { loadProfiles, readProfileFile } from "./profiles/load.js";
 import { routeProfiles } from "./profiles/select.js";
 import { createStripPredicate } from "./proxy/sanitize.js";
 import type { Route } from "./http/route.js";
@@ -58,6 +60,11 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
   const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
   const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now: () => deps.clock().getTime(), configFile: deps.configFile }) : null;
+  const inputProfile = (name: string, index: number) => {
+    const file = loadedProfiles.sources.get(name);
+    if (file === undefined) throw new ConfigError(deps.configFile, [{ path: `listeners[${index}].trustedProxy.profile`, message: `no profile named '${name}'` }]);
+    return readProfileFile(file);
+  };
   const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
   const now = () => deps.clock().getTime();
   const directory = config.directory
@@ -83,7 +90,20 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       now: () => deps.clock().getTime(),
     });
     const evaluator = createPeerEvaluator({ evaluateChain: policy, allowOpenInsurance: config.policy.allowOpenInsurance });
-    const peer = (socket: object) => peerState(socket, evaluator.evaluate);
+    const tlsPeer = (socket: object) => peerState(socket, evaluator.evaluate);
+    const li = config.listeners.indexOf(l);
+    const forwarded = l.trustedProxy
+      ? createForwardedPeer({
+          profile: inputProfile(l.trustedProxy.profile, li),
+          sources: l.trustedProxy.sources,
+          trustVerifiedPeers: l.trustedProxy.clientTrustAnchors !== undefined,
+          anchors,
+          evaluate: evaluator.evaluate,
+          configFile: deps.configFile,
+          at: `listeners[${li}].trustedProxy`,
+        })
+      : null;
+    const peer = forwarded ?? ((_incoming: unknown, socket: object) => tlsPeer(socket));
     const routes: Route[] = (l.routes ?? config.routes.map((r) => r.name)).map((name) => ({
       config: routesByName.get(name)!,
       upstream: upstreams.byRoute.get(name)!,
@@ -92,7 +112,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       profiles: profilesByRoute.get(name)!,
     }));
     const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion });
-    const server = createListener({ config: l, material, app, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+    const server = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
 

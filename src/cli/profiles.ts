@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { createPeerEvaluator, type PeerState } from "../connection/peer-state.js";
 import { ConfigError } from "../errors.js";
 import { loadTrustAnchors } from "../pki/anchors.js";
+import { verifyPath } from "../pki/path.js";
 import { checkValidity, createChainPolicy } from "../pki/policy.js";
 import { loadProfiles, type LoadedProfiles } from "../profiles/load.js";
 import { profileJsonSchema } from "../profiles/schema.js";
@@ -97,7 +98,7 @@ export async function runInspect(argv: string[], io: Io, now: () => Date = () =>
     allowOpenInsurance: false,
   });
   const leaf = new X509Certificate(certs[0]!);
-  const state: PeerState = evaluator.evaluate({ leaf: certs[0]!, leafSha256: "", opensslError: pathError(certs, anchorsText), chain: () => certs });
+  const state: PeerState = evaluator.evaluate({ leaf: certs[0]!, leafSha256: "", opensslError: verifyPath(certs, anchors), chain: () => certs });
 
   io.stdout(`certificate: ${leaf.subject.replace(/\n/g, ", ")}`);
   io.stdout(`issuer:      ${leaf.issuer.replace(/\n/g, ", ")}`);
@@ -126,13 +127,4 @@ export async function runInspect(argv: string[], io: Io, now: () => Date = () =>
     for (let i = 0; i < out.length; i += 2) io.stdout(`  ${out[i]}: ${out[i + 1]}`);
   }
   return invalid ? 1 : 0;
-}
-
-/** A stand-in for OpenSSL's path validation in the handshake: each certificate signed by the next, the last by an anchor. */
-function pathError(certs: readonly Uint8Array[], anchorsText: string | null): string | null {
-  const x = certs.map((c) => new X509Certificate(c));
-  for (let i = 0; i + 1 < x.length; i++) if (!x[i]!.checkIssued(x[i + 1]!) || !x[i]!.verify(x[i + 1]!.publicKey)) return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
-  const anchors = (anchorsText?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
-  const last = x[x.length - 1]!;
-  return anchors.some((a) => last.checkIssued(a) && last.verify(a.publicKey)) ? null : "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
 }

@@ -93,6 +93,9 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
         trustAnchors: l.tls.trustAnchors.map(abs),
         ...(l.tls.dhparam === undefined ? {} : { dhparam: abs(l.tls.dhparam) }),
       },
+      ...(l.trustedProxy && {
+        trustedProxy: { ...l.trustedProxy, ...(l.trustedProxy.clientTrustAnchors && { clientTrustAnchors: l.trustedProxy.clientTrustAnchors.map(abs) }) },
+      }),
     })),
   };
 }

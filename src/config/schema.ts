@@ -38,9 +38,23 @@ export const listenerSchema = z.strictObject({
   host: z.string().min(1).default("0.0.0.0"),
   port,
   mode: z
-    .enum(["strict", "permissive"])
-    .describe("strict: a connection without a valid, policy-conforming client certificate fails at the handshake. permissive: any or no certificate is accepted at the handshake; each route decides."),
+    .enum(["strict", "permissive", "trusted-proxy"])
+    .describe("strict: a connection without a valid, policy-conforming client certificate fails at the handshake. permissive: any or no certificate is accepted at the handshake; each route decides. trusted-proxy: behind another TLS terminator (CDN, load balancer) that forwards the client certificate in a header (see trustedProxy)."),
   tls: tlsSchema,
+  trustedProxy: z
+    .strictObject({
+      profile: name.describe("The header profile the terminator's fields follow (e.g. rfc9440, aws-alb-passthrough, envoy-xfcc, nginx-ingress), read in the decode direction."),
+      sources: z
+        .array(z.string().min(1))
+        .default([])
+        .describe("Addresses or CIDR blocks (IPv4/IPv6) of the terminator; its fields are believed only from these (or over mTLS, see clientTrustAnchors)."),
+      clientTrustAnchors: z
+        .array(z.string().min(1))
+        .optional()
+        .describe("PEM bundles of the CA that issued the terminator's own client certificate: a connection presenting a certificate verified against them is trusted."),
+    })
+    .optional()
+    .describe("mode trusted-proxy: where the client certificate comes from. From anyone else its fields are stripped and the request has no certificate."),
   http: httpSchema.default(httpSchema.parse({})),
   routes: z.array(name).min(1).optional().describe("Names of the routes served on this listener; default: all routes."),
 });
@@ -311,6 +325,12 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", path: ["routes", i, "binding"], message: `'${r.binding}' needs an \`authorizationServer\` section` });
       if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
         ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
+    });
+    cfg.listeners.forEach((l, i) => {
+      if (l.mode === "trusted-proxy" && !l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "required with mode trusted-proxy" });
+      if (l.mode !== "trusted-proxy" && l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "only with mode trusted-proxy" });
+      if (l.trustedProxy && l.trustedProxy.sources.length === 0 && !l.trustedProxy.clientTrustAnchors)
+        ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "name the terminator: sources, clientTrustAnchors or both" });
     });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import type { Logger } from "../log/logger.js";
@@ -8,7 +9,7 @@ import type { EdgeEnv } from "./context.js";
  * One access line per request (interaction id, identity, route, decision, reason code, status, latency)
  * and the request metrics. Logs the path without its query (a query may carry a token) and no header values.
  */
-export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
+export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (incoming: IncomingMessage, socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
   return async function accessLog(c, next) {
     const start = performance.now();
     const incoming = c.env.incoming;
@@ -21,7 +22,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
     const rejection = c.get("rejection");
     const status = c.get("upstreamStatus") ?? c.res.status;
     const route = c.get("route")?.config.name ?? "-";
-    const peer = c.get("peer") ?? deps.peer(socket);
+    const peer = c.get("peer") ?? deps.peer(incoming, socket);
     const url = incoming.url ?? "/";
     const q = url.indexOf("?");
     const identity = peer.status === "accepted" ? peer.client.identity : undefined;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import { EdgeError } from "../errors.js";
@@ -10,9 +11,9 @@ import type { EdgeEnv } from "./context.js";
  * `mtls: required` anything but an accepted, currently valid certificate is a 401 and is never forwarded
  * (DESIGN D3: permissive listeners answer in HTTP). On `optional` routes a bad certificate is not forwarded.
  */
-export function clientCertificate(deps: { peer: (socket: object) => PeerState; now: () => number }): MiddlewareHandler<EdgeEnv> {
+export function clientCertificate(deps: { peer: (incoming: IncomingMessage, socket: object) => PeerState; now: () => number }): MiddlewareHandler<EdgeEnv> {
   return async function clientCertificate(c, next) {
-    const state = deps.peer(c.env.incoming.socket);
+    const state = deps.peer(c.env.incoming, c.env.incoming.socket);
     c.set("peer", state);
     const required = c.get("route")?.config.mtls === "required";
     let client = null;

@@ -25,13 +25,15 @@ interface Remembered {
 /**
  * Stage: the participant in the OFB Directory (DESIGN §4). On routes with `participant: check` and a verified
  * client certificate, the organisation must be Active with the role the API needs (and, when configured, the
- * certificate an active transport key). The last verdict is remembered per connection with its snapshot version
- * and role, so a keep-alive connection asks the directory once, not once per request; a new snapshot, another
- * role or `reuseMs` later asks again.
+ * certificate an active transport key). The last verdict is remembered per verified certificate (shared by all its
+ * connections) with its snapshot version and role, so a client asks the directory once, not once per request; a
+ * new snapshot, another role or `reuseMs` later asks again.
  */
 export function participantCheck(options: ParticipantCheckOptions): MiddlewareHandler<EdgeEnv> {
   const { directory } = options;
-  const byConnection = new WeakMap<object, Remembered>();
+  // Keyed by the verified client (one object per distinct chain, shared by its connections), not by the socket:
+  // a trusted terminator multiplexes many clients over one connection.
+  const byClient = new WeakMap<object, Remembered>();
 
   return async function participantCheck(c, next) {
     const route = c.get("route")!;
@@ -44,16 +46,15 @@ export function participantCheck(options: ParticipantCheckOptions): MiddlewareHa
     const q = url.indexOf("?");
     const role = requiredRole(route.config.role, q < 0 ? url : url.slice(0, q), options.roleByFamily, options.defaultRole);
     const version = directory.store.current()?.version ?? "-";
-    const socket = c.env.incoming.socket;
     const now = options.now();
-    let entry = byConnection.get(socket);
+    let entry = byClient.get(client);
     if (!entry || entry.version !== version || entry.role !== role || now - entry.at > options.reuseMs) {
       const { organisationId, softwareStatementId } = client.identity;
       const verdict = await directory.verify(organisationId, softwareStatementId, client.thumbprint, role);
       const participant = verdict.ok ? { organisationId: verdict.organisation.id, activeRoles: verdict.activeRoles, roles: verdict.activeRoles.join(",") } : undefined;
       entry = { version, role, at: now, verdict, participant };
       // An unavailable directory is a state of the edge, not a fact about this participant: not remembered.
-      if (verdict.ok || (verdict.code !== "DIRECTORY_UNAVAILABLE" && verdict.code !== "DIRECTORY_KEYSTORE_UNAVAILABLE")) byConnection.set(socket, entry);
+      if (verdict.ok || (verdict.code !== "DIRECTORY_UNAVAILABLE" && verdict.code !== "DIRECTORY_KEYSTORE_UNAVAILABLE")) byClient.set(client, entry);
     }
     const { verdict } = entry;
     if (!verdict.ok) throw new EdgeError(verdict.code, "directory", verdict.detail);

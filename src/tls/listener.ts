@@ -59,6 +59,11 @@ export function createListener(deps: ListenerDeps): Server {
   // Prepended so that it runs before the HTTP layer attaches to the socket. On a strict listener only
   // chains OpenSSL accepted get here; OFB policy (and identity) failures are closed now.
   server.prependListener("secureConnection", (socket: TLSSocket) => {
+    // Behind a trusted terminator the connection's own certificate (if any) only says which terminator it is.
+    if (config.mode === "trusted-proxy") {
+      metrics.connections.inc({ listener: config.name, result: socket.authorized ? "proxy-verified" : "proxy" });
+      return;
+    }
     const state = deps.peer(socket);
     metrics.connections.inc({ listener: config.name, result: state.status });
     const failure = connectionFailure(state, deps.clock().getTime());

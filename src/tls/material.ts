@@ -11,13 +11,14 @@ import { secureContextOptions, type TlsMaterial } from "./profile.js";
  */
 export function readTlsMaterial(listener: ListenerConfig, index: number, file: string): { material: TlsMaterial; anchors: TrustAnchors } {
   const at = (key: string) => `listeners[${index}].tls.${key}`;
-  const read = (path: string, key: string) => {
+  const readAt = (path: string, jsonPath: string) => {
     try {
       return readFileSync(path, "utf8");
     } catch (cause) {
-      throw new ConfigError(file, [{ path: at(key), message: `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}` }]);
+      throw new ConfigError(file, [{ path: jsonPath, message: `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}` }]);
     }
   };
+  const read = (path: string, key: string) => readAt(path, at(key));
   const tls = listener.tls;
   const bundles = tls.trustAnchors.map((path, i) => ({ source: path, text: read(path, `trustAnchors[${i}]`) }));
   let anchors: TrustAnchors;
@@ -26,11 +27,22 @@ export function readTlsMaterial(listener: ListenerConfig, index: number, file: s
   } catch (cause) {
     throw new ConfigError(file, [{ path: at("trustAnchors"), message: (cause as Error).message }]);
   }
+  // A trusted-proxy listener asks the terminator for its own certificate, issued under its own CA.
+  let proxyCa: readonly string[] = [];
+  const proxyBundles = listener.trustedProxy?.clientTrustAnchors;
+  if (proxyBundles) {
+    try {
+      proxyCa = loadTrustAnchors(proxyBundles.map((path, i) => ({ source: path, text: readAt(path, `listeners[${index}].trustedProxy.clientTrustAnchors[${i}]`) }))).pem;
+    } catch (cause) {
+      if (cause instanceof ConfigError) throw cause;
+      throw new ConfigError(file, [{ path: `listeners[${index}].trustedProxy.clientTrustAnchors`, message: (cause as Error).message }]);
+    }
+  }
   const material: TlsMaterial = {
     cert: read(tls.cert, "cert"),
     key: read(tls.key, "key"),
     keyPassphrase: tls.keyPassphrase,
-    ca: anchors.pem,
+    ca: listener.mode === "trusted-proxy" ? proxyCa : anchors.pem,
     dhe: tls.dhe,
     dhparam: tls.dhparam === undefined ? undefined : read(tls.dhparam, "dhparam"),
   };

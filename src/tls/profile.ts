@@ -63,11 +63,13 @@ export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
  *   `authorizationError`. OFB policy rules OpenSSL does not know (keyUsage, key size, UID, …) close the
  *   connection at `secureConnection`.
  * - `permissive`: the handshake completes with any or no certificate; each route decides.
+ * - `trusted-proxy`: the peer is the terminator in front; its own certificate is asked for only when
+ *   `trustedProxy.clientTrustAnchors` is set (`ca` then holds those, not the client anchors) and decides trust.
  */
-export function serverTlsOptions(m: TlsMaterial, mode: "strict" | "permissive"): TlsOptions {
+export function serverTlsOptions(m: TlsMaterial, mode: "strict" | "permissive" | "trusted-proxy"): TlsOptions {
   return {
     ...secureContextOptions(m),
-    requestCert: true,
+    requestCert: mode !== "trusted-proxy" || m.ca.length > 0,
     rejectUnauthorized: mode === "strict",
   };
 }
