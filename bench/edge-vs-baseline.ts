@@ -1,12 +1,13 @@
 import "reflect-metadata";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { loadOptions } from "./env.js";
 import { probe, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
 import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";
 import { BACKEND_BODY, benchMain, type RoleSpec } from "./roles.js";
 import { diffStats, measureRun } from "./rounds.js";
+import { benchPki, loadAverage, machineText, setupFailed } from "./setup.js";
 
 /**
  * Edge vs bare Node `https` reverse proxy, one run, same machine, same backend, same client-certificate load.
@@ -50,8 +51,6 @@ function envModes(): Mode[] {
   return modes as Mode[];
 }
 
-const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
-
 async function verify(target: Target, child: Child, profile: LoadProfile, backend: Child): Promise<string[]> {
   const failures: string[] = [];
   const before = await backend.stats();
@@ -75,20 +74,9 @@ async function main(script: string): Promise<number> {
   const children: Child[] = [];
   try {
     process.stdout.write(`generating test PKI in ${dir} ... `);
-    // Imported here so that the server children do not load the PKI generator.
-    const { generateTestPki } = await import("../src/pki/test-pki/index.js");
-    const pki = await generateTestPki({ out: join(dir, "pki") });
-    const client = pki.clients["participant-a"];
-    if (!client) throw new Error("test PKI has no participant-a");
-    const profile: LoadProfile = {
-      cert: await readFile(client.chain),
-      key: await readFile(client.key),
-      ca: await readFile(pki.trustAnchors),
-      interactionId: INTERACTION_ID,
-    };
+    const { profile, spec: spec0 } = await benchPki(dir, INTERACTION_ID, logLevel);
     process.stdout.write("done\n");
 
-    const spec0: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
     const backend = await spawnRole(script, "backend", spec0);
     children.push(backend);
     const spec: RoleSpec = { ...spec0, upstream: `http://127.0.0.1:${backend.port}` };
@@ -99,13 +87,10 @@ async function main(script: string): Promise<number> {
     const servers: Record<Target, Child> = { baseline, edge };
 
     const failures = [...(await verify("baseline", baseline, profile, backend)), ...(await verify("edge", edge, profile, backend))];
-    if (failures.length > 0) {
-      console.error(`\n${"!".repeat(78)}\n!! SETUP FAILED, nothing measured:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${"!".repeat(78)}`);
-      return 1;
-    }
+    if (setupFailed(failures)) return 1;
     console.log("verified: both servers answer 200 with the backend's body; the edge echoes the interaction id and forwards Client-Cert");
     console.log(
-      `node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}; ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s), best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}\n`,
+      `${machineText()}; ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s), best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}\n`,
     );
 
     const tables: { mode: Mode; pass: boolean; ratio: number }[] = [];

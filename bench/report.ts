@@ -4,13 +4,16 @@ import type { RoleStats } from "./roles.js";
 
 export type Target = "baseline" | "edge";
 
-/** How tables name the two targets (bench/directory.ts compares an edge with the Directory check on and off). */
-export type TargetNames = Readonly<Record<Target, string>>;
+/**
+ * How tables name the targets (bench/directory.ts compares an edge with the Directory check on and off;
+ * bench/profiles.ts compares three edges, so it has targets of its own).
+ */
+export type TargetNames<T extends string = Target> = Readonly<Record<T, string>>;
 const DEFAULT_NAMES: TargetNames = { baseline: "baseline", edge: "edge" };
 
 /** One measured run and what every process did during it. */
-export interface Measurement {
-  readonly target: Target;
+export interface Measurement<T extends string = Target> {
+  readonly target: T;
   readonly mode: Mode;
   readonly round: number;
   readonly connections: number;
@@ -24,16 +27,16 @@ export interface Measurement {
 }
 
 /** Successful responses per second: a run of errors must not look fast. */
-export function rps(m: Measurement): number {
+export function rps(m: Measurement<string>): number {
   return m.result["2xx"] / m.result.duration;
 }
 
 /** The best of a target's rounds (highest 2xx req/s); its latency figures come from that same run. */
-export function best(runs: readonly Measurement[]): Measurement {
+export function best<M extends Measurement<string>>(runs: readonly M[]): M {
   return runs.reduce((a, b) => (rps(b) > rps(a) ? b : a));
 }
 
-export function problems(m: Measurement): number {
+export function problems(m: Measurement<string>): number {
   return m.result.non2xx + m.result.errors + m.result.timeouts + m.result.mismatches;
 }
 
@@ -53,16 +56,45 @@ export function modeTable(
   header: string,
   names: TargetNames = DEFAULT_NAMES,
 ): { text: string; pass: boolean; ratio: number } {
-  const of = (t: Target) => runs.filter((m) => m.target === t);
-  const b = best(of("baseline"));
-  const e = best(of("edge"));
-  const ratioLabel = `${names.edge}/${names.baseline}`;
-  const widths = [Math.max(14, ratioLabel.length + 1, names.baseline.length + 1, names.edge.length + 1), 9, 7, 7, 9, 8, 7, 11, 10, 10, 10, 10];
+  const { text, comparisons } = compareTable(mode, runs, ["baseline", "edge"], target, header, names);
+  return { text, pass: comparisons[0]!.pass, ratio: comparisons[0]!.ratio };
+}
+
+/** One target against the reference of {@link compareTable}. */
+export interface Comparison<T extends string> {
+  readonly target: T;
+  /** 2xx req/s of the target's best run ÷ the reference's. */
+  readonly ratio: number;
+  /** The server-bound projection: the reference's server CPU per request ÷ the target's. */
+  readonly projection: number;
+  readonly pass: boolean;
+  /** The target's best run. */
+  readonly best: Measurement<T>;
+}
+
+/**
+ * The table of one mode for any number of targets: the best run of each (`targets[0]` is the reference), the
+ * ratios of every other target to the reference and their verdicts against `goal`. With two targets it is
+ * {@link modeTable}'s table.
+ */
+export function compareTable<T extends string>(
+  mode: Mode,
+  runs: readonly Measurement<T>[],
+  targets: readonly [T, ...T[]],
+  goal: number,
+  header: string,
+  names: TargetNames<T>,
+): { text: string; comparisons: Comparison<T>[]; reference: Measurement<T> } {
+  const bests = targets.map((t) => best(runs.filter((m) => m.target === t)));
+  const [b, ...others] = bests as [Measurement<T>, ...Measurement<T>[]];
+  const label = (m: Measurement<T>) => `${names[m.target]}/${names[b.target]}`;
+  const widths = [Math.max(14, ...others.map((m) => label(m).length + 1), ...targets.map((t) => names[t].length + 1)), 9, 7, 7, 9, 8, 7, 11, 10, 10, 10, 10];
   const head = ["", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "handshakes", "hs/req", "srv CPU", "µs CPU/req", "client CPU"];
-  const line = (name: string, m: Measurement) =>
+  const cpuPerRequest = (m: Measurement<T>) => m.server.cpuMicros / m.server.requests;
+  const line = (m: Measurement<T>) =>
     row(
       [
-        name,
+        names[m.target],
         fmt(rps(m)),
         fmt(m.result.latency.p50, 1),
         fmt(m.result.latency.p99, 1),
@@ -72,23 +104,16 @@ export function modeTable(
         String(m.server.handshakes),
         fmt(m.server.handshakes / m.server.requests, 3),
         pct(m.server.cpuMicros, m.seconds),
-        fmt(m.server.cpuMicros / m.server.requests),
+        fmt(cpuPerRequest(m)),
         pct(m.clientCpuMicros, m.seconds),
       ],
       widths,
     );
-  const r = ratio(rps(e), rps(b));
-  const pass = r >= target;
-  const cpuRatio = ratio(b.server.cpuMicros / b.server.requests, e.server.cpuMicros / e.server.requests);
-  const lines = [
-    header,
-    row(head, widths),
-    line(names.baseline, b),
-    line(names.edge, e),
+  const ratioLine = (e: Measurement<T>) =>
     row(
       [
-        ratioLabel,
-        fmt(r, 2),
+        label(e),
+        fmt(ratio(rps(e), rps(b)), 2),
         fmt(ratio(e.result.latency.p50, b.result.latency.p50), 2),
         fmt(ratio(e.result.latency.p99, b.result.latency.p99), 2),
         "",
@@ -97,42 +122,55 @@ export function modeTable(
         "",
         "",
         "",
-        fmt(ratio(e.server.cpuMicros / e.server.requests, b.server.cpuMicros / b.server.requests), 2),
+        fmt(ratio(cpuPerRequest(e), cpuPerRequest(b)), 2),
         "",
       ],
       widths,
-    ),
-    `  => throughput ratio ${fmt(r, 3)}, target >= ${target.toFixed(2)}: ${pass ? "PASS" : "FAIL"}`,
-    // When the load generator, not the server, is the bottleneck, req/s ratios drift towards 1; the CPU each
-    // server spent per request says what the ratio would be with each server saturating its core.
-    `  => server-bound projection (${names.baseline} CPU/req ÷ ${names.edge} CPU/req): ${fmt(cpuRatio, 3)}, target >= ${target.toFixed(2)}: ${cpuRatio >= target ? "would PASS" : "would FAIL"}`,
+    );
+  const comparisons = others.map((e): Comparison<T> => {
+    const r = ratio(rps(e), rps(b));
+    return { target: e.target, ratio: r, projection: ratio(cpuPerRequest(b), cpuPerRequest(e)), pass: r >= goal, best: e };
+  });
+  const lines = [header, row(head, widths), ...bests.map(line), ...others.map(ratioLine)];
+  for (const c of comparisons) {
+    // With more than one comparison, each verdict names its pair.
+    const pair = others.length > 1 ? `${label(c.best)} ` : "";
+    lines.push(
+      `  => ${pair}throughput ratio ${fmt(c.ratio, 3)}, target >= ${goal.toFixed(2)}: ${c.pass ? "PASS" : "FAIL"}`,
+      // When the load generator, not the server, is the bottleneck, req/s ratios drift towards 1; the CPU each
+      // server spent per request says what the ratio would be with each server saturating its core.
+      `  => ${pair}server-bound projection (${names[b.target]} CPU/req ÷ ${names[c.target]} CPU/req): ${fmt(c.projection, 3)}, target >= ${goal.toFixed(2)}: ${c.projection >= goal ? "would PASS" : "would FAIL"}`,
+    );
+  }
+  const backendCpu = (m: Measurement<T>) => `(CPU ${pct(m.backend.cpuMicros, m.seconds)})`;
+  lines.push(
     `  all runs (2xx req/s, in order): ${runs.map((m) => `${names[m.target]} ${fmt(rps(m))}`).join(", ")}`,
-    `  backend during best runs: ${names.baseline} ${b.backend.requests} req (CPU ${pct(b.backend.cpuMicros, b.seconds)}), ${names.edge} ${e.backend.requests} req with Client-Cert on ${e.backend.clientCertRequests} (CPU ${pct(e.backend.cpuMicros, e.seconds)})`,
-  ];
+    `  backend during best runs: ${names[b.target]} ${b.backend.requests} req ${backendCpu(b)}, ${others.map((e) => `${names[e.target]} ${e.backend.requests} req with Client-Cert on ${e.backend.clientCertRequests} ${backendCpu(e)}`).join(", ")}`,
+  );
   // Little's law: with every connection always waiting for a response, mean latency × rate = connections.
   // Far from 1, the latency figures do not describe the requests that were counted.
-  const little = (m: Measurement) => (m.result.latency.average / 1000) * (m.result["2xx"] / m.result.duration) / m.connections;
-  lines.push(`  latency consistency (mean latency × req/s ÷ connections, expect ~1): ${names.baseline} ${fmt(little(b), 2)}, ${names.edge} ${fmt(little(e), 2)}`);
-  for (const m of [b, e]) {
+  const little = (m: Measurement<T>) => (m.result.latency.average / 1000) * (m.result["2xx"] / m.result.duration) / m.connections;
+  lines.push(`  latency consistency (mean latency × req/s ÷ connections, expect ~1): ${bests.map((m) => `${names[m.target]} ${fmt(little(m), 2)}`).join(", ")}`);
+  for (const m of bests) {
     if (Math.abs(little(m) - 1) > 0.2) lines.push(`  WARNING: ${names[m.target]}: latency figures are inconsistent with the request rate (${fmt(little(m), 2)}).`);
   }
-  for (const m of [b, e]) {
+  for (const m of bests) {
     if (m.server.cpuMicros / 1e6 / m.seconds < 0.85) {
       const client = m.clientCpuMicros / 1e6 / m.seconds >= 0.85 ? "the load generator was saturated" : "other processes on the machine took the CPU";
       lines.push(`  note: the ${names[m.target]} process used ${pct(m.server.cpuMicros, m.seconds)} of a core, so it was not the bottleneck (${client}); read the server-bound projection too.`);
     }
   }
   if (mode === "new-connection") {
-    for (const m of [b, e]) {
+    for (const m of bests) {
       const perReq = m.server.handshakes / m.server.requests;
       if (!(perReq >= 0.98)) lines.push(`  WARNING: ${names[m.target]}: only ${fmt(perReq, 3)} handshakes per request; not every request used a new connection.`);
     }
   }
-  return { text: lines.join("\n"), pass, ratio: r };
+  return { text: lines.join("\n"), comparisons, reference: b };
 }
 
 /** A banner for any run whose responses were not all 2xx with the backend's body. */
-export function loudProblems(m: Measurement, names: TargetNames = DEFAULT_NAMES): string | null {
+export function loudProblems<T extends string>(m: Measurement<T>, names: TargetNames<T> = DEFAULT_NAMES as TargetNames<string>): string | null {
   if (problems(m) === 0) return null;
   const codes = Object.entries(m.result.statusCodeStats)
     .map(([code, { count }]) => `${code}×${count}`)
@@ -141,7 +179,7 @@ export function loudProblems(m: Measurement, names: TargetNames = DEFAULT_NAMES)
   return [
     bar,
     `!! ${names[m.target].toUpperCase()} ${m.mode} round ${m.round + 1}: ${m.result.non2xx} non-2xx, ${m.result.errors} errors (${m.result.timeouts} timeouts), ${m.result.mismatches} body mismatches`,
-    `!! status codes: ${codes || "none"}${m.target === "edge" || names !== DEFAULT_NAMES ? " -- edge figures that include rejections are NOT a valid measurement" : ""}`,
+    `!! status codes: ${codes || "none"}${m.target === "edge" || names !== (DEFAULT_NAMES as TargetNames<string>) ? " -- edge figures that include rejections are NOT a valid measurement" : ""}`,
     bar,
   ].join("\n");
 }

@@ -28,7 +28,12 @@ export interface RoleSpec {
   readonly upstream: string;
   /** The edge's log level: `info` (every request logs an access line) unless diagnosing logging cost. */
   readonly logLevel: "info" | "silent";
+  /** Settings added to the edge's one route (bench/profiles.ts: `profiles`); none when absent. */
+  readonly route?: RouteSettings;
 }
+
+/** Settings of the edge's one route, as in a configuration file (`profiles`, `participant`, `binding`, …). */
+export type RouteSettings = Partial<ConfigInput["routes"][number]>;
 
 /** Cumulative counters a child reports; the parent takes differences around each measured run. */
 export interface RoleStats {
@@ -44,6 +49,13 @@ export interface RoleStats {
   readonly ofbRolesRequests?: number;
   /** Requests that arrived with `x-ofb-client-id` (backend only: proves the edge verified an access token and forwarded its client_id). */
   readonly ofbClientIdRequests?: number;
+  /** Requests that arrived with an Envoy `x-forwarded-client-cert`, and those whose value starts with `Hash=` (backend only: bench/profiles.ts). */
+  readonly xfccRequests?: number;
+  readonly xfccHashRequests?: number;
+  /** Requests that arrived with an RFC 9440 `Client-Cert-Chain` field (backend only). */
+  readonly clientCertChainRequests?: number;
+  /** Bytes of the request header fields as sent (`name: value` CRLF each), summed (backend only: what the edge forwards). */
+  readonly headerBytes?: number;
   /** The edge's token verifier (edge only, with an `authorizationServer` section): cache hits and verifications performed. */
   readonly tokenHits?: number;
   readonly tokenVerifications?: number;
@@ -86,13 +98,13 @@ export function benchConfigInput(spec: RoleSpec) {
     listeners: [
       { name: "bench", host: "127.0.0.1", port: 0, mode: "strict", tls: { cert: spec.cert, key: spec.key, trustAnchors: [spec.trustAnchors] } },
     ],
-    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream }],
+    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream, ...spec.route }],
     log: { level: spec.logLevel },
     workers: 1,
   } satisfies ConfigInput;
 }
 
-/** The edge configuration under test: one strict listener (handshake semantics equal to the baseline's), one route. */
+/** The edge configuration under test: one strict listener (handshake semantics equal to the baseline's), one route (with `spec.route`'s settings). */
 export function benchConfig(spec: RoleSpec): Config {
   return parseBenchConfig(benchConfigInput(spec));
 }
@@ -101,7 +113,7 @@ export function benchConfig(spec: RoleSpec): Config {
  * {@link benchConfigInput} with settings added to its route (`participant`, `binding`) and sections added to the
  * configuration (`directory`, `authorizationServer`), validated: the edges of bench/directory-roles.ts and bench/binding-roles.ts.
  */
-export function extendedBenchConfig(spec: RoleSpec, route: Partial<ConfigInput["routes"][number]>, sections: Omit<Partial<ConfigInput>, "listeners" | "routes">): Config {
+export function extendedBenchConfig(spec: RoleSpec, route: RouteSettings, sections: Omit<Partial<ConfigInput>, "listeners" | "routes">): Config {
   const base = benchConfigInput(spec);
   return parseBenchConfig({ ...base, routes: base.routes.map((r) => ({ ...r, ...route })), ...sections });
 }
@@ -217,11 +229,24 @@ async function startBackend(): Promise<Started> {
   let clientCertRequests = 0;
   let ofbRolesRequests = 0;
   let ofbClientIdRequests = 0;
+  let xfccRequests = 0;
+  let xfccHashRequests = 0;
+  let clientCertChainRequests = 0;
+  let headerBytes = 0;
   const server = createHttpServer((req, res) => {
     requests++;
     if (req.headers["client-cert"] !== undefined) clientCertRequests++;
+    if (req.headers["client-cert-chain"] !== undefined) clientCertChainRequests++;
     if (req.headers["x-ofb-roles"] !== undefined) ofbRolesRequests++;
     if (req.headers["x-ofb-client-id"] !== undefined) ofbClientIdRequests++;
+    const xfcc = req.headers["x-forwarded-client-cert"];
+    if (xfcc !== undefined) {
+      xfccRequests++;
+      if (typeof xfcc === "string" && xfcc.startsWith("Hash=")) xfccHashRequests++;
+    }
+    // Header strings are latin1 (one character per byte); each field is `name: value\r\n` on the wire.
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) headerBytes += raw[i]!.length + raw[i + 1]!.length + 4;
     req.resume();
     res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(BACKEND_BODY) });
     res.end(BACKEND_BODY);
@@ -229,7 +254,7 @@ async function startBackend(): Promise<Started> {
   const port = await listen(server);
   return {
     port,
-    stats: () => ({ handshakes: 0, requests, clientCertRequests, ofbRolesRequests, ofbClientIdRequests }),
+    stats: () => ({ handshakes: 0, requests, clientCertRequests, ofbRolesRequests, ofbClientIdRequests, xfccRequests, xfccHashRequests, clientCertChainRequests, headerBytes }),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

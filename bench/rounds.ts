@@ -46,14 +46,14 @@ export interface RunOptions {
   readonly rssEveryMs?: number | undefined;
 }
 
-export interface Run {
-  readonly m: Measurement;
+export interface Run<T extends string = Target> {
+  readonly m: Measurement<T>;
   /** Highest RSS sampled during the measured run; null when not sampled. */
   readonly peakRss: number | null;
 }
 
 /** A warm-up on fresh connections, then one measured run against `child`. */
-export async function measureRun(target: Target, child: Child, backend: Child, profile: LoadProfile, mode: Mode, round: number, o: RunOptions): Promise<Run> {
+export async function measureRun<T extends string>(target: T, child: Child, backend: Child, profile: LoadProfile, mode: Mode, round: number, o: RunOptions): Promise<Run<T>> {
   await runLoad(child.port, profile, mode, { connections: o.connections, seconds: o.warmup });
   if (o.profileFile) await child.profileStart();
   const [s0, b0] = [await child.stats(), await backend.stats()];
@@ -66,29 +66,58 @@ export async function measureRun(target: Target, child: Child, backend: Child, p
   const peakRss = sampler ? await sampler.stop() : null;
   const [s1, b1] = [await child.stats(), await backend.stats()];
   if (o.profileFile) await child.profileStop(o.profileFile);
-  const m: Measurement = { target, mode, round, connections: o.connections, result, seconds, server: diffStats(s0, s1), backend: diffStats(b0, b1), clientCpuMicros: c1.user + c1.system };
+  const m: Measurement<T> = { target, mode, round, connections: o.connections, result, seconds, server: diffStats(s0, s1), backend: diffStats(b0, b1), clientCpuMicros: c1.user + c1.system };
   return { m, peakRss };
 }
 
-/** ABBA BAAB: the sums of positions and of their squares are equal, so linear and quadratic drift cancel. */
-export const abbaBaab = (round: number): Target[] => ([0, 3].includes(round % 4) ? ["baseline", "edge"] : ["edge", "baseline"]);
+/**
+ * The order of the targets in `round`: the Prouhet–Thue–Morse sequence in base n (n targets). Run k of the whole
+ * schedule (k = n × round + position) goes to target (sum of the base-n digits of k) mod n, repeating every
+ * n² rounds. Over n rounds each target takes each position once (ABC BCA CAB for three) and the sums of their
+ * run indices are equal; over n² rounds so are the sums of their squares, so linear and quadratic drift cancel.
+ * For two targets it is ABBA BAAB.
+ */
+export function prouhetOrder<T>(targets: readonly T[], round: number): T[] {
+  const n = targets.length;
+  return targets.map((_, position) => {
+    let k = (n * round + position) % n ** 3;
+    let digits = 0;
+    for (; k > 0; k = Math.floor(k / n)) digits += k % n;
+    return targets[digits % n]!;
+  });
+}
 
 /**
  * Keep-alive load on two servers, `rounds` rounds in ABBA BAAB order, printing each run's rate and any run
  * that was not all 2xx with the backend's body. CPU profiles, when `profDir` is set, are named after the
  * target (`check-on-round1.cpuprofile` for a target named "check on").
  */
-export async function keepAliveRounds(
+export function keepAliveRounds(
   servers: Readonly<Record<Target, Child>>,
   backend: Child,
   profile: LoadProfile,
   names: TargetNames,
   rounds: number,
-  o: Omit<RunOptions, "profileFile"> & { readonly profDir: string | undefined },
+  o: RoundOptions,
 ): Promise<Run[]> {
-  const runs: Run[] = [];
+  return rotatedRounds(["baseline", "edge"], servers, backend, profile, names, rounds, o);
+}
+
+export type RoundOptions = Omit<RunOptions, "profileFile"> & { readonly profDir: string | undefined };
+
+/** {@link keepAliveRounds} for any number of targets, in {@link prouhetOrder}. */
+export async function rotatedRounds<T extends string>(
+  targets: readonly T[],
+  servers: Readonly<Record<T, Child>>,
+  backend: Child,
+  profile: LoadProfile,
+  names: TargetNames<T>,
+  rounds: number,
+  o: RoundOptions,
+): Promise<Run<T>[]> {
+  const runs: Run<T>[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const target of abbaBaab(round)) {
+    for (const target of prouhetOrder(targets, round)) {
       process.stdout.write(`round ${round + 1}/${rounds}: ${names[target]} ... `);
       const profileFile = o.profDir && join(o.profDir, `${names[target].replaceAll(" ", "-")}-round${round + 1}.cpuprofile`);
       const run = await measureRun(target, servers[target], backend, profile, "keep-alive", round, { ...o, profileFile });

@@ -122,6 +122,8 @@ describe("profiles on the wire", () => {
         { name: "x-limit-omit", source: "leaf", encoding: "der-base64", maxBytes: 100 },
         { name: "x-limit-flag", source: "leaf", encoding: "der-base64", maxBytes: 100, onOversize: { flag: "x-limit-flag-too-large" } },
         { name: "x-fits", source: "cnpj", maxBytes: 100 },
+        { name: "x-chain-flag", source: "chain", encoding: "sf-binary", chain: { includeLeaf: true, separator: ", " }, maxBytes: 2048, onOversize: { flag: "x-chain-too-large", value: "1" } },
+        { name: "x-chain-fits", source: "chain", encoding: "sf-binary", maxBytes: 65536 },
         { name: "x-no-cert", source: "leaf", encoding: "der-base64", whenAbsent: { value: "(null)" } },
       ],
     });
@@ -178,6 +180,10 @@ describe("profiles on the wire", () => {
     expect(h["x-limit-flag"]).toBeUndefined();
     expect(h["x-limit-flag-too-large"]).toBe("true");
     expect(h["x-fits"]).toBe(pki.clients["participant-a"]!.cnpj);
+    // Leaf + intermediate as Byte Sequences: over 2 KiB, so flagged; the intermediate alone fits 64 KiB.
+    expect(h["x-chain-flag"]).toBeUndefined();
+    expect(h["x-chain-too-large"]).toBe("1");
+    expect(h["x-chain-fits"]).toMatch(/^:[A-Za-z0-9+/=]+:$/);
   });
 
   it("oversize with reject: 431 PROFILE_HEADER_TOO_LARGE, nothing forwarded", async () => {
