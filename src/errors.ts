@@ -25,6 +25,8 @@ export const STATUS_BY_CODE = {
   CERT_SIGNATURE_WEAK: 401,
   CERT_ISSUER_NOT_ALLOWED: 401,
   CERT_MALFORMED: 401,
+  CERT_DENIED: 401,
+  PARTICIPANT_DENIED: 403,
   // identity/: OFB subject attributes (ofb-facts §4)
   IDENTITY_SOFTWARE_STATEMENT_MISSING: 401,
   IDENTITY_ORGANISATION_MISSING: 401,
@@ -96,6 +98,8 @@ export const TITLE_BY_CODE = {
   CERT_SIGNATURE_WEAK: "Client certificate chain uses a weak signature algorithm",
   CERT_ISSUER_NOT_ALLOWED: "Client certificate issuer not allowed",
   CERT_MALFORMED: "Client certificate malformed",
+  CERT_DENIED: "Client certificate denied by the operator",
+  PARTICIPANT_DENIED: "Participant denied by the operator",
   IDENTITY_SOFTWARE_STATEMENT_MISSING: "Client certificate has no software statement id (UID)",
   IDENTITY_ORGANISATION_MISSING: "Client certificate has no organisation id",
   IDENTITY_ORGANISATION_INVALID: "Client certificate organisation id invalid",

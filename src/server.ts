@@ -10,6 +10,7 @@ import { createDirectoryService, type DirectoryService } from "./directory/servi
 import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
 import { createIdentityAssertionSigner } from "./profiles/assertion.js";
 import { createForwardedPeer } from "./connection/forwarded.js";
+import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
 import { routeProfiles } from "./profiles/select.js";
@@ -73,6 +74,14 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const as = config.authorizationServer;
   const verifier: TokenVerifier | null = as ? createTokenVerifier(as, { now, configFile: deps.configFile }) : null;
   const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
+  let deny: DenyList | null = null;
+  try {
+    if (config.denyList) deny = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
+  } catch (cause) {
+    await directory?.close();
+    await verifier?.close();
+    throw cause;
+  }
   const upstreams = createUpstreams(config.routes, config.proxy);
   const routesByName = new Map(config.routes.map((r) => [r.name, r]));
   const directoryRoles = {
@@ -111,7 +120,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       binding: { mode: bindingMode(routesByName.get(name)!, verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
       profiles: profilesByRoute.get(name)!,
     }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion });
+    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion, deny });
     const server = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
@@ -156,6 +165,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await upstreams.close();
     await directory?.close();
     await verifier?.close();
+    await deny?.close();
     throw cause;
   }
 
@@ -169,6 +179,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       await upstreams.close();
       await directory?.close();
       await verifier?.close();
+      await deny?.close();
     },
   };
 }

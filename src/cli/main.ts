@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import { isEdgeWorker, runWorker, serve } from "../main.js";
 import { runConfig } from "./config.js";
+import { runDeny } from "./deny.js";
 import { runDev } from "./dev.js";
 import { runDirectory } from "./directory.js";
 import { runPki } from "./pki.js";
@@ -20,6 +21,7 @@ Commands:
   directory sync --config FILE   fetch the Directory's /participants once into the configured store
   directory lookup <orgId|CNPJ|x5t#S256> --config FILE
   directory mock [--fixture DIR] [--port N]   serve a Directory fixture (the one pki init writes)
+  deny add|remove|list --config FILE   the instant deny list (--thumbprint | --organisation | --software-statement)
   profiles check [FILE ...]      validate the built-in header profiles and the given profile files
   profiles list | schema         the built-in profiles; the profile JSON Schema
   inspect CERT.pem [--trust-anchors ROOTS.pem] [--profile NAME ...]
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return runDev(rest, io);
     case "profiles":
       return runProfiles(rest, io);
+    case "deny":
+      return runDeny(rest, io, process.env);
     case "inspect":
       return runInspect(rest, io);
     case "--version":

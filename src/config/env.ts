@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.js";
  * - `OFB_EDGE_WORKERS`, `OFB_EDGE_LOG_LEVEL`
  * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
  * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
- * - `REDIS_URL` (the Redis directory store's address), `OFB_EDGE_DIRECTORY_KEY_PREFIX`,
+ * - `REDIS_URL` (the Redis directory store's and the deny list's address), `OFB_EDGE_DIRECTORY_KEY_PREFIX`,
  *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
  * - `OFB_EDGE_INTROSPECTION_CLIENT_SECRET` (client_secret_basic/post introspection authentication)
@@ -35,6 +35,9 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     if (env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL) directory.participantsUrl = env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL;
     if (env.OFB_EDGE_DIRECTORY_KEYSTORE_URL) directory.keystoreUrl = env.OFB_EDGE_DIRECTORY_KEYSTORE_URL;
   }
+
+  const deny = asRecord(cfg.denyList);
+  if (deny && env.REDIS_URL) deny.url = env.REDIS_URL;
 
   const admin = asRecord(cfg.admin);
   if (admin) {

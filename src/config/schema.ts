@@ -292,6 +292,14 @@ export const configSchema = z
         files: z.array(z.string().min(1)).default([]).describe("The operator's profile files (JSON, schema/profile.schema.json), in addition to the built-ins in profiles/."),
       })
       .optional(),
+    denyList: z
+      .strictObject({
+        url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
+        keyPrefix: z.string().min(1).max(64).default("ofb-edge:"),
+        connectTimeoutMs: duration(5_000),
+      })
+      .optional()
+      .describe("The instant deny list (ofb-edge deny add|remove|list), shared by every replica through Redis and applied to every request, on open connections too."),
     identityAssertion: identityAssertionSchema
       .optional()
       .describe("A short-lived JWS signed by the edge with the verified identity, sent to the backend in its own header (origin protection); the public JWKS is served on the admin listener at /.well-known/jwks.json."),
@@ -326,6 +334,7 @@ export const configSchema = z
       if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
         ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
     });
+    if (cfg.denyList && !cfg.denyList.url) ctx.addIssue({ code: "custom", path: ["denyList", "url"], message: "required (or set REDIS_URL)" });
     cfg.listeners.forEach((l, i) => {
       if (l.mode === "trusted-proxy" && !l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "required with mode trusted-proxy" });
       if (l.mode !== "trusted-proxy" && l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "only with mode trusted-proxy" });

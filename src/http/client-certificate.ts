@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
+import type { DenyList } from "../deny/deny-list.js";
 import { EdgeError } from "../errors.js";
 import { checkValidity } from "../pki/policy.js";
 import type { EdgeEnv } from "./context.js";
@@ -11,7 +12,12 @@ import type { EdgeEnv } from "./context.js";
  * `mtls: required` anything but an accepted, currently valid certificate is a 401 and is never forwarded
  * (DESIGN D3: permissive listeners answer in HTTP). On `optional` routes a bad certificate is not forwarded.
  */
-export function clientCertificate(deps: { peer: (incoming: IncomingMessage, socket: object) => PeerState; now: () => number }): MiddlewareHandler<EdgeEnv> {
+export function clientCertificate(deps: {
+  peer: (incoming: IncomingMessage, socket: object) => PeerState;
+  now: () => number;
+  /** The instant deny list, checked per request so that it reaches connections already open. */
+  deny: DenyList | null;
+}): MiddlewareHandler<EdgeEnv> {
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);
     c.set("peer", state);
@@ -21,6 +27,12 @@ export function clientCertificate(deps: { peer: (incoming: IncomingMessage, sock
       const invalid = checkValidity(state.client.verdict, deps.now());
       if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });
       if (!invalid) client = state.client;
+      const denied = client && deps.deny ? deps.deny.match(client, deps.now()) : null;
+      if (denied) {
+        // The operator's reason stays in the logs (the access line carries the code); the client learns only the rule.
+        if (denied.kind === "thumbprint") throw new EdgeError("CERT_DENIED", "pki", "this client certificate is on the edge's deny list");
+        throw new EdgeError("PARTICIPANT_DENIED", "directory", `this ${denied.kind === "organisation" ? "organisation" : "software statement"} is on the edge's deny list`);
+      }
     } else if (required) {
       if (state.status === "absent") throw new EdgeError("CERT_REQUIRED", "tls", "this route requires a client certificate (mutual TLS)");
       const f = state.failure;

@@ -30,6 +30,7 @@ export interface TestEdgeOptions {
   readonly authorizationServer?: ConfigInput["authorizationServer"];
   readonly headerProfiles?: ConfigInput["headerProfiles"];
   readonly identityAssertion?: ConfigInput["identityAssertion"];
+  readonly denyList?: ConfigInput["denyList"];
   readonly admin?: ConfigInput["admin"];
   readonly clock?: () => Date;
 }
@@ -53,6 +54,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       authorizationServer: o.authorizationServer,
       headerProfiles: o.headerProfiles,
       identityAssertion: o.identityAssertion,
+      denyList: o.denyList,
       admin: o.admin,
       workers: 1,
     },

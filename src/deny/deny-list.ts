@@ -1,0 +1,138 @@
+import { Redis } from "ioredis";
+import type { VerifiedClient } from "../connection/peer-state.js";
+import { connectWithin, directoryRedisOptions, logErrors, maskRedisUrl, quit, watchReconnects } from "../directory/redis-client.js";
+import type { Logger } from "../log/logger.js";
+
+/** What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (DESIGN: instant deny list). */
+export type DenyKind = "thumbprint" | "organisation" | "software-statement";
+
+export interface DenyEntry {
+  readonly kind: DenyKind;
+  /** Normalised: a thumbprint as base64url, ids in lower case. */
+  readonly value: string;
+  readonly reason: string;
+  readonly addedAt: string;
+  /** ISO 8601, or null for no expiry. */
+  readonly expiresAt: string | null;
+}
+
+export interface DenyList {
+  /** The entry denying this client now, if any: O(1), synchronous, per request (so open connections are covered). */
+  match(client: VerifiedClient, now: number): DenyEntry | null;
+  add(entry: DenyEntry): Promise<void>;
+  /** Whether an entry was removed. */
+  remove(kind: DenyKind, value: string): Promise<boolean>;
+  list(): Promise<DenyEntry[]>;
+  /** Entries this replica currently applies. */
+  size(): number;
+  close(): Promise<void>;
+}
+
+const KINDS: readonly DenyKind[] = ["thumbprint", "organisation", "software-statement"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Normalises what an operator typed: a thumbprint as RFC 8705 base64url or as SHA-256 hex (with or without
+ * colons); organisation and software statement ids as UUIDs. Throws with the rule broken.
+ */
+export function normaliseDenyValue(kind: DenyKind, raw: string): string {
+  const v = raw.trim();
+  if (kind === "thumbprint") {
+    if (/^[A-Za-z0-9_-]{43}$/.test(v)) return v;
+    const hex = v.replace(/:/g, "");
+    if (/^[0-9a-fA-F]{64}$/.test(hex)) return Buffer.from(hex, "hex").toString("base64url");
+    throw new Error("a thumbprint is the certificate's x5t#S256 (43 base64url characters) or its SHA-256 in hex");
+  }
+  const id = v.toLowerCase();
+  if (!UUID.test(id)) throw new Error(`an ${kind === "organisation" ? "organisation" : "software statement"} id is a UUID`);
+  return id;
+}
+
+function parseEntry(field: string, json: string): DenyEntry | null {
+  try {
+    const e = JSON.parse(json) as Partial<DenyEntry>;
+    const kind = KINDS.find((k) => field.startsWith(`${k}:`));
+    if (!kind || e.kind !== kind || typeof e.value !== "string" || field !== `${kind}:${e.value}` || typeof e.reason !== "string") return null;
+    return { kind, value: e.value, reason: e.reason, addedAt: String(e.addedAt ?? ""), expiresAt: typeof e.expiresAt === "string" ? e.expiresAt : null };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The deny list in Redis, shared by every replica: a hash `<prefix>deny` (field `<kind>:<value>` → entry JSON)
+ * and a pub/sub channel `<prefix>deny:changed`. Each replica holds the whole list in memory (it is small) and
+ * re-reads it on every change message, after a reconnect, and every `refreshMs` as a safety net, so a change
+ * applies everywhere within about a second — to requests on connections already open too, since `match` runs
+ * per request.
+ */
+export async function openRedisDenyList(o: { url: string; keyPrefix: string; connectTimeoutMs: number; logger?: Logger; refreshMs?: number; subscribe?: boolean }): Promise<DenyList> {
+  const key = `${o.keyPrefix}deny`;
+  const channel = `${o.keyPrefix}deny:changed`;
+  const where = maskRedisUrl(o.url);
+  const client = logErrors(new Redis(o.url, directoryRedisOptions({ connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: 2_000, name: "ofb-edge-deny" })), o.logger);
+  const subscriber = o.subscribe === false ? null : logErrors(client.duplicate({ connectionName: "ofb-edge-deny-changes" }), o.logger);
+  let byKey = new Map<string, DenyEntry>();
+
+  async function reload(): Promise<void> {
+    const all = await client.hgetall(key);
+    const next = new Map<string, DenyEntry>();
+    for (const [field, json] of Object.entries(all)) {
+      const entry = parseEntry(field, json);
+      if (entry) next.set(field, entry);
+      else o.logger?.warn({ kind: "deny", field }, "deny list: ignored a malformed entry");
+    }
+    byKey = next;
+  }
+
+  try {
+    await Promise.all([connectWithin(client, o.url, o.connectTimeoutMs), ...(subscriber ? [connectWithin(subscriber, o.url, o.connectTimeoutMs)] : [])]);
+    if (subscriber) {
+      subscriber.on("message", (ch: string) => {
+        if (ch === channel) void reload().catch((err: Error) => o.logger?.warn({ kind: "deny", err: { message: err.message } }, "deny list: reload failed"));
+      });
+      await subscriber.subscribe(channel);
+    }
+    await reload();
+  } catch (err) {
+    client.disconnect();
+    subscriber?.disconnect();
+    throw new Error(`cannot open the deny list on Redis at ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  const stopWatching = subscriber ? watchReconnects([client, subscriber], where, async () => {
+    await subscriber.ping();
+    await reload();
+  }, o.logger) : () => undefined;
+  const timer = subscriber ? setInterval(() => void reload().catch(() => undefined), o.refreshMs ?? 30_000) : null;
+  timer?.unref();
+
+  const active = (e: DenyEntry | undefined, now: number) => (e !== undefined && (e.expiresAt === null || Date.parse(e.expiresAt) > now) ? e : null);
+
+  return {
+    match(client, now) {
+      if (byKey.size === 0) return null;
+      return (
+        active(byKey.get(`thumbprint:${client.thumbprint}`), now) ??
+        active(byKey.get(`organisation:${client.identity.organisationId.toLowerCase()}`), now) ??
+        active(byKey.get(`software-statement:${client.identity.softwareStatementId.toLowerCase()}`), now)
+      );
+    },
+    async add(entry) {
+      await client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add").exec();
+    },
+    async remove(kind, value) {
+      const [[, removed] = []] = (await client.multi().hdel(key, `${kind}:${value}`).publish(channel, "remove").exec()) ?? [];
+      return removed === 1;
+    },
+    async list() {
+      await reload();
+      return [...byKey.values()];
+    },
+    size: () => byKey.size,
+    async close() {
+      stopWatching();
+      if (timer) clearInterval(timer);
+      await Promise.all([quit(client), ...(subscriber ? [quit(subscriber)] : [])]);
+    },
+  };
+}
