@@ -1,5 +1,7 @@
 import "reflect-metadata";
 import cluster from "node:cluster";
+import { randomUUID } from "node:crypto";
+import { AggregatorRegistry } from "prom-client";
 import { availableParallelism } from "node:os";
 import { loadConfigFile, parseConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
@@ -94,7 +96,12 @@ export async function runWorker(env: Env): Promise<void> {
   try {
     const config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
     logger = createLogger({ level: config.log.level, base: { worker: cluster.worker?.id } });
-    edge = await startEdge(config, { logger, metrics: createMetrics(), clock, configFile: file });
+    const metrics = createMetrics();
+    // prom-client answers the primary's aggregation requests with these registries; constructing an
+    // AggregatorRegistry is what installs its worker-side listener.
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    new AggregatorRegistry();
+    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics });
   } catch (err) {
     // The primary reports a start-up failure once, with this message, and stops the other workers.
     process.send?.({ type: "ofb-edge:failed", message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
@@ -106,6 +113,26 @@ export async function runWorker(env: Env): Promise<void> {
       logger.flush();
       process.exit(0);
     });
+  });
+}
+
+/** `/metrics` in a worker: every worker's metrics, aggregated by the primary (the admin port is shared). */
+function askPrimaryForMetrics(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const id = randomUUID();
+    const timer = setTimeout(() => {
+      process.off("message", onMessage);
+      reject(new Error("the primary did not answer within 5 s"));
+    }, 5_000);
+    const onMessage = (m: { type?: string; id?: string; text?: string; error?: string }) => {
+      if (m?.type !== "ofb-edge:metrics" || m.id !== id) return;
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      if (m.text !== undefined) resolve(m.text);
+      else reject(new Error(m.error ?? "no metrics"));
+    };
+    process.on("message", onMessage);
+    process.send?.({ type: "ofb-edge:metrics-request", id });
   });
 }
 
@@ -125,6 +152,7 @@ async function runCluster(config: Config, file: string, count: number, logger: L
   let phase: "starting" | "running" | "stopping" = "starting";
   const recentExits: number[] = [];
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
+  const aggregator = new AggregatorRegistry();
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
@@ -136,6 +164,13 @@ async function runCluster(config: Config, file: string, count: number, logger: L
           ready = true;
           resolveReady();
         } else if (m?.type === "ofb-edge:failed") failure = m.message;
+        else if (m?.type === "ofb-edge:metrics-request") {
+          const id = (m as { id?: string }).id;
+          aggregator.clusterMetrics().then(
+            (text) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, text }),
+            (err: Error) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, error: err.message }),
+          );
+        }
       });
       worker.once("exit", (code, signal) => {
         if (!ready) rejectReady(new Error(failure ?? `worker ${worker.id} exited during start-up (code ${code}, signal ${signal})`));

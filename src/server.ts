@@ -10,6 +10,7 @@ import { createDirectoryService, type DirectoryService } from "./directory/servi
 import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
 import { createIdentityAssertionSigner } from "./profiles/assertion.js";
 import { createForwardedPeer } from "./connection/forwarded.js";
+import { registerOperationalMetrics } from "./metrics/operational.js";
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
@@ -31,6 +32,8 @@ export interface EdgeDeps {
   readonly clock: () => Date;
   /** Where the configuration came from, for error messages. */
   readonly configFile: string;
+  /** `/metrics` text; default this process's registry (cluster workers pass the primary's aggregate). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 export interface RunningListener {
@@ -90,6 +93,14 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     reuseMs: config.directory?.connectionRecheckMs ?? 60_000,
   };
 
+  const watch = registerOperationalMetrics(deps.metrics, {
+    directory,
+    tokens: verifier,
+    listeners: prepared.map((p) => ({ name: p.config.name, certPem: p.material.cert, anchors: p.anchors.certs })),
+    expiryWarningDays: config.admin?.expiryWarningDays ?? 30,
+    now,
+    logger: deps.logger,
+  });
   const servers = prepared.map(({ config: l, material, anchors }) => {
     const policy = createChainPolicy({
       anchors,
@@ -120,13 +131,22 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       binding: { mode: bindingMode(routesByName.get(name)!, verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
       profiles: profilesByRoute.get(name)!,
     }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion, deny });
+    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion, deny, watch });
     const server = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
     return { l, server };
   });
 
   const listeners: RunningListener[] = [];
-  const admin = config.admin ? createAdminServer({ directory, identityAssertion: assertion }) : null;
+  const admin = config.admin
+    ? createAdminServer({
+        directory,
+        identityAssertion: assertion,
+        readiness: () => ({
+          trustAnchors: prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
+          ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
+        }),
+        metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
+    : null;
   try {
     if (directory) {
       // A snapshot another replica published is good to serve at once; without one, wait for the first sync

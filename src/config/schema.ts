@@ -271,6 +271,7 @@ export const authorizationServerSchema = z
 export const adminSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port,
+  expiryWarningDays: z.number().int().min(1).max(3650).default(30).describe("Log a warning this many days before a server certificate, trust anchor, AC or client certificate seen expires."),
 });
 
 export const logSchema = z.strictObject({

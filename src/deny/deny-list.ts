@@ -25,6 +25,8 @@ export interface DenyList {
   list(): Promise<DenyEntry[]>;
   /** Entries this replica currently applies. */
   size(): number;
+  /** Whether Redis is reachable (changes arrive); while not, the last list read keeps applying. */
+  reachable(): boolean;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function openRedisDenyList(o: { url: string; keyPrefix: string; con
       return [...byKey.values()];
     },
     size: () => byKey.size,
+    reachable: () => client.status === "ready" && (subscriber === null || subscriber.status === "ready"),
     async close() {
       stopWatching();
       if (timer) clearInterval(timer);

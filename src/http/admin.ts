@@ -6,12 +6,17 @@ import type { IdentityAssertionSigner } from "../profiles/assertion.js";
  * The admin listener (DESIGN §Operating it), plain HTTP on its own port, meant for the orchestrator only:
  * `/healthz` answers 200 while the process serves; `/readyz` answers 200 when the edge can take traffic and
  * 503 with the reason when it cannot (no Directory snapshot, or one older than `directory.maxStalenessMs`);
- * `/.well-known/jwks.json` serves the identity assertion's public JWK Set (RFC 7517 §5) when the edge signs
+ * `/metrics` is the Prometheus exposition; `/.well-known/jwks.json` serves the identity assertion's public JWK Set (RFC 7517 §5) when the edge signs
  * assertions, and is 404 otherwise.
  */
 export function createAdminServer(deps: {
   readonly directory: DirectoryService | null;
   readonly identityAssertion?: IdentityAssertionSigner | null;
+  /** The Prometheus exposition (aggregated across workers in cluster mode). */
+  readonly metrics?: () => Promise<string>;
+  readonly metricsContentType?: string;
+  /** Further readiness conditions (deny list Redis reachable, trust anchors loaded): null when met, else the reason. */
+  readonly readiness?: () => Record<string, string | null>;
 }): Server {
   return createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -24,10 +29,24 @@ export function createAdminServer(deps: {
     if (path === "/healthz") return send(200, { status: "ok" });
     if (path === "/readyz") {
       const state = deps.directory?.state();
-      if (!state) return send(200, { ready: true });
-      return state.ready
-        ? send(200, { ready: true, directory: { version: state.version, ageSeconds: Math.round(state.ageMs / 1000) } })
-        : send(503, { ready: false, directory: { reason: state.reason } });
+      const others = Object.entries(deps.readiness?.() ?? {});
+      const failing = others.filter(([, reason]) => reason !== null);
+      const ready = (state?.ready ?? true) && failing.length === 0;
+      return send(ready ? 200 : 503, {
+        ready,
+        ...(state && { directory: state.ready ? { version: state.version, ageSeconds: Math.round(state.ageMs / 1000) } : { reason: state.reason } }),
+        ...Object.fromEntries(others.map(([name, reason]) => [name, reason === null ? { ready: true } : { reason }])),
+      });
+    }
+    if (path === "/metrics" && deps.metrics) {
+      deps.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": deps.metricsContentType ?? "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+          res.end(req.method === "HEAD" ? undefined : text);
+        },
+        (err: Error) => send(503, { error: `metrics unavailable: ${err.message}` }),
+      );
+      return;
     }
     if (path === "/.well-known/jwks.json" && deps.identityAssertion)
       // RFC 7517 §8.5.1: the JWK Set media type; backends may cache it for five minutes.

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import type { DenyList } from "../deny/deny-list.js";
+import type { ClientWatch } from "../metrics/operational.js";
 import { EdgeError } from "../errors.js";
 import { checkValidity } from "../pki/policy.js";
 import type { EdgeEnv } from "./context.js";
@@ -17,6 +18,8 @@ export function clientCertificate(deps: {
   now: () => number;
   /** The instant deny list, checked per request so that it reaches connections already open. */
   deny: DenyList | null;
+  /** Operational metrics and signals about the clients seen (expiry, first seen). */
+  watch?: ClientWatch;
 }): MiddlewareHandler<EdgeEnv> {
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);
@@ -27,6 +30,7 @@ export function clientCertificate(deps: {
       const invalid = checkValidity(state.client.verdict, deps.now());
       if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });
       if (!invalid) client = state.client;
+      if (client) deps.watch?.observe(client);
       const denied = client && deps.deny ? deps.deny.match(client, deps.now()) : null;
       if (denied) {
         // The operator's reason stays in the logs (the access line carries the code); the client learns only the rule.

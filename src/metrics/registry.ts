@@ -10,6 +10,7 @@ export interface EdgeMetrics {
   readonly requestDuration: Histogram<"route">;
   readonly upstreamErrors: Counter<"route" | "code">;
   readonly bindingReports: Counter<"route" | "code">;
+  readonly firstSeen: Counter<"kind">;
 }
 
 export function createMetrics(): EdgeMetrics {
@@ -51,6 +52,12 @@ export function createMetrics(): EdgeMetrics {
       name: "ofb_edge_upstream_errors_total",
       help: "Upstream failures, by route and reason code.",
       labelNames: ["route", "code"],
+      registers: [registry],
+    }),
+    firstSeen: new Counter({
+      name: "ofb_edge_identity_first_seen_total",
+      help: "Unusual-identity signal: thumbprints and organisations seen for the first time since start.",
+      labelNames: ["kind"],
       registers: [registry],
     }),
     bindingReports: new Counter({

@@ -8,7 +8,7 @@ import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
-import { redisUrl, uniquePrefix } from "../helpers/redis.js";
+import { redisUrl, startRedisServer, uniquePrefix } from "../helpers/redis.js";
 import { keepAliveClient } from "../helpers/tls-probe.js";
 
 /**
@@ -135,5 +135,24 @@ describe("deny list", () => {
     expect(await cli("add", "--thumbprint", pki.clients["participant-a"]!.thumbprint, "--organisation", pki.clients["participant-a"]!.organisationId!, "--reason", "x")).toMatchObject({ code: 2 });
     expect(await cli("add", "--thumbprint", pki.clients["participant-a"]!.thumbprint, "--reason", "x", "--expires", "yesterday")).toMatchObject({ code: 2, stderr: expect.stringContaining("--expires") });
     expect(await cli("remove", "--thumbprint", pki.clients["participant-b"]!.thumbprint)).toMatchObject({ code: 1, stdout: expect.stringContaining("not on the deny list") });
+  });
+});
+
+describe("deny list readiness", () => {
+  it("/readyz is 503 while the deny list's Redis is unreachable, and the last list read keeps applying", async () => {
+    const redis = await startRedisServer();
+    const keyPrefix = uniquePrefix();
+    const own = await startTestEdge({ pki, upstream: backend.url, admin: { host: "127.0.0.1", port: 0 }, denyList: { url: redis.url, keyPrefix } });
+    try {
+      const ready = () => fetch(`http://127.0.0.1:${own.edge.adminPort}/readyz`).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+      expect((await ready()).status).toBe(200);
+      await redis.kill();
+      await within(3_000, () => ready().then((r) => r.status), 503);
+      expect((await ready()).body.denyList).toEqual({ reason: expect.stringContaining("unreachable") });
+      expect(await httpsRequest({ pki, port: own.port, credentials: clientCredentials(pki, "participant-a"), path: ACCOUNTS }).then((r) => r.status)).toBe(200);
+    } finally {
+      await own.close();
+      await redis.kill();
+    }
   });
 });

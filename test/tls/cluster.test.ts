@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { startRecordingBackend } from "../helpers/backend.js";
+import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, testPki } from "../helpers/edge.js";
 
@@ -40,6 +40,7 @@ const stdout: string[] = [];
 let stderr = "";
 let port: number;
 let workerPids: number[];
+let adminPort: number;
 
 /** The pino JSON lines the primary and its workers wrote to stdout. */
 function logLines(): Record<string, unknown>[] {
@@ -70,12 +71,14 @@ beforeAll(async () => {
   pki = await testPki();
   backend = await startRecordingBackend();
   dir = await mkdtemp(join(tmpdir(), "ofb-edge-cluster-"));
+  adminPort = await freePort();
   const file = join(dir, "edge.json");
   const config = {
     listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
     workers: 2,
     log: { level: "info" },
+    admin: { host: "127.0.0.1", port: adminPort },
   };
   await writeFile(file, JSON.stringify(config));
   cli = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -136,6 +139,21 @@ describe("ofb-edge serve with workers: 2", () => {
     expect(res.status).toBe(401);
     expect(res.json<{ errors: { code: string }[] }>().errors[0]!.code).toBe("IDENTITY_SOFTWARE_STATEMENT_MISSING");
     expect(backend.received.length).toBe(received);
+  });
+
+  it("/metrics on the shared admin port is the sum over both workers (prom-client AggregatorRegistry in the primary)", async () => {
+    // Access lines reach stdout within the logger's 500 ms flush.
+    await new Promise((r) => setTimeout(r, 700));
+    const served = logLines().filter((l) => l.kind === "access" && l.status === 200).length;
+    expect(served).toBeGreaterThanOrEqual(2);
+    const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    const line = text.split("\n").find((l) => l.startsWith('ofb_edge_requests_total{route="open-banking",status="200"}'));
+    expect(Number(line?.split(" ").pop())).toBe(served);
+    expect(text).toMatch(/ofb_edge_rejections_total\{stage="identity",code="IDENTITY_SOFTWARE_STATEMENT_MISSING"\} 1/);
+    expect(text).toMatch(/ofb_edge_certificate_expiry_days\{kind="server",name="mtls"\} \d+/);
   });
 
   it("SIGTERM stops the primary and every worker cleanly (exit code 0, port closed)", async () => {
