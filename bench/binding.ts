@@ -1,16 +1,16 @@
 import "reflect-metadata";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { startAuthorizationServerStub, type AuthorizationServerStub } from "../src/dev/authorization-server.js";
 import { issueTokens, measureVerification, TOKEN_CLAIMS, verificationText } from "./binding-measure.js";
 import { BINDING_ROLES, runBindingRole, type BindingEdgeSpec, type BindingRole } from "./binding-roles.js";
 import { envNumber, loadOptions } from "./env.js";
 import { micros } from "./latency.js";
-import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
+import type { Child, LoadProfile } from "./load.js";
 import { modeTable, type Target, type TargetNames } from "./report.js";
-import { diffStats, keepAliveRounds, type Run } from "./rounds.js";
-import { BACKEND_BODY, benchMain, type RoleSpec } from "./roles.js";
+import { keepAliveRounds, type Run } from "./rounds.js";
+import { BACKEND_BODY, benchMain } from "./roles.js";
+import { benchPki, benchRun, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
 /**
  * Certificate-bound access tokens (RFC 8705, issue 4): what the token stage costs the edge.
@@ -40,8 +40,6 @@ const INTERACTION_ID = "3f9c2d1e-8a7b-4c6d-9e5f-1a2b3c4d5e6f";
 const NAMES: TargetNames = { baseline: "binding off", edge: "binding enforce" };
 const WARM_TOKENS = 200;
 
-const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
-
 /** What one probe must get: the status, and whether the backend sees the token's client_id. */
 interface Expect {
   readonly status: 200 | 401;
@@ -50,9 +48,7 @@ interface Expect {
 
 async function check(name: string, child: Child, backend: Child, profile: LoadProfile, expect: Expect): Promise<string[]> {
   const failures: string[] = [];
-  const before = await backend.stats();
-  const res = await probe(child.port, profile, "keep-alive");
-  const seen = diffStats(before, await backend.stats());
+  const { res, seen } = await probeThrough(child, backend, profile);
   if (res.status !== expect.status) failures.push(`${name}: answered ${res.status}, expected ${expect.status}: ${res.body.slice(0, 300)}`);
   else if (expect.status === 200 && res.body !== BACKEND_BODY) failures.push(`${name}: answered 200 but not with the backend's body`);
   if (res.interactionId !== INTERACTION_ID) failures.push(`${name}: did not echo x-fapi-interaction-id`);
@@ -115,42 +111,28 @@ async function main(script: string): Promise<number> {
   const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(4);
   const began = performance.now();
 
-  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-binding-"));
-  const children: Child[] = [];
+  const run = await benchRun(script, "binding-");
   let stub: AuthorizationServerStub | undefined;
   try {
-    process.stdout.write(`generating test PKI in ${dir}, starting the authorization-server stub ... `);
-    // Imported here so that the server children do not load the PKI generator.
-    const { generateTestPki } = await import("../src/pki/test-pki/index.js");
-    const pki = await generateTestPki({ out: join(dir, "pki") });
-    const a = pki.clients["participant-a"];
+    process.stdout.write(`generating test PKI in ${run.dir}, starting the authorization-server stub ... `);
+    const { pki, client: a, profile: none, spec: spec0 } = await benchPki(run.dir, INTERACTION_ID, logLevel);
     const b = pki.clients["participant-b"];
-    if (!a || !b) throw new Error("test PKI has no participant-a or participant-b");
+    if (!b) throw new Error("test PKI has no participant-b");
     stub = await startAuthorizationServerStub({ host: "127.0.0.1", port: 0 });
     const [token] = await issueTokens(stub, a.thumbprint, 1);
     const otherToken = await stub.issueJwt({ thumbprint: b.thumbprint, claims: { ...TOKEN_CLAIMS }, lifetimeSeconds: 3600 });
-    const none: LoadProfile = { cert: await readFile(a.chain), key: await readFile(a.key), ca: await readFile(pki.trustAnchors), interactionId: INTERACTION_ID };
     const profiles = { none, bound: { ...none, authorization: `Bearer ${token!}` }, other: { ...none, authorization: `Bearer ${otherToken}` } };
     process.stdout.write("done\n");
     console.log(`authorization server: ${stub.issuer} (PS256); load token: ${Buffer.byteLength(token!)} bytes, bound to participant-a (cnf x5t#S256 ${a.thumbprint}), valid 1 h`);
-    console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`);
+    console.log(machineText());
 
-    const spec0: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
-    const backend = await spawnRole(script, "backend", spec0);
-    children.push(backend);
+    const backend = await run.spawn("backend", spec0);
     const edgeSpec = (binding: BindingEdgeSpec["binding"]): BindingEdgeSpec => ({ ...spec0, upstream: `http://127.0.0.1:${backend.port}`, issuer: stub!.issuer, binding });
-    const startEdge = async (binding: BindingEdgeSpec["binding"]) => {
-      const child = await spawnRole(script, "binding-edge", edgeSpec(binding));
-      children.push(child);
-      return child;
-    };
+    const startEdge = (binding: BindingEdgeSpec["binding"]) => run.spawn("binding-edge", edgeSpec(binding));
     const servers: Record<Target, Child> = { baseline: await startEdge("off"), edge: await startEdge("enforce") };
 
     const failures = await verify(servers, backend, profiles);
-    if (failures.length > 0) {
-      console.error(`\n${"!".repeat(78)}\n!! SETUP FAILED, nothing measured:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${"!".repeat(78)}`);
-      return 1;
-    }
+    if (setupFailed(failures)) return 1;
     const served = { ...stub.counts };
     console.log(`\n== 1. edge throughput: one worker, route /open-banking/ with binding enforce vs off ==`);
     console.log("verified: with the bound token both answer 200 with the backend's body and echo the interaction id; enforce forwards x-ofb-client-id, off does not;");
@@ -180,9 +162,8 @@ async function main(script: string): Promise<number> {
     if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
     return 0;
   } finally {
-    await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+    await run.close();
     await stub?.close();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

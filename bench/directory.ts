@@ -1,8 +1,7 @@
 import "reflect-metadata";
 import { X509Certificate } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
 import { x5tS256 } from "../src/pki/thumbprint.js";
@@ -12,11 +11,12 @@ import { fixtureText, lookupText, memoryText, syncText, TARGETS, verdict } from 
 import { DIRECTORY_ROLES, runDirectoryRole, type DirectoryEdgeSpec, type DirectoryRole } from "./directory-roles.js";
 import { envNumber, loadOptions } from "./env.js";
 import { median } from "./latency.js";
-import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
+import type { Child, LoadProfile } from "./load.js";
 import { startBenchRedis, type BenchRedis } from "./redis-server.js";
 import { modeTable, type Target, type TargetNames } from "./report.js";
-import { diffStats, keepAliveRounds } from "./rounds.js";
-import { BACKEND_BODY, benchMain, createProfiler, type RoleSpec } from "./roles.js";
+import { keepAliveRounds } from "./rounds.js";
+import { benchMain, createProfiler, type RoleSpec } from "./roles.js";
+import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
 /**
  * The participant-directory stage at the issue's scale: a generated Directory of 2,000 organisations and
@@ -46,20 +46,15 @@ const INTERACTION_ID = "0c8a5f0e-3b7d-4f6a-9e21-5d4c3b2a1f00";
 const STATEMENTS_PER_ORG = 10;
 const NAMES: TargetNames = { baseline: "check off", edge: "check on" };
 
-const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(" ");
-
 /** Both edges answer 200 with the backend's body; only the check-on edge forwards the Directory's roles. */
 async function verify(servers: Readonly<Record<Target, Child>>, backend: Child, profile: LoadProfile): Promise<string[]> {
   const failures: string[] = [];
   for (const target of ["edge", "baseline"] as const) {
-    const before = await backend.stats();
-    const res = await probe(servers[target].port, profile, "keep-alive");
-    const seen = diffStats(before, await backend.stats());
+    const probed = await probeThrough(servers[target], backend, profile);
+    const { seen } = probed;
     const name = NAMES[target];
-    if (res.status !== 200) failures.push(`${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
-    else if (res.body !== BACKEND_BODY) failures.push(`${name} answered 200 but not with the backend's body`);
-    if (res.interactionId !== INTERACTION_ID) failures.push(`${name} did not echo x-fapi-interaction-id`);
-    if (seen.requests !== 1 || seen.clientCertRequests !== 1) failures.push(`${name}: the backend saw ${seen.requests} request(s), ${seen.clientCertRequests} with Client-Cert, for 1 probe`);
+    failures.push(...forwardedFailures(name, probed, INTERACTION_ID));
+    if (seen.clientCertRequests !== seen.requests) failures.push(`${name}: the backend saw ${seen.requests} request(s), ${seen.clientCertRequests} with Client-Cert`);
     const expected = target === "edge" ? 1 : 0;
     if (seen.ofbRolesRequests !== expected) failures.push(`${name}: x-ofb-roles forwarded on ${seen.ofbRolesRequests} of 1 probe (expected ${expected})`);
   }
@@ -85,15 +80,14 @@ async function main(script: string): Promise<number> {
   const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(4);
   const began = performance.now();
 
-  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-directory-"));
-  const children: Child[] = [];
+  const run = await benchRun(script, "directory-");
+  const { dir } = run;
   let redis: BenchRedis | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+      await run.close();
       await redis?.stop();
-      await rm(dir, { recursive: true, force: true });
     })());
   // Last resort if the process ends without reaching `finally`: no Redis server or temp dir left behind.
   const onExit = () => {
@@ -111,11 +105,7 @@ async function main(script: string): Promise<number> {
 
   try {
     process.stdout.write(`generating a test PKI and a Directory of ${orgCount} organisations in ${dir} ... `);
-    // Imported here so that the server children do not load the PKI generator.
-    const { generateTestPki } = await import("../src/pki/test-pki/index.js");
-    const pki = await generateTestPki({ out: join(dir, "pki") });
-    const a = pki.clients["participant-a"]!;
-    const profile: LoadProfile = { cert: await readFile(a.chain), key: await readFile(a.key), ca: await readFile(pki.trustAnchors), interactionId: INTERACTION_ID };
+    const { pki, profile, spec: spec0 } = await benchPki(dir, INTERACTION_ID, logLevel);
     const { client, pool } = await clientAndPool(pki);
     const t0 = performance.now();
     const fixtureDir = join(dir, "directory");
@@ -123,11 +113,10 @@ async function main(script: string): Promise<number> {
     process.stdout.write("done\n");
     console.log(fixtureText(fx, performance.now() - t0));
     console.log(`client: participant-a, organisation ${client.organisationId} (Active; DADOS, PAGTO Active), its software statement holds the certificate as an active transport key; ${pool.length} other test certificates are the pool of every other key`);
-    console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`);
+    console.log(machineText());
 
     redis = await startBenchRedis();
-    const mock = await spawnRole(script, "mock-directory", { fixtureDir });
-    children.push(mock);
+    const mock = await run.spawn("mock-directory", { fixtureDir });
     const urls = { participantsUrl: `http://127.0.0.1:${mock.port}/participants`, keystoreUrl: `http://127.0.0.1:${mock.port}/keystore/` };
 
     const profiler = profDir ? createProfiler() : undefined;
@@ -140,21 +129,17 @@ async function main(script: string): Promise<number> {
     console.log(lookup.text);
     await redis.admin.flushall();
 
-    const spec0: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
-    const backend = await spawnRole(script, "backend", spec0);
-    children.push(backend);
+    const backend = await run.spawn("backend", spec0);
     const spec: RoleSpec = { ...spec0, upstream: `http://127.0.0.1:${backend.port}` };
     // For scale: the same edge without a `directory` section.
-    const plain = await spawnRole(script, "edge", spec);
-    children.push(plain);
+    const plain = await run.spawn("edge", spec);
     const plainMemory = await plain.memory();
     await plain.stop();
     const edgeSpec = (participant: "check" | "off", keyPrefix: string): DirectoryEdgeSpec => ({ ...spec, ...urls, redisUrl: redis!.url, keyPrefix, participant });
     const startTimes: Partial<Record<Target, number>> = {};
     const startEdge = async (target: Target, participant: "check" | "off", keyPrefix: string) => {
       const s = performance.now();
-      const child = await spawnRole(script, "directory-edge", edgeSpec(participant, keyPrefix));
-      children.push(child);
+      const child = await run.spawn("directory-edge", edgeSpec(participant, keyPrefix));
       startTimes[target] = performance.now() - s;
       return child;
     };
@@ -162,10 +147,7 @@ async function main(script: string): Promise<number> {
     const startMemory = { baseline: await servers.baseline.memory(), edge: await servers.edge.memory() };
 
     const failures = await verify(servers, backend, profile);
-    if (failures.length > 0) {
-      console.error(`\n${"!".repeat(78)}\n!! SETUP FAILED, throughput not measured:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${"!".repeat(78)}`);
-      return 1;
-    }
+    if (setupFailed(failures, "throughput not measured")) return 1;
     console.log(`\n== 4. edge throughput: one worker, Redis store, route /open-banking/ with participant check vs off ==`);
     console.log(`edges started in ${((startTimes.baseline ?? 0) / 1000).toFixed(1)} s (check off) and ${((startTimes.edge ?? 0) / 1000).toFixed(1)} s (check on), each including its own full sync into Redis`);
     console.log("verified: both answer 200 with the backend's body and echo the interaction id; check on forwards x-ofb-roles, check off does not");

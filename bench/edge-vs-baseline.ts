@@ -1,13 +1,12 @@
 import "reflect-metadata";
-import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { loadOptions } from "./env.js";
-import { probe, spawnRole, type Child, type LoadProfile, type Mode } from "./load.js";
+import { probe, type Child, type LoadProfile, type Mode } from "./load.js";
 import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";
 import { BACKEND_BODY, benchMain, type RoleSpec } from "./roles.js";
 import { diffStats, measureRun } from "./rounds.js";
-import { benchPki, loadAverage, machineText, setupFailed } from "./setup.js";
+import { benchPki, benchRun, loadAverage, machineText, setupFailed } from "./setup.js";
 
 /**
  * Edge vs bare Node `https` reverse proxy, one run, same machine, same backend, same client-certificate load.
@@ -70,20 +69,16 @@ async function main(script: string): Promise<number> {
   const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(2);
   const modes = envModes();
 
-  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-bench-"));
-  const children: Child[] = [];
+  const run = await benchRun(script, "");
   try {
-    process.stdout.write(`generating test PKI in ${dir} ... `);
-    const { profile, spec: spec0 } = await benchPki(dir, INTERACTION_ID, logLevel);
+    process.stdout.write(`generating test PKI in ${run.dir} ... `);
+    const { profile, spec: spec0 } = await benchPki(run.dir, INTERACTION_ID, logLevel);
     process.stdout.write("done\n");
 
-    const backend = await spawnRole(script, "backend", spec0);
-    children.push(backend);
+    const backend = await run.spawn("backend", spec0);
     const spec: RoleSpec = { ...spec0, upstream: `http://127.0.0.1:${backend.port}` };
-    const baseline = await spawnRole(script, "baseline", spec);
-    children.push(baseline);
-    const edge = await spawnRole(script, "edge", spec);
-    children.push(edge);
+    const baseline = await run.spawn("baseline", spec);
+    const edge = await run.spawn("edge", spec);
     const servers: Record<Target, Child> = { baseline, edge };
 
     const failures = [...(await verify("baseline", baseline, profile, backend)), ...(await verify("edge", edge, profile, backend))];
@@ -124,8 +119,7 @@ async function main(script: string): Promise<number> {
     }
     return 0;
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
-    await rm(dir, { recursive: true, force: true });
+    await run.close();
   }
 }
 

@@ -1,0 +1,83 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
+import { BACKEND_BODY, type RoleSpec, type RoleStats } from "./roles.js";
+import { diffStats } from "./rounds.js";
+
+/** The start of every load benchmark, shared: the test PKI, participant-a's load, checks before measuring. */
+
+/** The 1, 5 and 15 minute load averages, as the benchmarks print them. */
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+/**
+ * A run's temp dir (`ofb-edge-bench-<name>…`) and child processes: `spawn` forks `script` with a role (see
+ * `spawnRole`), `close` stops every child it started and removes the dir. Call `close` in a `finally`.
+ */
+export async function benchRun(script: string, name: string) {
+  const dir = await mkdtemp(join(tmpdir(), `ofb-edge-bench-${name}`));
+  const children: Child[] = [];
+  return {
+    dir,
+    async spawn(role: Child["role"], spec: RoleSpec | object): Promise<Child> {
+      const child = await spawnRole(script, role, spec);
+      children.push(child);
+      return child;
+    },
+    async close(): Promise<void> {
+      await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `node v20…, 2 cores, load average …`: the machine a run was taken on. */
+export const machineText = () => `node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`;
+
+/**
+ * A test PKI in `<dir>/pki` and what the benchmark needs from it: participant-a (its certificate chain, leaf
+ * and intermediate, is what the load presents), the load profile with its key, and the servers' spec with no
+ * upstream yet (the backend's own spec).
+ */
+export async function benchPki(dir: string, interactionId: string, logLevel: RoleSpec["logLevel"]) {
+  // Imported here so that the server children do not load the PKI generator.
+  const { generateTestPki } = await import("../src/pki/test-pki/index.js");
+  const pki = await generateTestPki({ out: join(dir, "pki") });
+  const client = pki.clients["participant-a"];
+  if (!client) throw new Error("test PKI has no participant-a");
+  const profile: LoadProfile = { cert: await readFile(client.chain), key: await readFile(client.key), ca: await readFile(pki.trustAnchors), interactionId };
+  const spec: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
+  return { pki, client, profile, spec };
+}
+
+/** One probe through `child` (a new connection), with what the backend counted meanwhile. */
+export async function probeThrough(child: Child, backend: Child, profile: LoadProfile) {
+  const before = await backend.stats();
+  const res = await probe(child.port, profile, "keep-alive");
+  const seen: RoleStats = diffStats(before, await backend.stats());
+  return { res, seen };
+}
+
+/**
+ * What is wrong with a probe that should have been forwarded once: 200 with the backend's body, the
+ * interaction id echoed, one request at the backend.
+ */
+export function forwardedFailures(name: string, { res, seen }: Awaited<ReturnType<typeof probeThrough>>, interactionId: string): string[] {
+  const failures: string[] = [];
+  if (res.status !== 200) failures.push(`${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
+  else if (res.body !== BACKEND_BODY) failures.push(`${name} answered 200 but not with the backend's body`);
+  if (res.interactionId !== interactionId) failures.push(`${name} did not echo x-fapi-interaction-id`);
+  if (seen.requests !== 1) failures.push(`${name}: the backend saw ${seen.requests} request(s) for 1 probe`);
+  return failures;
+}
+
+/** Prints the failed checks in a banner; true when there are any (the benchmark then stops with exit code 1). */
+export function setupFailed(failures: readonly string[], what = "nothing measured"): boolean {
+  if (failures.length === 0) return false;
+  const bar = "!".repeat(78);
+  console.error(`\n${bar}\n!! SETUP FAILED, ${what}:\n${failures.map((f) => `!!  - ${f}`).join("\n")}\n${bar}`);
+  return true;
+}
