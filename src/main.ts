@@ -1,9 +1,11 @@
 import "reflect-metadata";
 import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
+import { unwatchFile, watchFile, type Stats } from "node:fs";
 import { AggregatorRegistry } from "prom-client";
 import { availableParallelism } from "node:os";
 import { loadConfigFile, parseConfig } from "./config/load.js";
+import { ConfigError } from "./errors.js";
 import type { Config } from "./config/schema.js";
 import { startEmbeddedDefault, type EmbeddedDefault } from "./dev/embedded.js";
 import { createLogger, type Logger } from "./log/logger.js";
@@ -54,15 +56,39 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   const logger = createLogger({ level: config.log.level });
   const workers = config.workers === "auto" ? availableParallelism() : config.workers;
-  let stop: () => Promise<void>;
+  let running: { stop: () => Promise<void>; reload: (next: Config) => Promise<void> };
   try {
     // Read every TLS file once here, so a bad file is reported once, before any worker starts.
     config.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
-    stop = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
+    running = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
   } catch (err) {
     await closeBackend?.();
     throw err;
   }
+  // Hot reload (issue: operations): SIGHUP, or a change to the configuration file or any file it names.
+  let current = config;
+  let reloading = Promise.resolve();
+  const reload = (trigger: string) => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = options.configFile ? loadConfigFile(options.configFile, env) : current;
+        next.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
+        await running.reload(next);
+        current = next;
+        logger.info({ kind: "lifecycle", event: "reloaded", trigger }, "configuration reloaded");
+      } catch (err) {
+        const issues = err instanceof ConfigError ? err.issues.map((i) => `${err.file}: ${i.path || "(root)"}: ${i.message}`) : [err instanceof Error ? err.message : String(err)];
+        logger.error({ kind: "lifecycle", event: "reload-rejected", trigger, issues }, "reload rejected; the running configuration stays");
+      }
+    });
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  const unwatch = watchConfigFiles(options.configFile, config, () => reload("file change"));
+  const stop = async () => {
+    unwatch();
+    await reloading;
+    await running.stop();
+  };
   return new Promise((resolveExit) => {
     const shutdown = (signal: string) => {
       logger.info({ kind: "lifecycle", signal }, "shutting down");
@@ -88,6 +114,35 @@ export async function serve(options: ServeOptions): Promise<number> {
   });
 }
 
+/** Every file a configuration names (and the file itself): a change to any of them reloads. */
+function configFiles(configFile: string | undefined, config: Config): string[] {
+  const files = new Set<string>(configFile ? [configFile] : []);
+  for (const l of config.listeners) {
+    for (const f of [l.tls.cert, l.tls.key, ...l.tls.trustAnchors, ...(l.tls.dhparam ? [l.tls.dhparam] : []), ...(l.trustedProxy?.clientTrustAnchors ?? [])]) files.add(f);
+  }
+  for (const f of config.headerProfiles?.files ?? []) files.add(f);
+  return [...files];
+}
+
+/**
+ * Polls the files by path (`fs.watchFile`), which also sees a file replaced by rename — how certificate
+ * managers and Kubernetes secrets update them — and debounces a burst of changes into one reload.
+ */
+function watchConfigFiles(configFile: string | undefined, config: Config, onChange: () => void): () => void {
+  const files = configFiles(configFile, config);
+  let timer: NodeJS.Timeout | undefined;
+  const listener = (curr: Stats, prev: Stats) => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 300);
+  };
+  for (const f of files) watchFile(f, { interval: 500, persistent: false }, listener);
+  return () => {
+    clearTimeout(timer);
+    for (const f of files) unwatchFile(f, listener);
+  };
+}
+
 /** Entry point of a cluster worker: builds the edge from the configuration the primary validated. */
 export async function runWorker(env: Env): Promise<void> {
   const file = env[WORKER_CONFIG_FILE] ?? "(worker)";
@@ -108,6 +163,21 @@ export async function runWorker(env: Env): Promise<void> {
     return;
   }
   process.send?.({ type: "ofb-edge:ready" });
+  process.on("message", (m: { type?: string; id?: string; config?: string }) => {
+    if (m?.type !== "ofb-edge:reload") return;
+    const reply = (error?: string) => process.send?.({ type: "ofb-edge:reloaded", id: m.id, ...(error === undefined ? {} : { error }) });
+    let next: Config;
+    try {
+      next = parseConfig(JSON.parse(m.config!), { file, baseDir: process.cwd() });
+    } catch (err) {
+      reply(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    edge.reload(next).then(
+      () => reply(),
+      (err: unknown) => reply(err instanceof Error ? err.message : String(err)),
+    );
+  });
   process.once("SIGTERM", () => {
     void edge.close().then(() => {
       logger.flush();
@@ -136,9 +206,9 @@ function askPrimaryForMetrics(): Promise<string> {
   });
 }
 
-async function runInProcess(config: Config, file: string, logger: Logger): Promise<() => Promise<void>> {
+async function runInProcess(config: Config, file: string, logger: Logger) {
   const edge: RunningEdge = await startEdge(config, { logger, metrics: createMetrics(), clock, configFile: file });
-  return () => edge.close();
+  return { stop: () => edge.close(), reload: (next: Config) => edge.reload(next) };
 }
 
 type WorkerMessage = { type?: string; message?: string };
@@ -148,11 +218,12 @@ type WorkerMessage = { type?: string; message?: string };
  * all-or-nothing: if any worker fails to start, the others are stopped and the first failure is thrown. Once
  * running, a worker that dies is replaced, unless workers keep dying (more than 5 in 10 s).
  */
-async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env): Promise<() => Promise<void>> {
+async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env) {
   let phase: "starting" | "running" | "stopping" = "starting";
   const recentExits: number[] = [];
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
   const aggregator = new AggregatorRegistry();
+  const reloads = new Map<string, (error?: string) => void>();
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
@@ -164,7 +235,10 @@ async function runCluster(config: Config, file: string, count: number, logger: L
           ready = true;
           resolveReady();
         } else if (m?.type === "ofb-edge:failed") failure = m.message;
-        else if (m?.type === "ofb-edge:metrics-request") {
+        else if (m?.type === "ofb-edge:reloaded") {
+          const r = m as { id?: string; error?: string };
+          reloads.get(`${worker.id}:${r.id}`)?.(r.error);
+        } else if (m?.type === "ofb-edge:metrics-request") {
           const id = (m as { id?: string }).id;
           aggregator.clusterMetrics().then(
             (text) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, text }),
@@ -209,5 +283,26 @@ async function runCluster(config: Config, file: string, count: number, logger: L
     throw failed.reason;
   }
   phase = "running";
-  return stopAll;
+  /** Every worker reloads; a worker that refuses keeps its configuration, and the first refusal is reported. */
+  const reloadAll = async (next: Config) => {
+    const id = randomUUID();
+    const config = JSON.stringify(next);
+    const results = await Promise.all(
+      Object.values(cluster.workers ?? {}).map(
+        (w) =>
+          new Promise<string | undefined>((done) => {
+            if (!w || w.isDead()) return done(undefined);
+            reloads.set(`${w.id}:${id}`, (error) => {
+              reloads.delete(`${w.id}:${id}`);
+              done(error);
+            });
+            w.send({ type: "ofb-edge:reload", id, config });
+          }),
+      ),
+    );
+    workerEnv[WORKER_CONFIG] = config;
+    const failed = results.find((r) => r !== undefined);
+    if (failed !== undefined) throw new Error(`a worker refused the reload: ${failed}`);
+  };
+  return { stop: stopAll, reload: reloadAll };
 }

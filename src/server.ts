@@ -8,9 +8,9 @@ import { createPeerEvaluator } from "./connection/peer-state.js";
 import { openDirectoryStore } from "./directory/open.js";
 import { createDirectoryService, type DirectoryService } from "./directory/service.js";
 import { createTokenVerifier, type TokenVerifier } from "./binding/verifier.js";
-import { createIdentityAssertionSigner } from "./profiles/assertion.js";
+import { createIdentityAssertionSigner, type IdentityAssertionSigner } from "./profiles/assertion.js";
 import { createForwardedPeer } from "./connection/forwarded.js";
-import { registerOperationalMetrics } from "./metrics/operational.js";
+import { registerOperationalMetrics, type ClientWatch } from "./metrics/operational.js";
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
@@ -23,6 +23,7 @@ import { createChainPolicy } from "./pki/policy.js";
 import { createUpstreams } from "./proxy/upstream.js";
 import { createListener } from "./tls/listener.js";
 import { readTlsMaterial } from "./tls/material.js";
+import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
 
 export interface EdgeDeps {
@@ -53,6 +54,8 @@ export interface RunningEdge {
   readonly tokens: TokenVerifier | null;
   /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
   close(): Promise<void>;
+  /** Applies a new configuration without dropping connections; rejects (running configuration kept) on any error. */
+  reload(config: Config): Promise<void>;
 }
 
 /**
@@ -60,17 +63,10 @@ export interface RunningEdge {
  * before the first port is opened, so a bad file never leaves a half-started edge.
  */
 export async function startEdge(config: Config, deps: EdgeDeps): Promise<RunningEdge> {
-  const prepared = config.listeners.map((l, i) => ({ config: l, ...readTlsMaterial(l, i, deps.configFile) }));
-  const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
-  const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
-  const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now: () => deps.clock().getTime(), configFile: deps.configFile }) : null;
-  const inputProfile = (name: string, index: number) => {
-    const file = loadedProfiles.sources.get(name);
-    if (file === undefined) throw new ConfigError(deps.configFile, [{ path: `listeners[${index}].trustedProxy.profile`, message: `no profile named '${name}'` }]);
-    return readProfileFile(file);
-  };
-  const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
   const now = () => deps.clock().getTime();
+  // Restart-only parts (their connections and caches outlive a reload): assertion key, Directory, tokens, deny list.
+  const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now, configFile: deps.configFile }) : null;
+  let generation = buildGeneration(config, deps, assertion);
   const directory = config.directory
     ? createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now })
     : null;
@@ -83,58 +79,58 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   } catch (cause) {
     await directory?.close();
     await verifier?.close();
+    await generation.upstreams.close();
     throw cause;
   }
-  const upstreams = createUpstreams(config.routes, config.proxy);
-  const routesByName = new Map(config.routes.map((r) => [r.name, r]));
-  const directoryRoles = {
-    roleByFamily: config.directory?.roleByFamily ?? {},
-    defaultRole: config.directory?.defaultRole ?? "DADOS",
-    reuseMs: config.directory?.connectionRecheckMs ?? 60_000,
-  };
-
   const watch = registerOperationalMetrics(deps.metrics, {
     directory,
     tokens: verifier,
-    listeners: prepared.map((p) => ({ name: p.config.name, certPem: p.material.cert, anchors: p.anchors.certs })),
+    listeners: generation.prepared.map((p) => ({ name: p.config.name, certPem: p.material.cert, anchors: p.anchors.certs })),
     expiryWarningDays: config.admin?.expiryWarningDays ?? 30,
     now,
     logger: deps.logger,
   });
-  const servers = prepared.map(({ config: l, material, anchors }) => {
-    const policy = createChainPolicy({
-      anchors,
-      minRsaBits: config.policy.minRsaBits,
-      allowedIssuers: config.policy.allowedIssuers ? new Set(config.policy.allowedIssuers.map((f) => f.replace(/:/g, "").toLowerCase())) : undefined,
-      requireIntermediate: config.policy.requireIntermediate,
-      now: () => deps.clock().getTime(),
-    });
-    const evaluator = createPeerEvaluator({ evaluateChain: policy, allowOpenInsurance: config.policy.allowOpenInsurance });
-    const tlsPeer = (socket: object) => peerState(socket, evaluator.evaluate);
-    const li = config.listeners.indexOf(l);
-    const forwarded = l.trustedProxy
-      ? createForwardedPeer({
-          profile: inputProfile(l.trustedProxy.profile, li),
-          sources: l.trustedProxy.sources,
-          trustVerifiedPeers: l.trustedProxy.clientTrustAnchors !== undefined,
-          anchors,
-          evaluate: evaluator.evaluate,
-          configFile: deps.configFile,
-          at: `listeners[${li}].trustedProxy`,
-        })
-      : null;
-    const peer = forwarded ?? ((_incoming: unknown, socket: object) => tlsPeer(socket));
-    const routes: Route[] = (l.routes ?? config.routes.map((r) => r.name)).map((name) => ({
-      config: routesByName.get(name)!,
-      upstream: upstreams.byRoute.get(name)!,
-      participant: participantMode(routesByName.get(name)!, directory !== null),
-      binding: { mode: bindingMode(routesByName.get(name)!, verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
-      profiles: profilesByRoute.get(name)!,
-    }));
-    const app = createApp({ listener: l.name, routes, peer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, proxy: config.proxy, directory, directoryRoles, tokens, strip, assertion, deny, watch });
-    const server = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
-    return { l, server };
+  const shared = { directory, verifier, tokens, deny, assertion, watch };
+  let apps = generation.apps(shared);
+
+  const servers = generation.prepared.map(({ config: l, material }) => {
+    const { app, tlsPeer } = apps.get(l.name)!;
+    const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+    return { l, server: listener.server, swap: listener.swap };
   });
+
+  /**
+   * Hot reload (SIGHUP, file change): builds a complete new generation — TLS material, trust anchors, profiles,
+   * routes, upstream pools — and only then swaps it in (`setSecureContext`, new app); open connections keep
+   * their verified peer state and finish their requests. Any error leaves the running configuration in place.
+   */
+  async function reload(next: Config): Promise<void> {
+    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers"] as const).filter((key) =>
+      key === "listeners"
+        ? JSON.stringify(next.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy])) !== JSON.stringify(config.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy]))
+        : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+    );
+    if (restartOnly.length > 0) throw new ConfigError(deps.configFile, restartOnly.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
+    const fresh = buildGeneration(next, deps, assertion);
+    let freshApps;
+    try {
+      freshApps = fresh.apps(shared);
+    } catch (cause) {
+      await fresh.upstreams.close();
+      throw cause;
+    }
+    const old = generation;
+    generation = fresh;
+    apps = freshApps;
+    for (const { l, server, swap } of servers) {
+      const p = fresh.prepared.find((x) => x.config.name === l.name)!;
+      server.setSecureContext(secureContextOptions(p.material));
+      const { app, tlsPeer } = apps.get(l.name)!;
+      swap(app, tlsPeer);
+    }
+    // undici's close waits for requests in flight on the old pools.
+    void old.upstreams.close();
+  }
 
   const listeners: RunningListener[] = [];
   const admin = config.admin
@@ -142,7 +138,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
         directory,
         identityAssertion: assertion,
         readiness: () => ({
-          trustAnchors: prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
+          trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
         }),
         metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
@@ -182,7 +178,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     }
   } catch (cause) {
     await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
-    await upstreams.close();
+    await generation.upstreams.close();
     await directory?.close();
     await verifier?.close();
     await deny?.close();
@@ -196,12 +192,97 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
       await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
-      await upstreams.close();
+      await generation.upstreams.close();
       await directory?.close();
       await verifier?.close();
       await deny?.close();
     },
+    reload,
   };
+}
+
+interface SharedStages {
+  readonly directory: DirectoryService | null;
+  readonly verifier: TokenVerifier | null;
+  readonly tokens: { readonly verifier: TokenVerifier; readonly realm: string | undefined; readonly maxTokenLength: number } | null;
+  readonly deny: DenyList | null;
+  readonly assertion: IdentityAssertionSigner | null;
+  readonly watch: ClientWatch;
+}
+
+/**
+ * Everything a reload replaces, read and checked before anything is used: every listener's TLS material and
+ * trust anchors, the header profiles and each route's selection, and the upstream pools. `apps` then builds
+ * each listener's pipeline on the shared, restart-only stages.
+ */
+function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAssertionSigner | null) {
+  const prepared = config.listeners.map((l, i) => ({ config: l, ...readTlsMaterial(l, i, deps.configFile) }));
+  const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
+  const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
+  const inputProfile = (name: string, index: number) => {
+    const file = loadedProfiles.sources.get(name);
+    if (file === undefined) throw new ConfigError(deps.configFile, [{ path: `listeners[${index}].trustedProxy.profile`, message: `no profile named '${name}'` }]);
+    return readProfileFile(file);
+  };
+  const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
+  const upstreams = createUpstreams(config.routes, config.proxy);
+  const routesByName = new Map(config.routes.map((r) => [r.name, r]));
+  const directoryRoles = {
+    roleByFamily: config.directory?.roleByFamily ?? {},
+    defaultRole: config.directory?.defaultRole ?? "DADOS",
+    reuseMs: config.directory?.connectionRecheckMs ?? 60_000,
+  };
+  const apps = (shared: SharedStages) =>
+    new Map(
+      prepared.map(({ config: l, anchors }, li) => {
+        const policy = createChainPolicy({
+          anchors,
+          minRsaBits: config.policy.minRsaBits,
+          allowedIssuers: config.policy.allowedIssuers ? new Set(config.policy.allowedIssuers.map((f) => f.replace(/:/g, "").toLowerCase())) : undefined,
+          requireIntermediate: config.policy.requireIntermediate,
+          now: () => deps.clock().getTime(),
+        });
+        const evaluator = createPeerEvaluator({ evaluateChain: policy, allowOpenInsurance: config.policy.allowOpenInsurance });
+        const tlsPeer = (socket: object) => peerState(socket, evaluator.evaluate);
+        const forwarded = l.trustedProxy
+          ? createForwardedPeer({
+              profile: inputProfile(l.trustedProxy.profile, li),
+              sources: l.trustedProxy.sources,
+              trustVerifiedPeers: l.trustedProxy.clientTrustAnchors !== undefined,
+              anchors,
+              evaluate: evaluator.evaluate,
+              configFile: deps.configFile,
+              at: `listeners[${li}].trustedProxy`,
+            })
+          : null;
+        const peer = forwarded ?? ((_incoming: unknown, socket: object) => tlsPeer(socket));
+        const routes: Route[] = (l.routes ?? config.routes.map((r) => r.name)).map((name) => ({
+          config: routesByName.get(name)!,
+          upstream: upstreams.byRoute.get(name)!,
+          participant: participantMode(routesByName.get(name)!, shared.directory !== null),
+          binding: { mode: bindingMode(routesByName.get(name)!, shared.verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
+          profiles: profilesByRoute.get(name)!,
+        }));
+        const app = createApp({
+          listener: l.name,
+          routes,
+          peer,
+          clock: deps.clock,
+          logger: deps.logger,
+          metrics: deps.metrics,
+          proxy: config.proxy,
+          directory: shared.directory,
+          directoryRoles,
+          tokens: shared.tokens,
+          strip,
+          assertion: shared.assertion,
+          deny: shared.deny,
+          watch: shared.watch,
+        });
+        return [l.name, { app, tlsPeer }] as const;
+      }),
+    );
+  return { prepared, upstreams, apps };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */

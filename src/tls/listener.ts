@@ -33,12 +33,13 @@ export interface ListenerDeps {
  * request is read; a `strict` listener closes a connection whose certificate is absent or fails policy,
  * and every handshake failure is logged with its reason and counted.
  */
-export function createListener(deps: ListenerDeps): Server {
+export function createListener(deps: ListenerDeps): { server: Server; swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void } {
   const { config, logger, metrics } = deps;
   const log = logger.child({ listener: config.name });
   // @hono/node-server refuses some requests before the app runs (a backslash in the path, a Host that is not a
   // host, no Host): those are edge rejections too, answered in the OFB format and logged like any other.
-  const handle = getRequestListener(deps.app.fetch, {
+  let peer = deps.peer;
+  const listenerFor = (app: Hono<EdgeEnv>) => getRequestListener(app.fetch, {
     autoCleanupIncoming: false,
     errorHandler: (err) => {
       const message = err instanceof Error ? err.message : "";
@@ -51,7 +52,9 @@ export function createListener(deps: ListenerDeps): Server {
       return new Response(ofbErrorBody(e, deps.clock()), { status: e.status, headers: { "content-type": JSON_UTF8, "cache-control": "no-store", [INTERACTION_ID]: id } });
     },
   });
-  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, handle);
+  // A reload swaps the pipeline for requests that start after it; requests in flight finish on the old one.
+  let handle = listenerFor(deps.app);
+  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, (req, res) => handle(req, res));
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
@@ -64,7 +67,7 @@ export function createListener(deps: ListenerDeps): Server {
       metrics.connections.inc({ listener: config.name, result: socket.authorized ? "proxy-verified" : "proxy" });
       return;
     }
-    const state = deps.peer(socket);
+    const state = peer(socket);
     metrics.connections.inc({ listener: config.name, result: state.status });
     const failure = connectionFailure(state, deps.clock().getTime());
     if (!failure || (state.status === "absent" && config.mode === "permissive")) return;
@@ -124,7 +127,13 @@ export function createListener(deps: ListenerDeps): Server {
         `${INTERACTION_ID}: ${interactionId}\r\nDate: ${deps.clock().toUTCString()}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
-  return server;
+  return {
+    server,
+    swap(app, nextPeer) {
+      handle = listenerFor(app);
+      peer = nextPeer;
+    },
+  };
 }
 
 /** What closes a strict connection: no certificate, a failed verdict, or a chain outside its validity now. */
