@@ -26,6 +26,8 @@ export const STATUS_BY_CODE = {
   CERT_ISSUER_NOT_ALLOWED: 401,
   CERT_MALFORMED: 401,
   CERT_DENIED: 401,
+  CERT_REVOKED: 401,
+  CERT_REVOCATION_UNAVAILABLE: 401,
   PARTICIPANT_DENIED: 403,
   // identity/: OFB subject attributes (ofb-facts §4)
   IDENTITY_SOFTWARE_STATEMENT_MISSING: 401,
@@ -99,6 +101,8 @@ export const TITLE_BY_CODE = {
   CERT_ISSUER_NOT_ALLOWED: "Client certificate issuer not allowed",
   CERT_MALFORMED: "Client certificate malformed",
   CERT_DENIED: "Client certificate denied by the operator",
+  CERT_REVOKED: "Client certificate revoked",
+  CERT_REVOCATION_UNAVAILABLE: "Client certificate revocation status unavailable",
   PARTICIPANT_DENIED: "Participant denied by the operator",
   IDENTITY_SOFTWARE_STATEMENT_MISSING: "Client certificate has no software statement id (UID)",
   IDENTITY_ORGANISATION_MISSING: "Client certificate has no organisation id",

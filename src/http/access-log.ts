@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import type { Logger } from "../log/logger.js";
+import { operatorReason } from "../log/reasons.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { EdgeEnv } from "./context.js";
 
@@ -38,6 +39,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         latencyMs: Math.round(seconds * 1e6) / 1e3,
         decision: rejection ? "rejected" : "forwarded",
         code: rejection?.code,
+        reason: rejection ? operatorReason(rejection.code) : undefined,
         stage: rejection?.stage,
         certIndex: rejection?.certIndex,
         detail: rejection?.message,

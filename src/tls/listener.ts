@@ -12,6 +12,7 @@ import { INTERACTION_ID } from "../http/interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
+import { operatorReason } from "../log/reasons.js";
 import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
 import { verifyError } from "./peer.js";
@@ -77,6 +78,7 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
         kind: "tls",
         event: "client-certificate-rejected",
         code: failure.code,
+        reason: operatorReason(failure.code),
         rule: failure.rule,
         certIndex: failure.certIndex,
         detail: failure.detail,
@@ -100,7 +102,8 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
       {
         kind: "tls",
         event: "handshake-failed",
-        reason,
+        code: reason,
+        reason: operatorReason(reason),
         authorizationError,
         error: err.code,
         message: authorizationError ? undefined : err.message.replace(/^[0-9A-F]+:error:/, "").split(":").slice(0, 4).join(":"),

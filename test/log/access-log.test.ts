@@ -75,6 +75,16 @@ describe("access log (DESIGN §Operating it: one line per request, never a secre
     expect(line.organisationId).toBeUndefined();
   });
 
+  it.each([
+    ["other-ca", "unknown CA (chain does not reach a trust anchor)"],
+    ["expired", "certificate expired"],
+    ["not-yet-valid", "certificate not yet valid (clock skew?)"],
+  ])("says why in operator terms, with the interaction id and the thumbprint: %s", async (client, reason) => {
+    const line = await oneLine({ credentials: clientCredentials(pki, client) });
+    expect(line).toMatchObject({ decision: "rejected", reason, thumbprint: pki.clients[client]!.thumbprint });
+    expect(line.interactionId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("logs an unrouted request with route '-' and ROUTE_NOT_FOUND", async () => {
     const line = await oneLine({ credentials: clientCredentials(pki, "participant-a"), path: "/nowhere" });
     expect(line).toMatchObject({ route: "-", status: 404, decision: "rejected", code: "ROUTE_NOT_FOUND" });

@@ -62,21 +62,21 @@ describe("strict listener", () => {
     expect(status).toBe(0);
     expect(error).toMatch(alert);
     await vi.waitFor(async () => expect(await handshakeFailures(strict, reason)).toBe(before + 1));
-    await expectTlsLog(strict, { event: "handshake-failed", reason });
+    await expectTlsLog(strict, { event: "handshake-failed", code: reason });
     expect(backend.received.length).toBe(received);
   });
 
   it.each([
-    ["other-ca", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_UNTRUSTED"],
-    ["expired", "CERT_HAS_EXPIRED", "CERT_EXPIRED"],
-    ["self-signed", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_SELF_SIGNED"],
+    ["other-ca", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_UNTRUSTED", "unknown CA (chain does not reach a trust anchor)"],
+    ["expired", "CERT_HAS_EXPIRED", "CERT_EXPIRED", "certificate expired"],
+    ["self-signed", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_SELF_SIGNED", "self-signed certificate"],
     // OpenSSL's SSL-client purpose also wants digitalSignature in keyUsage, so this never reaches OFB policy.
-    ["no-digital-signature", "INVALID_PURPOSE", "CERT_INVALID_PURPOSE"],
-  ])("%s: a chain failing OpenSSL path validation is dropped before any HTTP byte, logged with authorizationError %s", async (name, authorizationError, reason) => {
+    ["no-digital-signature", "INVALID_PURPOSE", "CERT_INVALID_PURPOSE", "chain not valid for client authentication (EKU)"],
+  ])("%s: a chain failing OpenSSL path validation is dropped before any HTTP byte, logged with authorizationError %s and the reason in operator terms", async (name, authorizationError, reason, wording) => {
     const received = backend.received.length;
     const before = await handshakeFailures(strict, reason);
     expect((await attempt(strict.port, clientCredentials(pki, name))).status).toBe(0);
-    await expectTlsLog(strict, { event: "handshake-failed", authorizationError, reason });
+    await expectTlsLog(strict, { event: "handshake-failed", authorizationError, code: reason, reason: wording });
     await vi.waitFor(async () => expect(await handshakeFailures(strict, reason)).toBe(before + 1));
     expect(backend.received.length).toBe(received);
   });

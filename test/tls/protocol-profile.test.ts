@@ -45,7 +45,7 @@ async function expectRefused(target: Edge, options: object, clientError: RegExp,
   expect(outcome.ok).toBe(false);
   if (!outcome.ok) expect(outcome.error.code).toMatch(clientError);
   await vi.waitFor(async () => expect(await handshakeFailures(target, serverReason)).toBe(failures + 1));
-  expect(target.logs).toContainEqual(expect.objectContaining({ kind: "tls", event: "handshake-failed", reason: serverReason }));
+  expect(target.logs).toContainEqual(expect.objectContaining({ kind: "tls", event: "handshake-failed", code: serverReason }));
   expect(backend.received.length).toBe(received);
 }
 

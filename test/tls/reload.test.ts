@@ -24,7 +24,6 @@ import { clientCredentials, testPki } from "../helpers/edge.js";
  */
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const ACCOUNTS = "/open-banking/accounts/v2/accounts";
 let pki: TestPkiManifest;
 let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
 let dir: string;

@@ -1,0 +1,78 @@
+import type { EdgeErrorCode } from "../errors.js";
+
+/**
+ * Every reason code in operator terms (issue: troubleshooting): the few words an on-call engineer searches for
+ * when a partner reports "connection refused" — expired, unknown CA, missing intermediate, clock skew, revoked,
+ * denied, Directory status, role, binding mismatch. Written with `satisfies`, so a new code without its
+ * wording does not compile. Logged as `reason` next to the stable `code`.
+ */
+export const REASON_BY_CODE = {
+  CERT_REQUIRED: "no client certificate",
+  CERT_UNTRUSTED: "unknown CA (chain does not reach a trust anchor)",
+  CERT_CHAIN_INCOMPLETE: "missing intermediate (client did not send its AC)",
+  CERT_SELF_SIGNED: "self-signed certificate",
+  CERT_EXPIRED: "certificate expired",
+  CERT_NOT_YET_VALID: "certificate not yet valid (clock skew?)",
+  CERT_CHAIN_INVALID: "invalid chain (CA flags, path length, signature or critical extension)",
+  CERT_INVALID_PURPOSE: "chain not valid for client authentication (EKU)",
+  CERT_EKU_CLIENT_AUTH_MISSING: "no clientAuth extended key usage",
+  CERT_KEY_USAGE_INVALID: "key usage lacks digitalSignature",
+  CERT_KEY_TOO_WEAK: "key too small",
+  CERT_SIGNATURE_WEAK: "weak signature (SHA-1)",
+  CERT_ISSUER_NOT_ALLOWED: "issuing AC not allowed",
+  CERT_MALFORMED: "malformed certificate",
+  CERT_DENIED: "denied (operator deny list, certificate)",
+  CERT_REVOKED: "revoked (CRL)",
+  CERT_REVOCATION_UNAVAILABLE: "revocation status unknown (CRL unavailable or stale)",
+  PARTICIPANT_DENIED: "denied (operator deny list, participant)",
+  IDENTITY_SOFTWARE_STATEMENT_MISSING: "no software statement id (UID) in the certificate",
+  IDENTITY_ORGANISATION_MISSING: "no organisation id in the certificate",
+  IDENTITY_ORGANISATION_INVALID: "invalid organisation id in the certificate",
+  IDENTITY_CNPJ_INVALID: "invalid CNPJ in the certificate",
+  IDENTITY_OPEN_INSURANCE_NOT_ALLOWED: "Open Insurance certificate not accepted",
+  DIRECTORY_UNAVAILABLE: "Directory unavailable (no fresh snapshot)",
+  DIRECTORY_KEYSTORE_UNAVAILABLE: "Directory keystore unavailable",
+  DIRECTORY_ORG_UNKNOWN: "Directory status: organisation unknown",
+  DIRECTORY_ORG_PENDING: "Directory status: organisation Pending",
+  DIRECTORY_ORG_WITHDRAWN: "Directory status: organisation Withdrawn",
+  DIRECTORY_ORG_STATUS_UNKNOWN: "Directory status: unrecognised",
+  DIRECTORY_ROLE_MISSING: "role missing for this API",
+  DIRECTORY_ROLE_INACTIVE: "role inactive for this API",
+  DIRECTORY_KEY_INACTIVE: "certificate only in the keystore's inactive set",
+  DIRECTORY_KEY_UNREGISTERED: "certificate not registered in the keystore",
+  TOKEN_MISSING: "no bearer token",
+  TOKEN_REQUEST_INVALID: "token sent the wrong way (query, body, two methods, malformed)",
+  TOKEN_MALFORMED: "malformed token",
+  TOKEN_ALGORITHM_NOT_ALLOWED: "token algorithm not allowed",
+  TOKEN_KEY_UNKNOWN: "token signed with an unknown key (kid)",
+  TOKEN_SIGNATURE_INVALID: "token signature invalid",
+  TOKEN_ISSUER_INVALID: "token from another issuer",
+  TOKEN_AUDIENCE_INVALID: "token for another audience",
+  TOKEN_CLAIMS_INVALID: "token claims invalid",
+  TOKEN_EXPIRED: "token expired (clock skew?)",
+  TOKEN_NOT_YET_VALID: "token not yet valid (clock skew?)",
+  TOKEN_INACTIVE: "token inactive (introspection)",
+  TOKEN_UNBOUND: "token not certificate-bound",
+  TOKEN_BINDING_UNSUPPORTED: "token bound by another method (jkt/x5t)",
+  TOKEN_BINDING_MALFORMED: "token binding malformed",
+  TOKEN_BINDING_MISMATCH: "binding mismatch (token bound to another certificate)",
+  TOKEN_SCOPE_INSUFFICIENT: "token lacks a required scope",
+  AUTHORIZATION_SERVER_UNAVAILABLE: "authorization server unavailable",
+  PROFILE_HEADER_TOO_LARGE: "forwarded certificate header over its size limit",
+  PROFILE_VALUE_UNSAFE: "certificate field unsafe in a header",
+  INTERACTION_ID_INVALID: "missing or invalid x-fapi-interaction-id",
+  ROUTE_NOT_FOUND: "no route",
+  REQUEST_TOO_LARGE: "request body too large",
+  REQUEST_HEADERS_TOO_LARGE: "request headers too large",
+  REQUEST_PATH_INVALID: "request path refused",
+  REQUEST_MALFORMED: "malformed HTTP request",
+  CLIENT_CLOSED_REQUEST: "client closed the request",
+  UPSTREAM_UNAVAILABLE: "backend unavailable",
+  UPSTREAM_TIMEOUT: "backend timeout",
+  INTERNAL_ERROR: "internal error",
+} as const satisfies Record<EdgeErrorCode, string>;
+
+/** The operator wording of a code, or of an OpenSSL failure the table does not name. */
+export function operatorReason(code: string): string {
+  return (REASON_BY_CODE as Record<string, string>)[code] ?? `TLS handshake failed (${code})`;
+}
