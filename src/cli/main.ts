@@ -8,6 +8,7 @@ import { runDeny } from "./deny.js";
 import { runDev } from "./dev.js";
 import { runDirectory } from "./directory.js";
 import { runPki } from "./pki.js";
+import { runTrust } from "./trust.js";
 import { runInspect, runProfiles } from "./profiles.js";
 
 /** The `ofb-edge` command line: one sub-command per file in src/cli. */
@@ -16,6 +17,8 @@ const USAGE = `Usage: ofb-edge <command> [options]
 Commands:
   serve [--config FILE]          run the edge (no --config: the embedded default)
   pki init [--out DIR] [--force] generate a local test PKI and Directory fixture
+  trust fetch [--source iti-zip|roots-jwks] [--preset icp-brasil|sandbox] [--out FILE]
+                                 build the pinned ICP-Brasil v10 transport bundle and its JSON report
   config check --config FILE     validate a configuration and the files it names
   config schema                  print the configuration's JSON Schema
   directory sync --config FILE   fetch the Directory's /participants once into the configured store
@@ -54,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return runDev(rest, io);
     case "profiles":
       return runProfiles(rest, io);
+    case "trust":
+      return runTrust(rest, io);
     case "deny":
       return runDeny(rest, io, process.env);
     case "inspect":

@@ -5,6 +5,11 @@ import type { Dispatcher } from "undici";
  * names the setting in the error (e.g. `directory.maxDocumentBytes`).
  */
 export async function readBoundedText(res: Dispatcher.ResponseData, maxBytes: number, limitName: string): Promise<string> {
+  return (await readBoundedBytes(res, maxBytes, limitName)).toString("utf8");
+}
+
+/** Reads a response body whole, refusing more than `maxBytes` (declared or streamed). */
+export async function readBoundedBytes(res: Dispatcher.ResponseData, maxBytes: number, limitName: string): Promise<Buffer> {
   const declared = Number(res.headers["content-length"]);
   if (declared > maxBytes) {
     discard(res);
@@ -20,7 +25,7 @@ export async function readBoundedText(res: Dispatcher.ResponseData, maxBytes: nu
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** Stops reading a body. undici emits `UND_ERR_ABORTED` on a destroyed body: without a listener that is an uncaught exception. */

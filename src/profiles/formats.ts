@@ -151,10 +151,14 @@ const XFCC_ALWAYS_QUOTED: ReadonlySet<string> = new Set(["cert", "chain", "subje
  * contains `,` `;` `=` or `"`, with `"` written `\"`. This is Envoy's documented rule; Envoy's code quotes
  * `Cert`, `Chain` and `Subject` without escaping and never quotes `URI`/`DNS`, so a value holding `"` (an
  * RFC 2253 `\"`) or a URI SAN holding `,;=` differs from Envoy's bytes, where Envoy's would be ambiguous.
- * A `\` is not escaped (Envoy's grammar has no `\\`): a quoted value ending in `\` reads as an escaped quote.
+ * A `\` is not escaped (Envoy's grammar has no `\\`), so a value with `\` before a `"` or at its end is refused
+ * (`PROFILE_VALUE_UNSAFE`): it would read as an escaped quote and let the rest of the header inject keys.
  */
 export function xfccValue(value: string, alwaysQuote: boolean): string {
   if (!alwaysQuote && !XFCC_NEEDS_QUOTES.test(value)) return value;
+  // Without a `\\` escape in the grammar, a `\` before a quote (ours or the closing one) lets the value end early
+  // for any reader that treats `\` as an escape: fail closed rather than let a certificate field inject keys.
+  if (/\\("|$)/.test(value)) throw new EdgeError("PROFILE_VALUE_UNSAFE", "profiles", "an x-forwarded-client-cert value with '\\' before a quote or at its end cannot be written unambiguously");
   return `"${value.replaceAll('"', '\\"')}"`;
 }
 
