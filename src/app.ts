@@ -5,6 +5,7 @@ import type { PeerState } from "./connection/peer-state.js";
 import type { TokenVerifier } from "./binding/verifier.js";
 import type { DenyList } from "./deny/deny-list.js";
 import type { ClientWatch } from "./metrics/operational.js";
+import type { RevocationService } from "./revocation/service.js";
 import type { IdentityAssertionSigner } from "./profiles/assertion.js";
 import { accessLog } from "./http/access-log.js";
 import { tokenBinding } from "./http/binding.js";
@@ -38,6 +39,8 @@ export interface AppDeps {
   readonly tokens: { readonly verifier: TokenVerifier; readonly realm: string | undefined; readonly maxTokenLength: number } | null;
   /** Fields stripped from every request and response (anti-spoofing, DESIGN §6). */
   readonly strip: (lowerName: string) => boolean;
+  /** CRL checks (REVOCATION_OFF when `revocation.mode` is off). */
+  readonly revocation: RevocationService;
   /** Operational metrics about clients seen. */
   readonly watch: ClientWatch;
   /** The instant deny list, when configured. */
@@ -51,7 +54,7 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.use(accessLog({ logger: deps.logger, metrics: deps.metrics, listener: deps.listener, peer: deps.peer }));
   app.use(selectRoute(deps.routes));
-  app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime(), deny: deps.deny, watch: deps.watch }));
+  app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime(), deny: deps.deny, watch: deps.watch, revocation: deps.revocation }));
   app.use(interactionId());
   app.use(participantCheck({ directory: deps.directory, ...deps.directoryRoles, now: () => deps.clock().getTime() }));
   app.use(

@@ -12,6 +12,8 @@ import { createIdentityAssertionSigner, type IdentityAssertionSigner } from "./p
 import { createForwardedPeer } from "./connection/forwarded.js";
 import { registerOperationalMetrics, type ClientWatch } from "./metrics/operational.js";
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
+import { openRevocationService } from "./revocation/open.js";
+import { REVOCATION_OFF, type RevocationService } from "./revocation/service.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
 import { routeProfiles } from "./profiles/select.js";
@@ -74,9 +76,16 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const verifier: TokenVerifier | null = as ? createTokenVerifier(as, { now, configFile: deps.configFile }) : null;
   const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
   let deny: DenyList | null = null;
+  let revocation: RevocationService = REVOCATION_OFF;
   try {
     if (config.denyList) deny = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
+    // One service for every listener: the union of their trust anchors bounds where chains stop.
+    const certs = [...new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c])).values()];
+    const anchors = { pem: certs.map((c) => c.der).map((d) => d), certs, bySha256: new Map(certs.map((c) => [c.sha256, c])) };
+    revocation = await openRevocationService(config.revocation, { anchors: { ...anchors, pem: generation.prepared.flatMap((p) => p.anchors.pem) }, issuers: [], logger: deps.logger, now });
+    revocation.start();
   } catch (cause) {
+    await deny?.close();
     await directory?.close();
     await verifier?.close();
     await generation.upstreams.close();
@@ -85,17 +94,18 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const watch = registerOperationalMetrics(deps.metrics, {
     directory,
     tokens: verifier,
+    revocation,
     listeners: generation.prepared.map((p) => ({ name: p.config.name, certPem: p.material.cert, anchors: p.anchors.certs })),
     expiryWarningDays: config.admin?.expiryWarningDays ?? 30,
     now,
     logger: deps.logger,
   });
-  const shared = { directory, verifier, tokens, deny, assertion, watch };
+  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation };
   let apps = generation.apps(shared);
 
   const servers = generation.prepared.map(({ config: l, material }) => {
     const { app, tlsPeer } = apps.get(l.name)!;
-    const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+    const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
     return { l, server: listener.server, swap: listener.swap };
   });
 
@@ -105,7 +115,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
    * their verified peer state and finish their requests. Any error leaves the running configuration in place.
    */
   async function reload(next: Config): Promise<void> {
-    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers"] as const).filter((key) =>
+    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
       key === "listeners"
         ? JSON.stringify(next.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy])) !== JSON.stringify(config.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy]))
         : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
@@ -140,6 +150,12 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
         readiness: () => ({
           trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
+          ...(config.revocation.mode === "crl" && config.revocation.onStale === "hard-fail" && {
+            revocation: (() => {
+              const bad = revocation.state().acs.filter((a) => a.urls.length > 0 && (a.status === "missing" || a.status === "stale"));
+              return bad.length === 0 ? null : `no usable CRL for ${bad.map((a) => a.ac).join(", ")} (hard-fail)`;
+            })(),
+          }),
         }),
         metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
     : null;
@@ -182,6 +198,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await directory?.close();
     await verifier?.close();
     await deny?.close();
+    await revocation.close();
     throw cause;
   }
 
@@ -196,6 +213,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       await directory?.close();
       await verifier?.close();
       await deny?.close();
+      await revocation.close();
     },
     reload,
   };
@@ -208,6 +226,7 @@ interface SharedStages {
   readonly deny: DenyList | null;
   readonly assertion: IdentityAssertionSigner | null;
   readonly watch: ClientWatch;
+  readonly revocation: RevocationService;
 }
 
 /**
@@ -278,6 +297,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           assertion: shared.assertion,
           deny: shared.deny,
           watch: shared.watch,
+          revocation: shared.revocation,
         });
         return [l.name, { app, tlsPeer }] as const;
       }),

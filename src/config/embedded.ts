@@ -29,6 +29,8 @@ export function embeddedConfig(options: {
     ],
     directory: { participantsUrl: options.directory.participantsUrl, keystoreUrl: options.directory.keystoreUrl, store: { type: "memory" } },
     authorizationServer: { issuer: options.issuer },
+    // The generated test PKI names CRL distribution points but publishes no CRLs.
+    revocation: { mode: "off" },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },

@@ -36,6 +36,9 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     if (env.OFB_EDGE_DIRECTORY_KEYSTORE_URL) directory.keystoreUrl = env.OFB_EDGE_DIRECTORY_KEYSTORE_URL;
   }
 
+  const revocationStore = asRecord(asRecord(cfg.revocation)?.store);
+  if (revocationStore?.type === "redis" && env.REDIS_URL) revocationStore.url = env.REDIS_URL;
+
   const deny = asRecord(cfg.denyList);
   if (deny && env.REDIS_URL) deny.url = env.REDIS_URL;
 

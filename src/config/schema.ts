@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { identityAssertionSchema } from "../profiles/assertion-config.js";
+import { revocationSchema } from "../revocation/config.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -293,6 +294,9 @@ export const configSchema = z
         files: z.array(z.string().min(1)).default([]).describe("The operator's profile files (JSON, schema/profile.schema.json), in addition to the built-ins in profiles/."),
       })
       .optional(),
+    revocation: revocationSchema
+      .default(revocationSchema.parse({}))
+      .describe("Revocation by CRL of every certificate below the trust anchor (DESIGN D4): on by default, soft-fail with a 6 h grace."),
     denyList: z
       .strictObject({
         url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
@@ -335,6 +339,7 @@ export const configSchema = z
       if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
         ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
     });
+    if (cfg.revocation.store.type === "redis" && !cfg.revocation.store.url) ctx.addIssue({ code: "custom", path: ["revocation", "store", "url"], message: "required (or set REDIS_URL)" });
     if (cfg.denyList && !cfg.denyList.url) ctx.addIssue({ code: "custom", path: ["denyList", "url"], message: "required (or set REDIS_URL)" });
     cfg.listeners.forEach((l, i) => {
       if (l.mode === "trusted-proxy" && !l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "required with mode trusted-proxy" });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import type { DenyList } from "../deny/deny-list.js";
+import type { RevocationService } from "../revocation/service.js";
 import type { ClientWatch } from "../metrics/operational.js";
 import { EdgeError } from "../errors.js";
 import { checkValidity } from "../pki/policy.js";
@@ -20,6 +21,8 @@ export function clientCertificate(deps: {
   deny: DenyList | null;
   /** Operational metrics and signals about the clients seen (expiry, first seen). */
   watch?: ClientWatch;
+  /** CRL status of the chain, checked per request (a CRL can change while a connection is open). */
+  revocation?: RevocationService;
 }): MiddlewareHandler<EdgeEnv> {
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);
@@ -27,7 +30,10 @@ export function clientCertificate(deps: {
     const required = c.get("route")?.config.mtls === "required";
     let client = null;
     if (state.status === "accepted") {
-      const invalid = checkValidity(state.client.verdict, deps.now());
+      const now = deps.now();
+      const expired = checkValidity(state.client.verdict, now);
+      const revoked = expired || !deps.revocation ? null : deps.revocation.check(state.client.verdict.chain, now);
+      const invalid = expired ?? (revoked && !revoked.ok ? revoked : null);
       if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });
       if (!invalid) client = state.client;
       if (client) deps.watch?.observe(client);

@@ -5,6 +5,7 @@ import type { VerifiedClient } from "../connection/peer-state.js";
 import type { DirectoryService } from "../directory/service.js";
 import type { Logger } from "../log/logger.js";
 import type { CertInfo } from "../pki/certificate.js";
+import type { RevocationService } from "../revocation/service.js";
 import type { EdgeMetrics } from "./registry.js";
 
 const DAY_MS = 86_400_000;
@@ -16,6 +17,7 @@ const MAX_THUMBPRINTS = 100_000;
 export interface OperationalSources {
   readonly directory: DirectoryService | null;
   readonly tokens: TokenVerifier | null;
+  readonly revocation?: RevocationService;
   /** Every listener's server certificate (PEM chain) and trust anchors. */
   readonly listeners: readonly { readonly name: string; readonly certPem: string; readonly anchors: readonly CertInfo[] }[];
   readonly expiryWarningDays: number;
@@ -72,6 +74,27 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
       if (!s.tokens) return;
       this.set({ result: "hit" }, s.tokens.stats.hits);
       this.set({ result: "miss" }, s.tokens.stats.misses);
+    },
+  });
+
+  new Gauge({
+    name: "ofb_edge_crl_age_seconds",
+    help: "Age of each AC's CRL in service (now − thisUpdate), by AC and status (fresh, stale-grace, stale, missing).",
+    labelNames: ["ac", "status"],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of s.revocation?.state().acs ?? []) this.set({ ac: a.ac, status: a.status }, a.ageMs === undefined ? -1 : a.ageMs / 1000);
+    },
+  });
+  new Gauge({
+    name: "ofb_edge_crl_revoked_serials",
+    help: "Revoked serials in each AC's CRL in service.",
+    labelNames: ["ac"],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of s.revocation?.state().acs ?? []) if (a.serials !== undefined) this.set({ ac: a.ac }, a.serials);
     },
   });
 

@@ -15,6 +15,7 @@ import type { EdgeMetrics } from "../metrics/registry.js";
 import { operatorReason } from "../log/reasons.js";
 import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
+import type { RevocationService } from "../revocation/service.js";
 import { verifyError } from "./peer.js";
 import { serverTlsOptions, type TlsMaterial } from "./profile.js";
 
@@ -26,6 +27,8 @@ export interface ListenerDeps {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
+  /** CRL checks: a strict listener closes a connection whose chain is revoked. */
+  readonly revocation?: RevocationService;
 }
 
 /**
@@ -70,7 +73,7 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
     }
     const state = peer(socket);
     metrics.connections.inc({ listener: config.name, result: state.status });
-    const failure = connectionFailure(state, deps.clock().getTime());
+    const failure = connectionFailure(state, deps.clock().getTime(), deps.revocation);
     if (!failure || (state.status === "absent" && config.mode === "permissive")) return;
     if (config.mode === "strict") metrics.handshakeFailures.inc({ listener: config.name, reason: failure.code });
     log.warn(
@@ -140,8 +143,11 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
 }
 
 /** What closes a strict connection: no certificate, a failed verdict, or a chain outside its validity now. */
-function connectionFailure(state: PeerState, nowMs: number): { code: EdgeErrorCode; rule: string; certIndex: number | undefined; detail: string } | null {
+function connectionFailure(state: PeerState, nowMs: number, revocation?: RevocationService): { code: EdgeErrorCode; rule: string; certIndex: number | undefined; detail: string } | null {
   if (state.status === "absent") return { code: "CERT_REQUIRED", rule: "certificate-present", certIndex: undefined, detail: "no client certificate was presented" };
   if (state.status === "rejected") return state.failure;
-  return checkValidity(state.client.verdict, nowMs);
+  const invalid = checkValidity(state.client.verdict, nowMs);
+  if (invalid || !revocation) return invalid;
+  const verdict = revocation.check(state.client.verdict.chain, nowMs);
+  return verdict.ok ? null : { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail };
 }

@@ -31,6 +31,8 @@ export interface TestEdgeOptions {
   readonly headerProfiles?: ConfigInput["headerProfiles"];
   readonly identityAssertion?: ConfigInput["identityAssertion"];
   readonly denyList?: ConfigInput["denyList"];
+  /** Default off: the run's test PKI publishes no CRLs, and a test that needs them serves its own. */
+  readonly revocation?: ConfigInput["revocation"];
   readonly admin?: ConfigInput["admin"];
   readonly clock?: () => Date;
 }
@@ -55,6 +57,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       headerProfiles: o.headerProfiles,
       identityAssertion: o.identityAssertion,
       denyList: o.denyList,
+      revocation: o.revocation ?? { mode: "off" },
       admin: o.admin,
       workers: 1,
     },

@@ -1,0 +1,218 @@
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { createPrivateKey, randomBytes, sign, webcrypto, type KeyObject } from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createLogger } from "../src/log/logger.js";
+import { loadTrustAnchors } from "../src/pki/anchors.js";
+import { parseCertInfo, type CertInfo } from "../src/pki/certificate.js";
+import { revocationSchema } from "../src/revocation/config.js";
+import { parseCrl, type ParsedCrl } from "../src/revocation/crl.js";
+import { createRevocationService } from "../src/revocation/service.js";
+import { serialHash } from "../src/revocation/serial-index.js";
+import { publicKeyOf, verifyCrl } from "../src/revocation/signature.js";
+import { createMemoryRevocationStore } from "../src/revocation/store.js";
+import { envNumber } from "./env.js";
+
+/**
+ * Revocation by CRL at ICP-Brasil's large end ("dezenas de megabytes", icp-brasil-facts §7): a CRL of
+ * `BENCH_CRL_SERIALS` (default 1,000,000) entries, each a 16-byte serial, a UTCTime and a reasonCode, written
+ * as DER directly (X509CrlGenerator builds an object tree per entry) and signed sha256WithRSAEncryption.
+ *
+ * Reports: parse + index time (median of `BENCH_CRL_RUNS`, default 3), signature verification time, the heap
+ * and buffer memory one loaded CRL holds, and per-certificate lookup cost — the raw index and `check()` on a
+ * [leaf, AC-anchor] chain, revoked and not. For comparison, @peculiar/x509's `X509Crl` on a smaller CRL
+ * (`BENCH_X509CRL_SERIALS`, default 20,000): asn1js refuses it under its default limits, and with them raised
+ * it decodes every entry into objects. Run: `npm run build && node dist/bench/revocation.js`.
+ */
+
+const SERIALS = Math.round(envNumber("BENCH_CRL_SERIALS", 1_000_000));
+const RUNS = Math.round(envNumber("BENCH_CRL_RUNS", 3));
+const X509CRL_SERIALS = Math.round(envNumber("BENCH_X509CRL_SERIALS", 20_000));
+const LOOKUPS = 2_000_000;
+
+// The memory figures need a collection before each reading.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const SHA256_RSA = Buffer.from("300d06092a864886f70d01010b0500", "hex");
+const REASON_KEY_COMPROMISE = Buffer.from("300c300a0603551d1504030a0101", "hex");
+
+function tlv(tag: number, content: Uint8Array): Buffer {
+  const n = content.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : n < 0x1000000 ? [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff] : [0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), content]);
+}
+
+function utcTime(ms: number): Buffer {
+  const iso = new Date(ms).toISOString(); // 2025-01-02T03:04:05.000Z
+  return tlv(0x17, Buffer.from(`${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`, "latin1"));
+}
+
+/** A CRL of `count` entries by `issuer`, DER; `serials[i]` is entry i's 16-byte serial (first byte 0x01–0x7f). */
+function bigCrl(issuer: CertInfo, key: KeyObject, count: number, now: number): { der: Buffer; serials: Buffer } {
+  const serials = randomBytes(count * 16);
+  const date = utcTime(now - 86_400_000);
+  const entryLength = 2 + 18 + date.length + REASON_KEY_COMPROMISE.length;
+  const entries = Buffer.allocUnsafe(count * entryLength);
+  for (let i = 0, at = 0; i < count; i++) {
+    serials[i * 16] = (serials[i * 16]! & 0x7f) | 0x01;
+    entries[at++] = 0x30;
+    entries[at++] = entryLength - 2;
+    entries[at++] = 0x02;
+    entries[at++] = 16;
+    at += serials.copy(entries, at, i * 16, i * 16 + 16);
+    at += date.copy(entries, at);
+    at += REASON_KEY_COMPROMISE.copy(entries, at);
+  }
+  const tbs = tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), SHA256_RSA, issuer.subjectDer, utcTime(now - 60_000), utcTime(now + 3_600_000), tlv(0x30, entries)]));
+  const signature = sign("sha256", tbs, key);
+  return { der: tlv(0x30, Buffer.concat([tbs, SHA256_RSA, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))])), serials };
+}
+
+/** A self-signed AC (the anchor of the check() chains) and a way to issue leaves with a chosen serial. */
+async function benchIssuer() {
+  x509.cryptoProvider.set(webcrypto);
+  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const now = new Date();
+  const ac = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: "CN=AC BENCH CRL, O=ICP-Brasil BENCH",
+    notBefore: new Date(now.getTime() - 86_400_000),
+    notAfter: new Date(now.getTime() + 86_400_000 * 365),
+    keys,
+    signingAlgorithm: alg,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+  });
+  const leaf = async (serialNumber: string) =>
+    parseCertInfo(
+      new Uint8Array(
+        (
+          await x509.X509CertificateGenerator.create({
+            serialNumber,
+            subject: `CN=leaf ${serialNumber.slice(0, 8)}`,
+            issuer: ac.subject,
+            notBefore: new Date(now.getTime() - 86_400_000),
+            notAfter: new Date(now.getTime() + 86_400_000),
+            publicKey: keys.publicKey,
+            signingKey: keys.privateKey,
+            signingAlgorithm: alg,
+          })
+        ).rawData,
+      ),
+    );
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return {
+    ac: parseCertInfo(new Uint8Array(ac.rawData)),
+    acPem: ac.toString("pem"),
+    key: createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }),
+    leaf,
+  };
+}
+
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const start = process.hrtime.bigint();
+  const value = fn();
+  return { value, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+/** Wall time of an async step, and the longest the event loop was blocked meanwhile. */
+async function timedAsync<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; maxStallMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  delay.disable();
+  return { value, ms, maxStallMs: delay.max / 1e6 };
+}
+
+function nsPerOp(n: number, fn: (i: number) => unknown): number {
+  let sink = 0;
+  for (let i = 0; i < Math.min(n, 100_000); i++) sink += fn(i) ? 1 : 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) sink += fn(i) ? 1 : 0;
+  const ns = Number(process.hrtime.bigint() - start) / n;
+  if (sink < 0) console.log(sink);
+  return ns;
+}
+
+async function memory(): Promise<{ heap: number; buffers: number }> {
+  // Array buffers' memory is released after their wrappers are collected: collect, let it settle, again.
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const signedMb = (bytes: number) => `${bytes < 0 ? "" : "+"}${mb(bytes)}`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const now = Date.now();
+  const pki = await benchIssuer();
+  const built = timed(() => bigCrl(pki.ac, pki.key, SERIALS, now));
+  const { der, serials } = built.value;
+  // The revoked leaf's serial sits in the middle of the CRL; the other one's (7f…) is in no CRL.
+  const middle = 16 * Math.floor(SERIALS / 2);
+  const [revokedLeaf, goodLeaf] = await Promise.all([pki.leaf(serials.subarray(middle, middle + 16).toString("hex")), pki.leaf("7f".repeat(16))]);
+  console.log(`CRL: ${SERIALS.toLocaleString("en")} serials, ${mb(der.length)} MB DER (built in ${built.ms.toFixed(0)} ms)`);
+
+  // Warm up (module initialisation, JIT) on a small CRL so that the memory delta is the index's alone.
+  await parseCrl(bigCrl(pki.ac, pki.key, 1_000, now).der);
+  const before = await memory();
+  let crl: ParsedCrl | undefined;
+  const runs: { ms: number; maxStallMs: number }[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    crl = undefined;
+    gc();
+    const run = await timedAsync(() => parseCrl(der));
+    crl = run.value;
+    runs.push({ ms: run.ms, maxStallMs: run.maxStallMs });
+  }
+  const after = await memory();
+  const parsed = crl!;
+  const parseMs = runs.map((r) => r.ms);
+  console.log(`parse + index: median ${median(parseMs).toFixed(0)} ms over ${RUNS} runs (${parseMs.map((m) => m.toFixed(0)).join(", ")}); ${parsed.revoked.size.toLocaleString("en")} serials indexed; longest event-loop stall ${Math.max(...runs.map((r) => r.maxStallMs)).toFixed(0)} ms`);
+  const verify = await timedAsync(() => verifyCrl(parsed, pki.ac, publicKeyOf(pki.ac)));
+  console.log(`signature verification (sha256WithRSAEncryption over the whole tbsCertList, off the event loop): ${verify.ms.toFixed(0)} ms, longest stall ${verify.maxStallMs.toFixed(0)} ms`);
+  console.log(`memory: serial index ${signedMb(after.heap - before.heap + after.buffers - before.buffers)} MB (heap ${signedMb(after.heap - before.heap)}, typed arrays ${signedMb(after.buffers - before.buffers)}), plus the DER itself (${mb(der.length)} MB), kept to read a hit's date and reason`);
+
+  const probe = (hex: string) => ({ bytes: Buffer.from(hex, "hex"), hash: serialHash(Buffer.from(hex, "hex")) });
+  const hits = Array.from({ length: 1024 }, (_, i) => probe(serials.subarray(i * 16, i * 16 + 16).toString("hex")));
+  const misses = Array.from({ length: 1024 }, () => probe(`7e${randomBytes(15).toString("hex")}`));
+  const find = (p: { bytes: Uint8Array; hash: number }) => parsed.revoked.find(p.bytes, p.hash);
+  console.log(`index lookup (hash precomputed, as check() has it): hit ${nsPerOp(LOOKUPS, (i) => find(hits[i & 1023]!)).toFixed(1)} ns/op, miss ${nsPerOp(LOOKUPS, (i) => find(misses[i & 1023]!)).toFixed(1)} ns/op`);
+
+  const store = createMemoryRevocationStore();
+  await store.put(pki.ac.sha256, { der, url: "http://bench.invalid/ac.crl", fetchedAt: now, etag: null, lastModified: null });
+  const anchors = loadTrustAnchors([{ source: "bench", text: pki.acPem }]);
+  const logger = createLogger({ level: "silent" }, { write: () => undefined });
+  const service = createRevocationService(revocationSchema.parse({ onStale: "hard-fail" }), { anchors, issuers: [], store, logger, now: () => now });
+  const good = [goodLeaf, anchors.certs[0]!];
+  const revoked = [revokedLeaf, anchors.certs[0]!];
+  service.check(good, now);
+  const loaded = await timedAsync(() => service.refreshNow());
+  if (!service.check(good, now).ok || service.check(revoked, now).ok) throw new Error(`unexpected verdicts: ${JSON.stringify([service.check(good, now), service.check(revoked, now)])}`);
+  console.log(`check() on [leaf, AC] with the CRL loaded: not revoked ${nsPerOp(LOOKUPS, () => service.check(good, now).ok).toFixed(1)} ns/op, revoked ${nsPerOp(LOOKUPS, () => service.check(revoked, now).ok).toFixed(1)} ns/op (the entry's date and reason decoded once)`);
+  console.log(`  (service load of the stored CRL, parse + verify: ${loaded.ms.toFixed(0)} ms)`);
+  await service.close();
+
+  const small = bigCrl(pki.ac, pki.key, X509CRL_SERIALS, now).der;
+  const ours = await timedAsync(() => parseCrl(small));
+  let refused = "accepted";
+  try {
+    void new x509.X509Crl(small);
+  } catch (err) {
+    refused = `refused (${(err as Error).message.slice(0, 80)})`;
+  }
+  const theirs = timed(() => new x509.X509Crl(small, { berOptions: { maxNodes: 20 * X509CRL_SERIALS + 100 } }).entries.length);
+  console.log(`@peculiar/x509 X509Crl on ${X509CRL_SERIALS.toLocaleString("en")} serials: default limits ${refused}; limits raised ${theirs.ms.toFixed(0)} ms vs parseCrl ${ours.ms.toFixed(1)} ms`);
+}
+
+await main();

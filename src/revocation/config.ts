@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+const positiveMs = (def: number) => z.number().int().positive().default(def);
+
+const HOUR = 3_600_000;
+
+/** Where downloaded CRLs are shared: in this process, or in the Redis every replica uses (one download for all). */
+const storeSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("memory") }),
+  z.strictObject({
+    type: z.literal("redis"),
+    url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
+    keyPrefix: z.string().min(1).max(64).default("ofb-edge:").describe("Keys crl:<ac>, lock:crl:<ac> and channel crl-changed under it; it may be the directory store's prefix."),
+    connectTimeoutMs: positiveMs(5_000),
+  }),
+]);
+
+/** SHA-256 of an AC certificate's DER: 64 hex digits, colons allowed (as `policy.allowedIssuers`). */
+const acFingerprint = z
+  .string()
+  .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "a SHA-256 fingerprint in hex (colons optional)")
+  .transform((s) => s.replace(/:/g, "").toLowerCase());
+
+/**
+ * DESIGN D4 and icp-brasil-facts §7: revocation by CRL for every certificate of a client chain below its trust
+ * anchor. Mounted as the top-level `revocation` section.
+ */
+export const revocationSchema = z.strictObject({
+  mode: z.enum(["crl", "off"]).default("crl").describe("crl: every certificate below the trust anchor is checked against its issuer's CRL."),
+  onStale: z
+    .enum(["soft-fail", "hard-fail"])
+    .default("soft-fail")
+    .describe("What a CRL past its nextUpdate (or a CRL never obtained) means. soft-fail: keep serving for graceMs, then reject; hard-fail: reject at once."),
+  graceMs: positiveMs(6 * HOUR).describe(
+    "soft-fail only: how long past nextUpdate a CRL keeps serving. ICP-Brasil distribution points are plain-HTTP hosts run by each AC and have been down for hours at a time; " +
+      "6 h rides out such an outage, including one that starts just before nextUpdate, without turning it into an outage of every Open Finance API, " +
+      "while bounding how long a revocation issued meanwhile can go unseen.",
+  ),
+  refreshBeforeMs: positiveMs(15 * 60_000).describe("Fetch a new CRL this long before the current one's nextUpdate."),
+  minRefreshIntervalMs: positiveMs(5 * 60_000).describe(
+    "At most one download per AC this often (per deployment, thanks to the shared store); failed downloads are retried sooner (1 s, 2 s, … up to this).",
+  ),
+  fetchTimeoutMs: positiveMs(30_000).describe("Bound on one download (headers and body), per distribution point."),
+  maxCrlBytes: z.number().int().min(1024).default(64 * 1024 * 1024).describe("Largest CRL accepted; ICP-Brasil CRLs range from a few kB to tens of MB."),
+  store: storeSchema.default({ type: "memory" }),
+  urls: z
+    .record(acFingerprint, z.array(z.url({ protocol: /^https?$/ })).min(1).max(8))
+    .optional()
+    .describe("Extra CRL distribution points per AC (SHA-256 of the AC certificate), tried before the ones its certificates name: mirrors, tests."),
+});
+
+export type RevocationConfigInput = z.input<typeof revocationSchema>;
+export type RevocationConfig = z.output<typeof revocationSchema>;

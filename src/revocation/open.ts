@@ -1,0 +1,25 @@
+import type { RevocationConfig } from "./config.js";
+import { createRedisRevocationStore } from "./redis-store.js";
+import { REVOCATION_OFF, createRevocationService, type RevocationDeps, type RevocationService } from "./service.js";
+import { createMemoryRevocationStore } from "./store.js";
+
+/**
+ * The configured revocation service with the store it owns (closed with it): memory for a single instance,
+ * Redis to share downloads between replicas. Rejects when Redis cannot be reached within its connect timeout.
+ */
+export async function openRevocationService(config: RevocationConfig, deps: Omit<RevocationDeps, "store">): Promise<RevocationService> {
+  if (config.mode === "off") return REVOCATION_OFF;
+  const s = config.store;
+  let store;
+  if (s.type === "memory") store = createMemoryRevocationStore({ now: deps.now });
+  else if (!s.url) throw new Error("revocation.store.url is not set and REDIS_URL is empty: the Redis store needs an address");
+  else store = await createRedisRevocationStore({ url: s.url, keyPrefix: s.keyPrefix, connectTimeoutMs: s.connectTimeoutMs, logger: deps.logger });
+  const service = createRevocationService(config, { ...deps, store });
+  return {
+    ...service,
+    async close() {
+      await service.close();
+      await store.close();
+    },
+  };
+}
