@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { Pool, type Dispatcher } from "undici";
 import { parseConfig } from "../src/config/load.js";
-import { proxySchema, type Config, type ConfigInput } from "../src/config/schema.js";
+import { proxySchema, type Config, type ConfigInput, type TlsListenerConfig } from "../src/config/schema.js";
 import { createLogger } from "../src/log/logger.js";
 import { createMetrics } from "../src/metrics/registry.js";
 import { startEdge } from "../src/server.js";
@@ -283,7 +283,7 @@ function copyHeaders(headers: IncomingHttpHeaders | Dispatcher.ResponseData["hea
  */
 async function startBaseline(spec: RoleSpec): Promise<Started> {
   const config = benchConfig(spec);
-  const { material } = readTlsMaterial(config.listeners[0]!, 0, "bench-config");
+  const { material } = readTlsMaterial(config.listeners[0] as TlsListenerConfig, 0, "bench-config");
   const pool = new Pool(spec.upstream, { connections: proxySchema.parse({}).connectionsPerUpstream });
   let handshakes = 0;
   let requests = 0;

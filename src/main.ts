@@ -6,7 +6,7 @@ import { AggregatorRegistry } from "prom-client";
 import { availableParallelism } from "node:os";
 import { loadConfigFile, parseConfig } from "./config/load.js";
 import { ConfigError } from "./errors.js";
-import type { Config } from "./config/schema.js";
+import { terminatesTls, type Config } from "./config/schema.js";
 import { startEmbeddedDefault, type EmbeddedDefault } from "./dev/embedded.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics } from "./metrics/registry.js";
@@ -59,7 +59,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   let running: { stop: () => Promise<void>; reload: (next: Config) => Promise<void> };
   try {
     // Read every TLS file once here, so a bad file is reported once, before any worker starts.
-    config.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
+    config.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, file));
     running = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
   } catch (err) {
     await closeBackend?.();
@@ -72,7 +72,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     reloading = reloading.then(async () => {
       try {
         const next = options.configFile ? loadConfigFile(options.configFile, env) : current;
-        next.listeners.forEach((l, i) => readTlsMaterial(l, i, file));
+        next.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, file));
         await running.reload(next);
         current = next;
         logger.info({ kind: "lifecycle", event: "reloaded", trigger }, "configuration reloaded");
@@ -102,7 +102,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
     // Printed only once the signal handlers are in place: whoever reads these lines may stop us right away.
-    const where = config.listeners.map((l) => `https://${l.host === "127.0.0.1" ? "localhost" : l.host}:${l.port} (${l.name}, ${l.mode})`).join(", ");
+    const where = config.listeners.map((l) => `${terminatesTls(l) ? "https" : "tls+tcp"}://${l.host === "127.0.0.1" ? "localhost" : l.host}:${l.port} (${l.name}, ${l.mode})`).join(", ");
     options.out(`ofb-edge is listening on ${where} with ${workers} worker${workers === 1 ? "" : "s"}.`);
     if (embedded) {
       const pki = `${embedded.generated ? "generated a test PKI in" : "test PKI in"} ${embedded.pkiDir}`;
@@ -117,7 +117,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 /** Every file a configuration names (and the file itself): a change to any of them reloads. */
 function configFiles(configFile: string | undefined, config: Config): string[] {
   const files = new Set<string>(configFile ? [configFile] : []);
-  for (const l of config.listeners) {
+  for (const l of config.listeners.filter(terminatesTls)) {
     for (const f of [l.tls.cert, l.tls.key, ...l.tls.trustAnchors, ...(l.tls.dhparam ? [l.tls.dhparam] : []), ...(l.trustedProxy?.clientTrustAnchors ?? [])]) files.add(f);
   }
   for (const f of config.headerProfiles?.files ?? []) files.add(f);

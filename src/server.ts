@@ -1,9 +1,9 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
 import { createApp } from "./app.js";
 import { createAdminServer } from "./http/admin.js";
-import type { Config } from "./config/schema.js";
+import { terminatesTls, type Config } from "./config/schema.js";
 import { createPeerEvaluator } from "./connection/peer-state.js";
 import { openDirectoryStore } from "./directory/open.js";
 import { createDirectoryService, type DirectoryService } from "./directory/service.js";
@@ -24,6 +24,7 @@ import type { EdgeMetrics } from "./metrics/registry.js";
 import { createChainPolicy } from "./pki/policy.js";
 import { createUpstreams } from "./proxy/upstream.js";
 import { createListener } from "./tls/listener.js";
+import { createPassthroughMetrics, createPassthroughServer, type PassthroughServer } from "./tls/passthrough.js";
 import { readTlsMaterial } from "./tls/material.js";
 import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
@@ -39,15 +40,17 @@ export interface EdgeDeps {
   readonly metricsText?: () => Promise<string>;
 }
 
-export interface RunningListener {
+export interface RunningListener<S = Server> {
   readonly name: string;
-  readonly server: Server;
+  readonly server: S;
   readonly port: number;
   readonly host: string;
 }
 
 export interface RunningEdge {
   readonly listeners: readonly RunningListener[];
+  /** Listeners in mode passthrough (SNI-routed TCP, TLS not terminated). */
+  readonly passthrough: readonly RunningListener<PassthroughServer>[];
   /** The admin listener's port, when configured. */
   readonly adminPort: number | null;
   /** The Directory stage, when configured (readiness, CLI, tests). */
@@ -108,6 +111,10 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
     return { l, server: listener.server, swap: listener.swap };
   });
+  const passthroughMetrics = createPassthroughMetrics(deps.metrics.registry);
+  const passthroughServers = config.listeners.flatMap((l) =>
+    l.mode === "passthrough" ? [{ l, server: createPassthroughServer({ name: l.name, config: l.passthrough, logger: deps.logger, metrics: passthroughMetrics }) }] : [],
+  );
 
   /**
    * Hot reload (SIGHUP, file change): builds a complete new generation — TLS material, trust anchors, profiles,
@@ -117,7 +124,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   async function reload(next: Config): Promise<void> {
     const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
       key === "listeners"
-        ? JSON.stringify(next.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy])) !== JSON.stringify(config.listeners.map((l) => [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy]))
+        ? JSON.stringify(next.listeners.map(restartOnlyListenerFields)) !== JSON.stringify(config.listeners.map(restartOnlyListenerFields))
         : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
     );
     if (restartOnly.length > 0) throw new ConfigError(deps.configFile, restartOnly.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
@@ -138,11 +145,16 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       const { app, tlsPeer } = apps.get(l.name)!;
       swap(app, tlsPeer);
     }
+    for (const { l, server } of passthroughServers) {
+      const p = next.listeners.find((x) => x.name === l.name);
+      if (p?.mode === "passthrough") server.reconfigure(p.passthrough);
+    }
     // undici's close waits for requests in flight on the old pools.
     void old.upstreams.close();
   }
 
   const listeners: RunningListener[] = [];
+  const passthrough: RunningListener<PassthroughServer>[] = [];
   const admin = config.admin
     ? createAdminServer({
         directory,
@@ -168,19 +180,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       directory.start();
       if (!known) await directory.syncOnce();
     }
-    for (const { l, server } of servers) {
-      await new Promise<void>((resolve, reject) => {
-        const failed = (err: NodeJS.ErrnoException) =>
-          reject(new Error(`listener '${l.name}' cannot listen on ${l.host}:${l.port}: ${err.code ?? err.message}`, { cause: err }));
-        server.once("error", failed);
-        server.listen(l.port, l.host, () => {
-          server.off("error", failed);
-          resolve();
-        });
-      });
-      listeners.push({ name: l.name, server, host: l.host, port: (server.address() as AddressInfo).port });
-      deps.logger.info({ kind: "lifecycle", listener: l.name, host: l.host, port: (server.address() as AddressInfo).port, mode: l.mode }, "listening");
-    }
+    for (const { l, server } of servers) listeners.push(await listenOn(l, server, deps.logger));
+    for (const { l, server } of passthroughServers) passthrough.push(await listenOn(l, server, deps.logger));
     if (admin) {
       const { host, port } = config.admin!;
       await new Promise<void>((resolve, reject) => {
@@ -193,7 +194,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       });
     }
   } catch (cause) {
-    await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
+    await Promise.all([...[...listeners, ...passthrough].map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
     await generation.upstreams.close();
     await directory?.close();
     await verifier?.close();
@@ -204,11 +205,14 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
 
   return {
     listeners,
+    passthrough,
     directory,
     tokens: verifier,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
-      await Promise.all([...listeners.map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
+      // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
+      for (const x of passthrough) x.server.closeAllConnections();
+      await Promise.all([...[...listeners, ...passthrough].map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
       await generation.upstreams.close();
       await directory?.close();
       await verifier?.close();
@@ -235,7 +239,7 @@ interface SharedStages {
  * each listener's pipeline on the shared, restart-only stages.
  */
 function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAssertionSigner | null) {
-  const prepared = config.listeners.map((l, i) => ({ config: l, ...readTlsMaterial(l, i, deps.configFile) }));
+  const prepared = config.listeners.flatMap((l, i) => (terminatesTls(l) ? [{ config: l, index: i, ...readTlsMaterial(l, i, deps.configFile) }] : []));
   const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
   const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
   const inputProfile = (name: string, index: number) => {
@@ -253,7 +257,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
   };
   const apps = (shared: SharedStages) =>
     new Map(
-      prepared.map(({ config: l, anchors }, li) => {
+      prepared.map(({ config: l, anchors, index: li }) => {
         const policy = createChainPolicy({
           anchors,
           minRsaBits: config.policy.minRsaBits,
@@ -317,7 +321,27 @@ function bindingMode(route: Config["routes"][number], configured: boolean): "enf
   return configured && route.mtls === "required" ? "enforce" : "off";
 }
 
-function closeServer(server: Server | HttpServer): Promise<void> {
+/** Starts listening; a port in use or a bad address rejects with the listener named. */
+async function listenOn<S extends NetServer>(l: Config["listeners"][number], server: S, logger: Logger): Promise<RunningListener<S>> {
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => reject(new Error(`listener '${l.name}' cannot listen on ${l.host}:${l.port}: ${err.code ?? err.message}`, { cause: err }));
+    server.once("error", failed);
+    server.listen(l.port, l.host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ kind: "lifecycle", listener: l.name, host: l.host, port, mode: l.mode }, "listening");
+  return { name: l.name, server, host: l.host, port };
+}
+
+/** What a reload cannot change on a listener (a passthrough section's routes and time-outs it can). */
+function restartOnlyListenerFields(l: Config["listeners"][number]): unknown[] {
+  return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy] : [l.name, l.host, l.port, l.mode];
+}
+
+function closeServer(server: Server | HttpServer | PassthroughServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

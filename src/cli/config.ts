@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { configJsonSchema } from "../config/json-schema.js";
+import { terminatesTls } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 import { loadProfiles } from "../profiles/load.js";
 import { routeProfiles } from "../profiles/select.js";
@@ -36,7 +37,7 @@ export async function runConfig(argv: string[], io: Io, env: Readonly<Record<str
   }
   try {
     const config = loadConfigFile(values.config, env);
-    config.listeners.forEach((l, i) => readTlsMaterial(l, i, values.config!));
+    config.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, values.config!));
     const profiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
     config.routes.forEach((r, i) => routeProfiles(r, i, profiles, values.config!));
     io.stdout(`${values.config}: valid (${config.listeners.length} listener(s), ${config.routes.length} route(s))`);

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { applyEnvOverrides } from "./env.js";
 import { jsonSyntaxErrorLocation } from "./json-syntax.js";
-import { configSchema, type Config, type ConfigInput } from "./schema.js";
+import { configSchema, terminatesTls, type Config, type ConfigInput } from "./schema.js";
 
 /**
  * Reads, overrides from the environment, validates and freezes a configuration file.
@@ -84,7 +84,7 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
           }),
       },
     }),
-    listeners: cfg.listeners.map((l) => ({
+    listeners: cfg.listeners.map((l) => !terminatesTls(l) ? l : ({
       ...l,
       tls: {
         ...l.tls,

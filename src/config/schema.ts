@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { identityAssertionSchema } from "../profiles/assertion-config.js";
+import { passthroughSchema } from "../tls/passthrough-config.js";
 import { revocationSchema } from "../revocation/config.js";
 
 /**
@@ -34,7 +35,8 @@ export const httpSchema = z.strictObject({
   requestTimeoutMs: duration(60_000),
 });
 
-export const listenerSchema = z.strictObject({
+/** A listener that terminates TLS (strict, permissive, trusted-proxy). */
+export const tlsListenerSchema = z.strictObject({
   name,
   host: z.string().min(1).default("0.0.0.0"),
   port,
@@ -59,6 +61,18 @@ export const listenerSchema = z.strictObject({
   http: httpSchema.default(httpSchema.parse({})),
   routes: z.array(name).min(1).optional().describe("Names of the routes served on this listener; default: all routes."),
 });
+
+/** A listener that does not terminate TLS: no tls, http, routes or trustedProxy section (unknown keys are errors). */
+export const passthroughListenerSchema = z.strictObject({
+  name,
+  host: z.string().min(1).default("0.0.0.0"),
+  port,
+  mode: z.literal("passthrough").describe("passthrough: TLS is not terminated; connections are routed by SNI, as TCP, to backends that terminate TLS themselves (no certificate checks, no identity forwarding)."),
+  passthrough: passthroughSchema,
+});
+
+/** `mode` chooses the shape: only a TLS-terminating listener has (and needs) a `tls` section. */
+export const listenerSchema = z.discriminatedUnion("mode", [tlsListenerSchema, passthroughListenerSchema]);
 
 const role = z.string().regex(/^[A-Z]{2,16}$/, "an OFB role name such as DADOS or PAGTO");
 
@@ -328,7 +342,7 @@ export const configSchema = z
     unique(cfg.routes.map((r) => r.name), "routes");
     const routeNames = new Set(cfg.routes.map((r) => r.name));
     cfg.listeners.forEach((l, i) =>
-      l.routes?.forEach((r, j) => {
+      (terminatesTls(l) ? l.routes : undefined)?.forEach((r, j) => {
         if (!routeNames.has(r)) ctx.addIssue({ code: "custom", path: ["listeners", i, "routes", j], message: `no route named '${r}'` });
       }),
     );
@@ -341,7 +355,8 @@ export const configSchema = z
     });
     if (cfg.revocation.store.type === "redis" && !cfg.revocation.store.url) ctx.addIssue({ code: "custom", path: ["revocation", "store", "url"], message: "required (or set REDIS_URL)" });
     if (cfg.denyList && !cfg.denyList.url) ctx.addIssue({ code: "custom", path: ["denyList", "url"], message: "required (or set REDIS_URL)" });
-    cfg.listeners.forEach((l, i) => {
+    cfg.listeners.filter(terminatesTls).forEach((l) => {
+      const i = cfg.listeners.indexOf(l);
       if (l.mode === "trusted-proxy" && !l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "required with mode trusted-proxy" });
       if (l.mode !== "trusted-proxy" && l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "only with mode trusted-proxy" });
       if (l.trustedProxy && l.trustedProxy.sources.length === 0 && !l.trustedProxy.clientTrustAnchors)
@@ -358,6 +373,10 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = Config["listeners"][number];
+export type TlsListenerConfig = Exclude<ListenerConfig, { mode: "passthrough" }>;
+export type PassthroughListenerConfig = Extract<ListenerConfig, { mode: "passthrough" }>;
+/** True for listeners that terminate TLS (and so have tls/http/routes). */
+export const terminatesTls = (l: ListenerConfig): l is TlsListenerConfig => l.mode !== "passthrough";
 export type RouteConfig = Config["routes"][number];
 export type PolicyConfig = Config["policy"];
 export type ProxyConfig = Config["proxy"];

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Hono } from "hono";
-import type { ListenerConfig } from "../config/schema.js";
+import type { TlsListenerConfig } from "../config/schema.js";
 import type { PeerState } from "../connection/peer-state.js";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import type { EdgeEnv } from "../http/context.js";
@@ -20,7 +20,7 @@ import { verifyError } from "./peer.js";
 import { serverTlsOptions, type TlsMaterial } from "./profile.js";
 
 export interface ListenerDeps {
-  readonly config: ListenerConfig;
+  readonly config: TlsListenerConfig;
   readonly material: TlsMaterial;
   readonly app: Hono<EdgeEnv>;
   readonly peer: (socket: object) => PeerState;

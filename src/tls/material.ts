@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
-import type { ListenerConfig } from "../config/schema.js";
+import type { TlsListenerConfig } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 import { loadTrustAnchors, type TrustAnchors } from "../pki/anchors.js";
 import { secureContextOptions, type TlsMaterial } from "./profile.js";
@@ -9,7 +9,7 @@ import { secureContextOptions, type TlsMaterial } from "./profile.js";
  * Reads a listener's certificate, key, trust anchors and DH parameters, and proves they work together by
  * building a secure context, so that a bad file stops start-up (or a reload) with the file and key named.
  */
-export function readTlsMaterial(listener: ListenerConfig, index: number, file: string): { material: TlsMaterial; anchors: TrustAnchors } {
+export function readTlsMaterial(listener: TlsListenerConfig, index: number, file: string): { material: TlsMaterial; anchors: TrustAnchors } {
   const at = (key: string) => `listeners[${index}].tls.${key}`;
   const readAt = (path: string, jsonPath: string) => {
     try {

@@ -1,3 +1,4 @@
+import type { TlsListenerConfig } from "../../src/config/schema.js";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
@@ -36,8 +37,8 @@ describe("environment overrides (src/config/env.ts: deployment addresses and sec
 
   it("sets a listener's key passphrase from the environment (secrets stay out of the file)", () => {
     const config = load({ OFB_EDGE_LISTENER_ADMIN_KEY_PASSPHRASE: "s3cret" });
-    expect(config.listeners[1]!.tls.keyPassphrase).toBe("s3cret");
-    expect(config.listeners[0]!.tls.keyPassphrase).toBeUndefined();
+    expect((config.listeners[1] as TlsListenerConfig).tls.keyPassphrase).toBe("s3cret");
+    expect((config.listeners[0] as TlsListenerConfig).tls.keyPassphrase).toBeUndefined();
   });
 
   it("overrides a route's upstream", () => {

@@ -1,3 +1,4 @@
+import type { TlsListenerConfig } from "../../src/config/schema.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,12 +36,12 @@ function configError(file: string, env: Record<string, string> = {}): ConfigErro
 describe("loadConfigFile (STYLE habit 3: parse at the boundary, errors name the file and the JSON path)", () => {
   it("accepts a minimal file with a $schema key, applies defaults, resolves paths against the file's folder and freezes the result", () => {
     const config = loadConfigFile(writeConfig(valid()));
-    expect(config.listeners[0]!.tls.cert).toBe(join(dir, "tls/cert.pem"));
-    expect(config.listeners[0]!.tls.trustAnchors).toEqual([join(dir, "tls/anchors.pem")]);
+    expect((config.listeners[0] as TlsListenerConfig).tls.cert).toBe(join(dir, "tls/cert.pem"));
+    expect((config.listeners[0] as TlsListenerConfig).tls.trustAnchors).toEqual([join(dir, "tls/anchors.pem")]);
     expect(config.listeners[0]!.host).toBe("0.0.0.0");
     expect(config.routes[0]).toMatchObject({ mtls: "required", interactionId: "require" });
     expect(config.proxy).toMatchObject({ xForwardedFor: "replace", maxRequestBodyBytes: 10 * 1024 * 1024 });
-    expect(Object.isFrozen(config.listeners[0]!.tls)).toBe(true);
+    expect(Object.isFrozen((config.listeners[0] as TlsListenerConfig).tls)).toBe(true);
   });
 
   it("names the file when it cannot be read", () => {

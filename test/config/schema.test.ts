@@ -5,7 +5,7 @@ import { parseConfig } from "../../src/config/load.js";
 
 const committed = JSON.parse(readFileSync(new URL("../../schema/config.schema.json", import.meta.url), "utf8")) as Record<string, unknown>;
 
-type Node = { type?: string; properties?: Record<string, Node>; additionalProperties?: unknown; items?: Node; anyOf?: Node[]; required?: string[] };
+type Node = { type?: string; properties?: Record<string, Node>; additionalProperties?: unknown; items?: Node; anyOf?: Node[]; oneOf?: Node[]; required?: string[] };
 
 /** Every object schema in the tree, with its JSON path. */
 function objects(node: Node, path = "$"): { path: string; node: Node }[] {
@@ -13,7 +13,7 @@ function objects(node: Node, path = "$"): { path: string; node: Node }[] {
   if (node.type === "object" && node.properties) out.push({ path, node });
   for (const [k, v] of Object.entries(node.properties ?? {})) out.push(...objects(v, `${path}.${k}`));
   if (node.items) out.push(...objects(node.items, `${path}[]`));
-  for (const [i, v] of (node.anyOf ?? []).entries()) out.push(...objects(v, `${path}|${i}`));
+  for (const [i, v] of [...(node.anyOf ?? []), ...(node.oneOf ?? [])].entries()) out.push(...objects(v, `${path}|${i}`));
   return out;
 }
 
@@ -43,7 +43,7 @@ describe("schema/config.schema.json (editor completion for the configuration fil
 
   it("closes every object (additionalProperties: false), like the zod strict objects it mirrors", () => {
     const all = objects(committed as Node);
-    expect(all.map((o) => o.path)).toEqual(expect.arrayContaining(["$", "$.listeners[]", "$.listeners[].tls", "$.listeners[].http", "$.routes[]", "$.policy", "$.proxy", "$.log"]));
+    expect(all.map((o) => o.path)).toEqual(expect.arrayContaining(["$", "$.listeners[]|0", "$.listeners[]|0.tls", "$.listeners[]|0.http", "$.listeners[]|1", "$.listeners[]|1.passthrough", "$.listeners[]|1.passthrough.routes[]", "$.routes[]", "$.policy", "$.proxy", "$.log"]));
     for (const { path, node } of all) expect(node.additionalProperties, path).toBe(false);
   });
 });
