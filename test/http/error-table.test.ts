@@ -23,9 +23,15 @@ describe("reason codes: one table of statuses and titles (DESIGN §Errors)", () 
   });
 
   it("keeps the statuses DESIGN §Errors assigns to each family", () => {
+    // A state of the edge's dependencies (CRLs, Directory, authorization server) is a 503, never a verdict on the client.
+    const UNAVAILABLE = new Set(["CERT_REVOCATION_UNAVAILABLE", "DIRECTORY_UNAVAILABLE", "DIRECTORY_KEYSTORE_UNAVAILABLE", "AUTHORIZATION_SERVER_UNAVAILABLE"]);
     for (const code of CODES) {
-      if (code.startsWith("CERT_") || code.startsWith("IDENTITY_")) expect(STATUS_BY_CODE[code], code).toBe(401);
+      if (UNAVAILABLE.has(code)) expect(STATUS_BY_CODE[code], code).toBe(503);
+      else if (code.startsWith("CERT_") || code.startsWith("IDENTITY_")) expect(STATUS_BY_CODE[code], code).toBe(401);
+      // RFC 6750 §3.1: invalid_request 400, invalid_token 401, insufficient_scope 403.
+      else if (code.startsWith("TOKEN_")) expect(STATUS_BY_CODE[code], code).toBe(code === "TOKEN_REQUEST_INVALID" ? 400 : code === "TOKEN_SCOPE_INSUFFICIENT" ? 403 : 401);
     }
+    expect(STATUS_BY_CODE.PARTICIPANT_DENIED).toBe(403);
     expect(STATUS_BY_CODE.INTERACTION_ID_INVALID).toBe(400);
     expect(STATUS_BY_CODE.REQUEST_MALFORMED).toBe(400);
     expect(STATUS_BY_CODE.REQUEST_PATH_INVALID).toBe(400);
