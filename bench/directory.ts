@@ -1,6 +1,5 @@
 import "reflect-metadata";
 import { X509Certificate } from "node:crypto";
-import { rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
@@ -16,7 +15,7 @@ import { startBenchRedis, type BenchRedis } from "./redis-server.js";
 import { modeTable, type Target, type TargetNames } from "./report.js";
 import { keepAliveRounds } from "./rounds.js";
 import { benchMain, createProfiler, type RoleSpec } from "./roles.js";
-import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
+import { benchPki, benchRun, forwardedFailures, guardRun, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
 /**
  * The participant-directory stage at the issue's scale: a generated Directory of 2,000 organisations and
@@ -39,8 +38,8 @@ import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeT
  * `BENCH_EDGE_LOG=silent`, `BENCH_CPU_PROF=<dir>` (profiles of the Redis syncs and of each measured run).
  */
 
-/** Set by SIGINT/SIGTERM: what fails after it is the clean-up at work, not an error worth printing. */
-let interrupted = false;
+/** The run's clean-up; after SIGINT/SIGTERM what fails is the clean-up at work, not an error worth printing. */
+let guard: ReturnType<typeof guardRun> | undefined;
 
 const INTERACTION_ID = "0c8a5f0e-3b7d-4f6a-9e21-5d4c3b2a1f00";
 const STATEMENTS_PER_ORG = 10;
@@ -82,26 +81,8 @@ async function main(script: string): Promise<number> {
 
   const run = await benchRun(script, "directory-");
   const { dir } = run;
+  guard = guardRun(run);
   let redis: BenchRedis | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await run.close();
-      await redis?.stop();
-    })());
-  // Last resort if the process ends without reaching `finally`: no Redis server or temp dir left behind.
-  const onExit = () => {
-    redis?.kill();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    console.error(`\n${signal}: stopping every child process and the Redis server`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on("exit", onExit);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
 
   try {
     process.stdout.write(`generating a test PKI and a Directory of ${orgCount} organisations in ${dir} ... `);
@@ -115,7 +96,7 @@ async function main(script: string): Promise<number> {
     console.log(`client: participant-a, organisation ${client.organisationId} (Active; DADOS, PAGTO Active), its software statement holds the certificate as an active transport key; ${pool.length} other test certificates are the pool of every other key`);
     console.log(machineText());
 
-    redis = await startBenchRedis();
+    redis = guard.add(await startBenchRedis());
     const mock = await run.spawn("mock-directory", { fixtureDir });
     const urls = { participantsUrl: `http://127.0.0.1:${mock.port}/participants`, keystoreUrl: `http://127.0.0.1:${mock.port}/keystore/` };
 
@@ -186,11 +167,8 @@ async function main(script: string): Promise<number> {
     if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
     return 0;
   } finally {
-    await cleanup();
-    process.off("exit", onExit);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    await guard.close();
   }
 }
 
-await benchMain(import.meta.url, main, { names: DIRECTORY_ROLES, run: (role, spec) => runDirectoryRole(role as DirectoryRole, spec as DirectoryEdgeSpec) }, () => interrupted);
+await benchMain(import.meta.url, main, { names: DIRECTORY_ROLES, run: (role, spec) => runDirectoryRole(role as DirectoryRole, spec as DirectoryEdgeSpec) }, () => guard?.interrupted() ?? false);

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createPrivateKey, randomBytes, sign, webcrypto, type KeyObject } from "node:crypto";
+import { createPrivateKey, randomBytes, webcrypto, type KeyObject } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -13,18 +13,19 @@ import { createRevocationService } from "../src/revocation/service.js";
 import { serialHash } from "../src/revocation/serial-index.js";
 import { publicKeyOf, verifyCrl } from "../src/revocation/signature.js";
 import { createMemoryRevocationStore } from "../src/revocation/store.js";
+import { randomSerials, signedCrl } from "./crl-der.js";
 import { envNumber } from "./env.js";
 
 /**
  * Revocation by CRL at ICP-Brasil's large end ("dezenas de megabytes", icp-brasil-facts §7): a CRL of
  * `BENCH_CRL_SERIALS` (default 1,000,000) entries, each a 16-byte serial, a UTCTime and a reasonCode, written
- * as DER directly (X509CrlGenerator builds an object tree per entry) and signed sha256WithRSAEncryption.
+ * as DER directly by bench/crl-der.ts (X509CrlGenerator builds an object tree per entry) and signed sha256WithRSAEncryption.
  *
  * Reports: parse + index time (median of `BENCH_CRL_RUNS`, default 3), signature verification time, the heap
  * and buffer memory one loaded CRL holds, and per-certificate lookup cost — the raw index and `check()` on a
  * [leaf, AC-anchor] chain, revoked and not. For comparison, @peculiar/x509's `X509Crl` on a smaller CRL
  * (`BENCH_X509CRL_SERIALS`, default 20,000): asn1js refuses it under its default limits, and with them raised
- * it decodes every entry into objects. Run: `npm run build && node dist/bench/revocation.js`.
+ * it decodes every entry into objects. Run: `npm run bench:revocation`.
  */
 
 const SERIALS = Math.round(envNumber("BENCH_CRL_SERIALS", 1_000_000));
@@ -36,39 +37,10 @@ const LOOKUPS = 2_000_000;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-const SHA256_RSA = Buffer.from("300d06092a864886f70d01010b0500", "hex");
-const REASON_KEY_COMPROMISE = Buffer.from("300c300a0603551d1504030a0101", "hex");
-
-function tlv(tag: number, content: Uint8Array): Buffer {
-  const n = content.length;
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : n < 0x1000000 ? [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff] : [0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...length]), content]);
-}
-
-function utcTime(ms: number): Buffer {
-  const iso = new Date(ms).toISOString(); // 2025-01-02T03:04:05.000Z
-  return tlv(0x17, Buffer.from(`${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`, "latin1"));
-}
-
-/** A CRL of `count` entries by `issuer`, DER; `serials[i]` is entry i's 16-byte serial (first byte 0x01–0x7f). */
+/** A CRL of `count` random 16-byte serials by `issuer`, DER, and the serials (entry i is bytes [16i, 16i + 16)). */
 function bigCrl(issuer: CertInfo, key: KeyObject, count: number, now: number): { der: Buffer; serials: Buffer } {
-  const serials = randomBytes(count * 16);
-  const date = utcTime(now - 86_400_000);
-  const entryLength = 2 + 18 + date.length + REASON_KEY_COMPROMISE.length;
-  const entries = Buffer.allocUnsafe(count * entryLength);
-  for (let i = 0, at = 0; i < count; i++) {
-    serials[i * 16] = (serials[i * 16]! & 0x7f) | 0x01;
-    entries[at++] = 0x30;
-    entries[at++] = entryLength - 2;
-    entries[at++] = 0x02;
-    entries[at++] = 16;
-    at += serials.copy(entries, at, i * 16, i * 16 + 16);
-    at += date.copy(entries, at);
-    at += REASON_KEY_COMPROMISE.copy(entries, at);
-  }
-  const tbs = tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, 0x01]), SHA256_RSA, issuer.subjectDer, utcTime(now - 60_000), utcTime(now + 3_600_000), tlv(0x30, entries)]));
-  const signature = sign("sha256", tbs, key);
-  return { der: tlv(0x30, Buffer.concat([tbs, SHA256_RSA, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))])), serials };
+  const serials = randomSerials(count);
+  return { der: signedCrl({ issuerDer: issuer.subjectDer, key, serials, now }), serials };
 }
 
 /** A self-signed AC (the anchor of the check() chains) and a way to issue leaves with a chosen serial. */

@@ -1,6 +1,8 @@
+import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestPkiClient, TestPkiManifest } from "../src/pki/test-pki/manifest.js";
 import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
 import { BACKEND_BODY, type RoleSpec, type RoleStats } from "./roles.js";
 import { diffStats } from "./rounds.js";
@@ -34,6 +36,55 @@ export async function benchRun(script: string, name: string) {
   };
 }
 
+/** Something a run starts besides its children (a Redis server, an HTTP server in this process). */
+export interface RunResource {
+  stop(): Promise<void>;
+  /** Synchronous last resort at process exit, for what would outlive this process. */
+  kill?(): void;
+}
+
+/**
+ * Makes sure a run leaves nothing behind, also on error, Ctrl-C or SIGTERM: `close` (call it in a `finally`)
+ * stops the run's children, then every resource `add`ed, and removes the temp dir; SIGINT or SIGTERM does the
+ * same and exits with 130; at process exit the resources are killed and the dir removed as a last resort.
+ * `interrupted()` is for `benchMain`'s `quiet`: after a signal, what fails is the clean-up at work.
+ */
+export function guardRun(run: Awaited<ReturnType<typeof benchRun>>) {
+  const resources: RunResource[] = [];
+  let interrupted = false;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await run.close();
+      for (const r of resources) await r.stop();
+    })());
+  const onExit = () => {
+    for (const r of resources) r.kill?.();
+    rmSync(run.dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping every child process and server`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    add<R extends RunResource>(resource: R): R {
+      resources.push(resource);
+      return resource;
+    },
+    interrupted: () => interrupted,
+    async close(): Promise<void> {
+      await cleanup();
+      process.off("exit", onExit);
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
 /** `node v20…, 2 cores, load average …`: the machine a run was taken on. */
 export const machineText = () => `node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`;
 
@@ -46,11 +97,17 @@ export async function benchPki(dir: string, interactionId: string, logLevel: Rol
   // Imported here so that the server children do not load the PKI generator.
   const { generateTestPki } = await import("../src/pki/test-pki/index.js");
   const pki = await generateTestPki({ out: join(dir, "pki") });
-  const client = pki.clients["participant-a"];
-  if (!client) throw new Error("test PKI has no participant-a");
-  const profile: LoadProfile = { cert: await readFile(client.chain), key: await readFile(client.key), ca: await readFile(pki.trustAnchors), interactionId };
+  const { client, profile } = await clientProfile(pki, "participant-a", interactionId);
   const spec: RoleSpec = { cert: pki.server.cert, key: pki.server.key, trustAnchors: pki.trustAnchors, upstream: "", logLevel };
   return { pki, client, profile, spec };
+}
+
+/** A test-PKI client (its manifest entry) and the profile that presents its chain, leaf and intermediate. */
+export async function clientProfile(pki: TestPkiManifest, name: string, interactionId: string): Promise<{ client: TestPkiClient; profile: LoadProfile }> {
+  const client = pki.clients[name];
+  if (!client) throw new Error(`test PKI has no ${name}`);
+  const profile: LoadProfile = { cert: await readFile(client.chain), key: await readFile(client.key), ca: await readFile(pki.trustAnchors), interactionId };
+  return { client, profile };
 }
 
 /** One probe through `child` (a new connection), with what the backend counted meanwhile. */
