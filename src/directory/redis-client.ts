@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { ChainableCommander, Redis, RedisOptions } from "ioredis";
+import { RELEASE_SCRIPT } from "./redis-keys.js";
 import type { Logger } from "../log/logger.js";
 
 /** Reconnect delays grow by 100 ms per attempt up to this cap, so a restarted Redis is found again quickly. */
@@ -123,4 +125,19 @@ export function watchReconnects(clients: readonly Redis[], where: string, restor
     c.on("ready", () => void setImmediate(() => void (stopped || run())));
   }
   return () => void (stopped = true);
+}
+
+/**
+ * One holder at a time across replicas: SET NX PX with a random token, released only by its holder (a Lua
+ * compare-and-delete, so a lock that expired and was taken by another replica is not released by mistake).
+ * Null when another replica holds it.
+ */
+export async function takeLock(client: Redis, key: string, ttlMs: number): Promise<{ release(): Promise<void> } | null> {
+  const token = randomUUID();
+  if ((await client.set(key, token, "PX", Math.ceil(ttlMs), "NX")) !== "OK") return null;
+  return {
+    release: async () => {
+      await client.eval(RELEASE_SCRIPT, 1, key, token);
+    },
+  };
 }

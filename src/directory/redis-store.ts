@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../log/logger.js";
-import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, watchReconnects } from "./redis-client.js";
-import { CONFIRM_SCRIPT, FLIP_SCRIPT, parseChange, parseSnapshotMeta, RELEASE_SCRIPT, redisKeys, type SnapshotChange } from "./redis-keys.js";
+import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, takeLock, watchReconnects } from "./redis-client.js";
+import { CONFIRM_SCRIPT, FLIP_SCRIPT, parseChange, parseSnapshotMeta, redisKeys, type SnapshotChange } from "./redis-keys.js";
 import { writeSnapshot } from "./redis-publish.js";
 import { cnpjQueryKeys, notifyListeners, requireTtl, unionIds } from "./store-contract.js";
 import type { DirectoryStore, Organisation, SnapshotMeta } from "./types.js";
@@ -207,13 +206,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
 
     async tryLock(name, ttlMs) {
       requireTtl(ttlMs);
-      const token = randomUUID();
-      if ((await client.set(keys.lock(name), token, "PX", Math.ceil(ttlMs), "NX")) !== "OK") return null;
-      return {
-        release: async () => {
-          await client.eval(RELEASE_SCRIPT, 1, keys.lock(name), token);
-        },
-      };
+      return takeLock(client, keys.lock(name), ttlMs);
     },
 
     onChange(listener) {

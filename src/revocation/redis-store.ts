@@ -1,7 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, watchReconnects } from "../directory/redis-client.js";
-import { RELEASE_SCRIPT } from "../directory/redis-keys.js";
+import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, takeLock, watchReconnects } from "../directory/redis-client.js";
 import type { Logger } from "../log/logger.js";
 import type { RevocationStore, StoredCrl } from "./store.js";
 
@@ -82,11 +80,7 @@ export async function createRedisRevocationStore(options: RedisRevocationStoreOp
       const der = Buffer.from(crl.der.buffer, crl.der.byteOffset, crl.der.byteLength);
       await exec(client.multi().hset(k.crl(ac), "der", der, "meta", meta).pexpire(k.crl(ac), KEEP_MS).publish(k.changed, ac));
     },
-    async tryLock(ac, ttlMs) {
-      const token = randomUUID();
-      if ((await client.set(k.lock(ac), token, "PX", Math.ceil(ttlMs), "NX")) !== "OK") return null;
-      return { release: async () => void (await client.eval(RELEASE_SCRIPT, 1, k.lock(ac), token)) };
-    },
+    tryLock: (ac, ttlMs) => takeLock(client, k.lock(ac), ttlMs),
     onChange(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { issues, parse } from "../helpers/config.js";
 import { createTokenVerifier } from "../../src/binding/verifier.js";
-import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
 
 /** The `authorizationServer` section and the per-route `binding`/`scopes` (DESIGN §5): defaults, and errors that name the key. */
@@ -14,19 +14,6 @@ const base = (as?: Record<string, unknown>, route: Record<string, unknown> = {})
   ...(as ? { authorizationServer: as } : {}),
 });
 
-function parse(raw: unknown, env: Record<string, string> = {}) {
-  return parseConfig(raw, { file: "edge.json", baseDir: "/etc/ofb-edge", env });
-}
-
-function issues(raw: unknown, env: Record<string, string> = {}): { path: string; message: string }[] {
-  try {
-    parse(raw, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).issues];
-  }
-  throw new Error("accepted");
-}
 
 describe("authorizationServer configuration", () => {
   it("defaults are policy: PS256 only, 5 s skew, tokens remembered at most 900 s, failures 10 s", () => {

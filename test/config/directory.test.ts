@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/load.js";
+import { issues, parse } from "../helpers/config.js";
 import { DEFAULT_ROLE_BY_FAMILY, DIRECTORY_PRESETS } from "../../src/config/schema.js";
-import { ConfigError } from "../../src/errors.js";
 
 /** The `directory` section (DESIGN §4): presets, defaults, environment overrides and the errors that name the key. */
 
@@ -11,19 +10,6 @@ const base = (directory?: Record<string, unknown>, route: Record<string, unknown
   ...(directory ? { directory } : {}),
 });
 
-function parse(raw: unknown, env: Record<string, string> = {}) {
-  return parseConfig(raw, { file: "edge.json", baseDir: "/etc/ofb-edge", env });
-}
-
-function issues(raw: unknown, env: Record<string, string> = {}): { path: string; message: string }[] {
-  try {
-    parse(raw, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).issues];
-  }
-  throw new Error("accepted");
-}
 
 describe("directory configuration", () => {
   it("a preset fills the OFB Directory's own URLs (ofb-facts §1–§2); defaults follow DESIGN D5/D6", () => {
