@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { LRUCache } from "lru-cache";
 import type { AuthorizationServerConfig } from "../config/schema.js";
@@ -83,7 +83,8 @@ export function createTokenVerifier(config: AuthorizationServerConfig, deps: { n
   return {
     stats,
     verify(token) {
-      const key = createHash("sha256").update(token).digest("base64url");
+      // One-shot SHA-256 (no Hash object per request): the cache key, never the token itself.
+      const key = hash("sha256", token, "base64url");
       const now = deps.now();
       const hit = cache.get(key);
       if (hit !== undefined) {
