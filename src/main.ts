@@ -106,7 +106,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     options.out(`ofb-edge is listening on ${where} with ${workers} worker${workers === 1 ? "" : "s"}.`);
     if (embedded) {
       const pki = `${embedded.generated ? "generated a test PKI in" : "test PKI in"} ${embedded.pkiDir}`;
-      options.out(`Embedded default: ${pki}, built-in mock directory and echo backend. Try the whole pipeline:`);
+      options.out(`Embedded default: ${pki}, built-in mock directory, authorization-server stub and echo backend. Try the whole pipeline (a token bound to participant-a):`);
       options.out("");
       options.out(embedded.curl);
       options.out("");
