@@ -1,11 +1,11 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { startRecordingBackend } from "../helpers/backend.js";
+import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { redisUrl, startRedisServer, uniquePrefix } from "../helpers/redis.js";
@@ -155,4 +155,59 @@ describe("deny list readiness", () => {
       await redis.kill();
     }
   });
+});
+
+describe("deny list across two edge processes", () => {
+  it("two `ofb-edge serve` processes sharing one Redis both refuse within 1 s, on an open connection too", async () => {
+    const keyPrefix = uniquePrefix();
+    const dir = mkdtempSync(join(tmpdir(), "ofb-edge-deny-procs-"));
+    const ports = [await freePort(), await freePort()];
+    const files = ports.map((port, i) => {
+      const file = join(dir, `edge-${i}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          listeners: [{ name: "edge", host: "127.0.0.1", port, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
+          routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+          denyList: { keyPrefix },
+          revocation: { mode: "off" },
+          workers: 1,
+        }),
+      );
+      return file;
+    });
+    const procs = files.map((file) => spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, env: { ...process.env, REDIS_URL: redisUrl() }, stdio: ["ignore", "pipe", "pipe"] }));
+    try {
+      await Promise.all(
+        procs.map(
+          (p) =>
+            new Promise<void>((resolveStarted, reject) => {
+              let out = "";
+              p.stdout!.on("data", (d: Buffer) => {
+                out += d.toString();
+                if (out.includes("ofb-edge is listening")) resolveStarted();
+              });
+              p.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+            }),
+        ),
+      );
+      const status = (i: number) => httpsRequest({ pki, port: ports[i]!, credentials: clientCredentials(pki, "participant-b"), path: ACCOUNTS }).then((r) => r.status);
+      const kept = keepAliveClient(pki, ports[1]!, clientCredentials(pki, "participant-b"));
+      try {
+        expect((await kept.get(ACCOUNTS)).status).toBe(200);
+        expect(await status(0)).toBe(200);
+        const add = await run(process.execPath, ["bin/ofb-edge.js", "deny", "add", "--thumbprint", pki.clients["participant-b"]!.thumbprint, "--reason", "compromise", "--config", files[0]!], {
+          cwd: ROOT,
+          env: { ...process.env, REDIS_URL: redisUrl() },
+        });
+        expect(add.stdout).toContain("denied thumbprint");
+        expect(await within(1_000, () => kept.get(ACCOUNTS).then((r) => r.status), 401)).toBeLessThanOrEqual(1_000);
+        expect(await within(1_000, () => status(0), 401)).toBeLessThanOrEqual(1_000);
+      } finally {
+        kept.close();
+      }
+    } finally {
+      for (const p of procs) p.kill("SIGTERM");
+    }
+  }, 60_000);
 });
