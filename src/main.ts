@@ -163,6 +163,8 @@ export async function runWorker(env: Env): Promise<void> {
     return;
   }
   process.send?.({ type: "ofb-edge:ready" });
+  // A hang-up sent to the whole process group must not kill a worker: reloads come from the primary's message.
+  process.on("SIGHUP", () => undefined);
   process.on("message", (m: { type?: string; id?: string; config?: string }) => {
     if (m?.type !== "ofb-edge:reload") return;
     const reply = (error?: string) => process.send?.({ type: "ofb-edge:reloaded", id: m.id, ...(error === undefined ? {} : { error }) });
