@@ -41,6 +41,8 @@ let stderr = "";
 let port: number;
 let workerPids: number[];
 let adminPort: number;
+let configFile: string;
+let configText: string;
 
 /** The pino JSON lines the primary and its workers wrote to stdout. */
 function logLines(): Record<string, unknown>[] {
@@ -81,6 +83,8 @@ beforeAll(async () => {
     admin: { host: "127.0.0.1", port: adminPort },
   };
   await writeFile(file, JSON.stringify(config));
+  configFile = file;
+  configText = JSON.stringify(config);
   cli = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   exited = new Promise((resolve) => cli.once("exit", (code, signal) => resolve({ code, signal })));
   let partial = "";
@@ -154,6 +158,17 @@ describe("ofb-edge serve with workers: 2", () => {
     expect(Number(line?.split(" ").pop())).toBe(served);
     expect(text).toMatch(/ofb_edge_rejections_total\{stage="identity",code="IDENTITY_SOFTWARE_STATEMENT_MISSING"\} 1/);
     expect(text).toMatch(/ofb_edge_certificate_expiry_days\{kind="server",name="mtls"\} \d+/);
+  });
+
+  it("a changed configuration file reloads every worker (the primary validates, then each worker swaps)", async () => {
+    const next = JSON.parse(configText) as { routes: { profiles?: string[] }[] };
+    next.routes[0]!.profiles = ["nginx-ingress"];
+    await writeFile(configFile, JSON.stringify(next));
+    await vi.waitFor(() => expect(logLines().some((l) => l.kind === "lifecycle" && l.event === "reloaded")).toBe(true), { timeout: 10_000, interval: 100 });
+    const received = backend.received.length;
+    for (let i = 0; i < 6; i++) expect((await httpsRequest({ pki, port, credentials: clientCredentials(pki, "participant-a") })).status).toBe(200);
+    const after = backend.received.slice(received);
+    expect(after.every((r) => r.headers["ssl-client-cert"] !== undefined && r.headers["client-cert"] === undefined)).toBe(true);
   });
 
   it("SIGTERM stops the primary and every worker cleanly (exit code 0, port closed)", async () => {
