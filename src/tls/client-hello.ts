@@ -165,8 +165,8 @@ function concat(fragments: readonly Uint8Array[], length: number): Uint8Array {
 
 /** RFC 8446 §4.1.2 (and RFC 5246 §7.4.1.2, where the extensions block may be absent). */
 function readClientHello(body: Reader): string | null {
-  body.skip(2, "legacy_version");
-  body.skip(32, "random");
+  body.advance(2, "legacy_version");
+  body.advance(32, "random");
   body.vector(1, "legacy_session_id", 0, 32);
   const suites = body.vector(2, "cipher_suites", 2);
   if (suites.remaining % 2 !== 0) throw new HelloError("CLIENT_HELLO_MALFORMED", "cipher_suites of an odd length");
@@ -245,7 +245,7 @@ class Reader {
     return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
   }
 
-  skip(length: number, field: string): void {
+  advance(length: number, field: string): void {
     this.take(length, field);
   }
 
