@@ -83,9 +83,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   try {
     if (config.denyList) deny = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
     // One service for every listener: the union of their trust anchors bounds where chains stop.
-    const certs = [...new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c])).values()];
-    const anchors = { pem: certs.map((c) => c.der).map((d) => d), certs, bySha256: new Map(certs.map((c) => [c.sha256, c])) };
-    revocation = await openRevocationService(config.revocation, { anchors: { ...anchors, pem: generation.prepared.flatMap((p) => p.anchors.pem) }, issuers: [], logger: deps.logger, now });
+    const bySha256 = new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c]));
+    const anchors = { pem: [...new Set(generation.prepared.flatMap((p) => p.anchors.pem))], certs: [...bySha256.values()], bySha256 };
+    revocation = await openRevocationService(config.revocation, { anchors, issuers: [], logger: deps.logger, now });
     revocation.start();
   } catch (cause) {
     await deny?.close();
