@@ -69,15 +69,21 @@ export interface RunningEdge {
  */
 export async function startEdge(config: Config, deps: EdgeDeps): Promise<RunningEdge> {
   const now = () => deps.clock().getTime();
-  // Restart-only parts (their connections and caches outlive a reload): assertion key, Directory, tokens, deny list.
+  // Restart-only parts (their connections and caches outlive a reload): assertion key, token verifier, Directory,
+  // deny list, revocation. Everything that reads files comes first, so a bad file leaves no connection open.
   const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now, configFile: deps.configFile }) : null;
   let generation = buildGeneration(config, deps, assertion);
-  const directory = config.directory
-    ? createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now })
-    : null;
   const as = config.authorizationServer;
   const verifier: TokenVerifier | null = as ? createTokenVerifier(as, { now, configFile: deps.configFile }) : null;
   const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
+  let directory: DirectoryService | null = null;
+  try {
+    if (config.directory) directory = createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now });
+  } catch (cause) {
+    await verifier?.close();
+    await generation.upstreams.close();
+    throw cause;
+  }
   let deny: DenyList | null = null;
   let revocation: RevocationService = REVOCATION_OFF;
   try {
