@@ -3,6 +3,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
 import { createApp } from "./app.js";
 import { createAdminServer } from "./http/admin.js";
+import { listen } from "./http/listen.js";
 import { terminatesTls, type Config } from "./config/schema.js";
 import { createPeerEvaluator } from "./connection/peer-state.js";
 import { openDirectoryStore } from "./directory/open.js";
@@ -189,15 +190,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     for (const { l, server } of servers) listeners.push(await listenOn(l, server, deps.logger));
     for (const { l, server } of passthroughServers) passthrough.push(await listenOn(l, server, deps.logger));
     if (admin) {
-      const { host, port } = config.admin!;
-      await new Promise<void>((resolve, reject) => {
-        const failed = (err: NodeJS.ErrnoException) => reject(new Error(`admin listener cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
-        admin.once("error", failed);
-        admin.listen(port, host, () => {
-          admin.off("error", failed);
-          resolve();
-        });
-      });
+      await listen(admin, config.admin!.port, config.admin!.host, "admin listener");
     }
   } catch (cause) {
     await Promise.all([...[...listeners, ...passthrough].map((x) => closeServer(x.server)), ...(admin?.listening ? [closeServer(admin)] : [])]);
@@ -329,15 +322,7 @@ function bindingMode(route: Config["routes"][number], configured: boolean): "enf
 
 /** Starts listening; a port in use or a bad address rejects with the listener named. */
 async function listenOn<S extends NetServer>(l: Config["listeners"][number], server: S, logger: Logger): Promise<RunningListener<S>> {
-  await new Promise<void>((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) => reject(new Error(`listener '${l.name}' cannot listen on ${l.host}:${l.port}: ${err.code ?? err.message}`, { cause: err }));
-    server.once("error", failed);
-    server.listen(l.port, l.host, () => {
-      server.off("error", failed);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, l.port, l.host, `listener '${l.name}'`);
   logger.info({ kind: "lifecycle", listener: l.name, host: l.host, port, mode: l.mode }, "listening");
   return { name: l.name, server, host: l.host, port };
 }

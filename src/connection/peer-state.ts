@@ -22,8 +22,6 @@ export interface VerifiedClient {
   readonly thumbprint: string;
   readonly identity: ParticipantIdentity;
   readonly verdict: ChainAccepted;
-  /** RFC 9440 §2 field values, encoded once per distinct chain. */
-  readonly rfc9440: { readonly clientCert: string; readonly clientCertChain: string | null };
 }
 
 /** What the connection established about its peer; computed once per TLS connection. */
@@ -79,32 +77,10 @@ export function createPeerEvaluator(options: PeerEvaluatorOptions) {
     if (!parsed.ok) {
       return freeze({ status: "rejected", thumbprint, failure: { code: parsed.code, stage: "identity", rule: "ofb-subject", certIndex: 0, detail: parsed.detail } });
     }
-    const intermediates = verdict.chain.slice(1).filter((c) => !isAnchorOf(verdict, c.der));
-    return freeze({
-      status: "accepted",
-      client: {
-        thumbprint,
-        identity: parsed.identity,
-        verdict,
-        rfc9440: {
-          clientCert: sfBinary(presented[0]!),
-          clientCertChain: intermediates.length > 0 ? intermediates.map((c) => sfBinary(c.der)).join(", ") : null,
-        },
-      },
-    });
+    return freeze({ status: "accepted", client: { thumbprint, identity: parsed.identity, verdict } });
   }
 
   return { evaluate, clear: () => cache.clear() };
-}
-
-/** RFC 8941 §3.3.5 Byte Sequence: base64 between colons (RFC 9440 §2.1). */
-export function sfBinary(der: Uint8Array): string {
-  return `:${Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64")}:`;
-}
-
-function isAnchorOf(verdict: ChainAccepted, der: Uint8Array): boolean {
-  // The anchor is the chain element the client did not send (the trust store supplied it).
-  return !verdict.presented.some((p) => p.length === der.length && Buffer.compare(p, der) === 0);
 }
 
 function freeze<T extends PeerState>(state: T): T {

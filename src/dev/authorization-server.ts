@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, X509Certificate } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { listen } from "../http/listen.js";
 import type { TLSSocket } from "node:tls";
 import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from "jose";
 import { x5tS256 } from "../pki/thumbprint.js";
@@ -49,14 +49,7 @@ export async function startAuthorizationServerStub(options: AuthorizationServerS
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...(options.tls.ca ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false } : {}) }, handle)
     : createHttpServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const issuer = `${options.tls ? "https" : "http"}://${options.tls ? "localhost" : "127.0.0.1"}:${port}`;
 
   async function addKey(alg = "PS256"): Promise<string> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen } from "../http/listen.js";
 
 /** What the echo backend saw: the request exactly as it arrived from the edge. */
 export interface EchoedRequest {
@@ -26,14 +26,7 @@ export async function startEchoBackend(options: { host?: string; port?: number }
     });
   });
   server.keepAliveTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   return {
     url: `http://127.0.0.1:${port}`,
     server,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen } from "../http/listen.js";
 import { join, resolve, sep } from "node:path";
 
 export interface MockDirectoryOptions {
@@ -46,14 +46,7 @@ export async function startMockDirectory(options: MockDirectoryOptions): Promise
     handle(req, res, fixtureDir, keystoreRoot).catch(() => sendJson(res, 500, { error: "internal error" }));
   });
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((done, fail) => {
-    server.once("error", fail);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", fail);
-      done();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return {
     url,

@@ -37,7 +37,7 @@ export function clientCertificate(deps: {
       if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });
       if (!invalid) client = state.client;
       if (client) deps.watch?.observe(client);
-      const denied = client && deps.deny ? deps.deny.match(client, deps.now()) : null;
+      const denied = client && deps.deny ? deps.deny.match(client, now) : null;
       if (denied) {
         // The operator's reason stays in the logs (the access line carries the code); the client learns only the rule.
         if (denied.kind === "thumbprint") throw new EdgeError("CERT_DENIED", "pki", "this client certificate is on the edge's deny list");

@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from "undici";
-import { describeFetchError, discard } from "../directory/http-body.js";
+import { describeFetchError, readBoundedBytes } from "../directory/http-body.js";
 
 export interface DownloadOptions {
   readonly timeoutMs: number;
@@ -54,28 +54,11 @@ export async function downloadCrl(url: string, validators: { etag: string | null
     throw new Error(`HTTP ${res.statusCode}`);
   }
   try {
-    const body = await readBoundedBytes(res, o.maxBytes);
+    const body = new Uint8Array(await readBoundedBytes(res, o.maxBytes, "revocation.maxCrlBytes"));
     return { status: "ok", value: { url, body, etag: header(res.headers.etag), lastModified: header(res.headers["last-modified"]) } };
   } catch (err) {
     throw new Error(describeFetchError(err), { cause: err });
   }
-}
-
-/** The body's bytes, refusing more than `maxBytes`, declared or streamed. */
-async function readBoundedBytes(res: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = (size: string) => {
-    discard(res);
-    return new Error(`CRL of ${size} exceeds revocation.maxCrlBytes (${maxBytes})`);
-  };
-  const declared = Number(res.headers["content-length"]);
-  if (declared > maxBytes) throw tooLarge(`${declared} bytes`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    if ((total += chunk.length) > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function header(value: string | string[] | undefined): string | null {
