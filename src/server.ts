@@ -58,6 +58,8 @@ export interface RunningEdge {
   readonly directory: DirectoryService | null;
   /** The token stage's verifier, when an authorization server is configured (tests, CLI). */
   readonly tokens: TokenVerifier | null;
+  /** The revocation stage (REVOCATION_OFF when `revocation.mode` is off): state for tests, CLI and the conformance stack. */
+  readonly revocation: RevocationService;
   /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
   close(): Promise<void>;
   /** Applies a new configuration without dropping connections; rejects (running configuration kept) on any error. */
@@ -207,6 +209,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     passthrough,
     directory,
     tokens: verifier,
+    revocation,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
       // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.

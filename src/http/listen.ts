@@ -1,4 +1,4 @@
-import type { AddressInfo, Server } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 
 /**
  * `server.listen` as a promise that rejects on a bind error (EADDRINUSE, EACCES…) instead of leaving an
@@ -15,4 +15,12 @@ export function listen(server: Server, port: number, host: string, what?: string
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** A localhost TCP port nothing listens on (bound, then released). */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server, 0, "127.0.0.1");
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }

@@ -43,10 +43,4 @@ export async function startRecordingBackend(
 }
 
 /** A localhost port nothing listens on (bound, then released): an upstream that refuses connections. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freeTcpPort as freePort } from "../../src/http/listen.js";

@@ -136,6 +136,7 @@ const EXPECTED: Record<string, string> = {
   "open-insurance": "IDENTITY_OPEN_INSURANCE_NOT_ALLOWED",
   "cnpj-invalid": "IDENTITY_CNPJ_INVALID",
   revoked: "CERT_REVOKED",
+  denied: "CERT_DENIED",
 };
 const NAMES = Object.keys(EXPECTED);
 

@@ -82,6 +82,8 @@ function like(name: string, expect: string, description: string, changes: Partia
 
 /** A revoked certificate's code; the CRL that lists it is produced elsewhere. */
 const CERT_REVOKED = "CERT_REVOKED";
+/** A denied certificate's code; the deny-list entry is added by whoever runs the edge (conformance local stack). */
+const CERT_DENIED = "CERT_DENIED";
 
 /**
  * Every client of the generated PKI. Bad certificates are participant-a with one defect, each with its
@@ -173,4 +175,5 @@ export const CLIENT_CATALOGUE: readonly ClientSpec[] = [
   }),
   like("cnpj-invalid", "IDENTITY_CNPJ_INVALID", "serialNumber (CNPJ) with a wrong check digit", { cnpj: "invalid" }),
   like("revoked", CERT_REVOKED, "Valid certificate whose serial number goes on ssl-ac's CRL"),
+  like("denied", CERT_DENIED, "Valid certificate whose thumbprint goes on the operator's deny list"),
 ];

@@ -1,0 +1,73 @@
+import type { Capability } from "./scenario.js";
+import type { RecordedRequest } from "./recorder.js";
+
+/** A participant's credentials as the suite presents them. */
+export interface ClientCredentials {
+  /** `participant-a`, `participant-b`, or a test PKI client name (`expired`, `no-uid`, …). */
+  readonly name: string;
+  /** PEM sent in the handshake: the leaf and its intermediates. */
+  readonly chain: Buffer;
+  /** PEM of the leaf alone (a client that forgets its intermediate). */
+  readonly leaf: Buffer;
+  readonly key: Buffer;
+  /** RFC 8705 §3.1 `x5t#S256` of the leaf. */
+  readonly thumbprint: string;
+  readonly organisationId: string | null;
+  readonly softwareStatementId: string | null;
+  readonly cnpj: string | null;
+}
+
+/** Mints JWT access tokens the edge under test trusts (the local authorization-server stub, or the operator's key). */
+export interface TokenIssuer {
+  readonly issuer: string;
+  /**
+   * A signed JWT access token. Defaults: `iss` the issuer, `iat` now, `exp` in 300 s, a `jti`; `thumbprint`
+   * adds `cnf: {"x5t#S256": …}`; `claims` override or add claims (pass `cnf` to replace it).
+   */
+  jwt(o?: { thumbprint?: string; claims?: Record<string, unknown>; lifetimeSeconds?: number; now?: Date; header?: Record<string, unknown> }): Promise<string>;
+}
+
+/** Reads what the backend behind the edge received (the conformance recorder). */
+export interface RecorderClient {
+  /** Every request the backend received carrying this probe id (header {@link PROBE_HEADER}). */
+  received(probe: string): Promise<readonly RecordedRequest[]>;
+}
+
+/** Every request the suite sends carries a fresh id in this header, so the recorder can tell which probe reached it. */
+export const PROBE_HEADER = "x-conformance-probe";
+
+/** Where the edge under test is, and what the suite may use against it. */
+export interface Environment {
+  readonly mode: "local" | "target";
+  /** One line for the report: what was tested and how. */
+  readonly description: string;
+  readonly target: {
+    readonly host: string;
+    readonly port: number;
+    /** SNI and the name the server certificate must carry. */
+    readonly servername: string;
+    /** PEM trusted for the server certificate; absent: Node's bundled CAs. */
+    readonly ca?: Buffer;
+    readonly url: string;
+  };
+  readonly paths: {
+    /** An mTLS route needing the DADOS role, e.g. `/open-banking/accounts/v2/accounts`. */
+    readonly accounts: string;
+    /** An mTLS route needing the PAGTO role. */
+    readonly payments: string;
+    /** A route without mTLS (`/.well-known/…`). */
+    readonly public: string;
+  };
+  readonly capabilities: ReadonlySet<Capability>;
+  credentials(name: string): ClientCredentials | undefined;
+  /** An access token bound to `participant-a` (capability `token`). */
+  boundToken?(client: string): Promise<string>;
+  readonly issuer?: TokenIssuer;
+  /** An opaque token whose introspection answers `response` (capability `introspection`). */
+  opaqueToken?(response: Record<string, unknown>): string;
+  readonly recorder?: RecorderClient;
+  /** An edge whose Directory has been unreachable for longer than its staleness limit (capability `directory-outage`). */
+  directoryOutage?(): Promise<{ readonly port: number }>;
+  /** Facts the report states (store used, what was not observable). */
+  readonly notes: readonly string[];
+}

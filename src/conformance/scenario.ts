@@ -1,0 +1,79 @@
+import type { ScenarioContext } from "./context.js";
+
+/** The areas of the suite (issue 7), in report order. */
+export const AREAS = ["tls", "certificate", "directory", "token", "headers", "hygiene", "errors"] as const;
+export type Area = (typeof AREAS)[number];
+
+export const AREA_TITLES: Readonly<Record<Area, string>> = {
+  tls: "TLS layer",
+  certificate: "Client certificate",
+  directory: "Participant directory",
+  token: "Token binding",
+  headers: "FAPI / OFB headers",
+  hygiene: "Header hygiene",
+  errors: "Error format",
+};
+
+/**
+ * What a scenario needs besides a reachable edge. The local stack supplies every capability (except
+ * `deny-list` without Redis); against a deployment, each comes from a command-line option, and a scenario
+ * whose capability is missing is reported as skipped with that option named ({@link CAPABILITY_SOURCES}).
+ */
+export const CAPABILITIES = [
+  "client",
+  "token",
+  "second-client",
+  "test-pki",
+  "recorder",
+  "token-issuer",
+  "introspection",
+  "revocation",
+  "deny-list",
+  "directory-outage",
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** How an operator supplies each capability in target mode (shown for skipped scenarios). */
+export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
+  client: "--client-cert and --client-key (a participant's certificate the deployment accepts)",
+  token: "--token or --token-file (an access token bound to --client-cert)",
+  "second-client": "--client2-cert and --client2-key (a second accepted participant)",
+  "test-pki": "--pki DIR (a test PKI from 'ofb-edge pki init' whose root the deployment trusts and whose directory fixture it uses)",
+  recorder: "--recorder URL (the control URL of 'ofb-edge conformance recorder' running as the deployment's backend)",
+  "token-issuer": "--token-issuer-key FILE and --token-issuer ISS (a signing key the deployment's authorization-server configuration trusts)",
+  introspection: "the local stack (opaque tokens from its authorization-server stub)",
+  revocation: "the local stack (a CRL server listing the test PKI's revoked certificate)",
+  "deny-list": "--denied-cert and --denied-key (a certificate on the deployment's deny list); locally, Redis",
+  "directory-outage": "the local stack (an edge whose Directory goes away)",
+};
+
+export interface ScenarioDefinition {
+  /** Equal to the file name without extension (checked by the loader). */
+  readonly id: string;
+  readonly area: Area;
+  /** What is checked, as a sentence a compliance officer can read. */
+  readonly title: string;
+  /** Where the expectation comes from: spec sections, upstream test conditions (at least one). */
+  readonly origin: readonly string[];
+  readonly requires: readonly Capability[];
+  /** Throws (through the context's assertions) on failure. */
+  run(t: ScenarioContext): Promise<void>;
+}
+
+export type Scenario = ScenarioDefinition;
+
+/** Declares a scenario (one per file in `conformance/scenarios/<area>/`). */
+export function scenario(definition: ScenarioDefinition): Scenario {
+  if (definition.origin.length === 0) throw new Error(`scenario ${definition.id}: origin must cite at least one source`);
+  return Object.freeze({ ...definition });
+}
+
+/** A failed expectation: the message says what was expected and what was seen. */
+export class ConformanceFailure extends Error {
+  override readonly name = "ConformanceFailure";
+}
+
+/** Thrown by a scenario that finds, at run time, that its prerequisite is missing. */
+export class ScenarioSkipped extends Error {
+  override readonly name = "ScenarioSkipped";
+}
