@@ -37,7 +37,7 @@ export type Capability = (typeof CAPABILITIES)[number];
 export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   client: "--client-cert and --client-key (a participant's certificate the deployment accepts)",
   token: "--token or --token-file (an access token bound to --client-cert)",
-  "second-client": "--client2-cert and --client2-key (a second accepted participant)",
+  "second-client": "--client2-cert, --client2-key and --token2 (a second accepted participant, legacy OU subject if you have one, and an access token bound to it)",
   "test-pki": "--pki DIR (a test PKI from 'ofb-edge pki init' whose root the deployment trusts and whose directory fixture it uses)",
   recorder: "--recorder URL (the control URL of 'ofb-edge conformance recorder' running as the deployment's backend)",
   "token-issuer": "--token-issuer-key FILE and --token-issuer ISS (a signing key the deployment's authorization-server configuration trusts)",

@@ -21,9 +21,13 @@ export function clientCertificate(deps: {
   deny: DenyList | null;
   /** Operational metrics and signals about the clients seen (expiry, first seen). */
   watch?: ClientWatch;
-  /** CRL status of the chain, checked per request (a CRL can change while a connection is open). */
+  /**
+   * Revocation status of the chain, checked per request (a CRL can change while a connection is open). The OCSP
+   * answers it needs are obtained once per connection, before its first request's check.
+   */
   revocation?: RevocationService;
 }): MiddlewareHandler<EdgeEnv> {
+  const prepared = new WeakSet<object>();
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);
     c.set("peer", state);
@@ -32,6 +36,11 @@ export function clientCertificate(deps: {
     if (state.status === "accepted") {
       const now = deps.now();
       const expired = checkValidity(state.client.verdict, now);
+      const socket = c.env.incoming.socket;
+      if (!expired && deps.revocation && !prepared.has(socket)) {
+        prepared.add(socket);
+        await deps.revocation.prepare(state.client.verdict.chain, now);
+      }
       const revoked = expired || !deps.revocation ? null : deps.revocation.check(state.client.verdict.chain, now);
       const invalid = expired ?? (revoked && !revoked.ok ? revoked : null);
       if (invalid && required) throw new EdgeError(invalid.code, "pki", invalid.detail, { certIndex: invalid.certIndex });

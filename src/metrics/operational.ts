@@ -98,6 +98,18 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
     },
   });
 
+  new Gauge({
+    name: "ofb_edge_ocsp_requests",
+    help: "OCSP exchanges since start, by outcome (good, revoked, unknown, timeout, error); absent while revocation.ocsp is off.",
+    labelNames: ["outcome"],
+    registers,
+    collect() {
+      const ocsp = s.revocation?.state().ocsp;
+      if (!ocsp) return;
+      for (const [outcome, count] of Object.entries(ocsp.requests)) this.set({ outcome }, count);
+    },
+  });
+
   const fixed: { kind: string; name: string; notAfter: number }[] = [];
   for (const l of s.listeners) {
     const pem = l.certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];

@@ -22,11 +22,47 @@ const acFingerprint = z
   .transform((s) => s.replace(/:/g, "").toLowerCase());
 
 /**
- * DESIGN D4 and icp-brasil-facts §7: revocation by CRL for every certificate of a client chain below its trust
+ * OCSP (RFC 6960) for certificates whose issuer offers it (icp-brasil-facts §7: most current leaves name a
+ * responder; CA certificates never do). An answer decides only while it is fresh and verified; anything else
+ * (unknown, an error, a time-out, no answer yet) falls back to the CRL.
+ */
+const ocspSchema = z.strictObject({
+  enabled: z.boolean().default(false).describe("Ask the issuer's OCSP responder first, for certificates whose AC offers one; the CRL stays the fallback."),
+  timeoutMs: positiveMs(2_000).describe(
+    "Bound on one OCSP exchange (connection, headers and body). A client's first connection waits at most this long for an answer; then the CRL decides.",
+  ),
+  maxResponseBytes: z.number().int().min(512).default(64 * 1024).describe("Largest OCSP response accepted (a response with a delegated responder's certificate is a few kB)."),
+  cacheMaxEntries: z.number().int().positive().default(10_000).describe("Certificates whose OCSP answer is kept (least recently used evicted first)."),
+  refreshBeforeMs: positiveMs(5 * 60_000).describe(
+    "Ask again this long before a held answer expires, in the background, for certificates presented since it was obtained (never earlier than halfway through its validity).",
+  ),
+  maxAgeMs: positiveMs(HOUR).describe(
+    "How long after its thisUpdate an answer without nextUpdate is used (RFC 6960 §4.2.2.1: no nextUpdate means newer information is always available).",
+  ),
+  failureCacheMs: positiveMs(60_000).describe(
+    "After a failed exchange (responder down, time-out, HTTP error, a response that fails a check) the CRL decides for that certificate this long before its responder is asked again.",
+  ),
+  nonce: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Send a nonce (RFC 8954) in each request; a response echoing a different one is refused. Off by default: RFC 5019 responders serve pre-produced responses and ignore it, and thisUpdate/nextUpdate already bound a replay.",
+    ),
+  responders: z
+    .record(acFingerprint, z.url({ protocol: /^https?$/ }))
+    .optional()
+    .describe("OCSP responder per AC (SHA-256 of the AC certificate), used for every certificate that AC issued instead of the URL in their Authority Information Access."),
+});
+
+/**
+ * DESIGN D4 and icp-brasil-facts §7: revocation by CRL (and optionally OCSP first) for every certificate of a client chain below its trust
  * anchor. Mounted as the top-level `revocation` section.
  */
 export const revocationSchema = z.strictObject({
-  mode: z.enum(["crl", "off"]).default("crl").describe("crl: every certificate below the trust anchor is checked against its issuer's CRL."),
+  mode: z
+    .enum(["crl", "off"])
+    .default("crl")
+    .describe("crl: every certificate below the trust anchor is checked against its issuer's CRL (after OCSP when ocsp.enabled). off: no revocation checking at all, OCSP included."),
   onStale: z
     .enum(["soft-fail", "hard-fail"])
     .default("soft-fail")
@@ -47,7 +83,9 @@ export const revocationSchema = z.strictObject({
     .record(acFingerprint, z.array(z.url({ protocol: /^https?$/ })).min(1).max(8))
     .optional()
     .describe("Extra CRL distribution points per AC (SHA-256 of the AC certificate), tried before the ones its certificates name: mirrors, tests."),
+  ocsp: ocspSchema.default(() => ocspSchema.parse({})),
 });
 
 export type RevocationConfigInput = z.input<typeof revocationSchema>;
 export type RevocationConfig = z.output<typeof revocationSchema>;
+export type OcspConfig = RevocationConfig["ocsp"];

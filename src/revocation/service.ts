@@ -6,6 +6,8 @@ import { freshness, iso, learnUrls, newAuthority, type Authority, type Freshness
 import { certificateFacts, type CertificateFacts } from "./certificate-facts.js";
 import type { RevocationConfig } from "./config.js";
 import { revokedEntry, type ParsedCrl } from "./crl.js";
+import { createOcspChecker, type OcspChecker, type OcspState } from "./ocsp.js";
+import type { OcspAnswer } from "./ocsp-response.js";
 import { createRefresher } from "./refresh.js";
 import type { RevocationStore } from "./store.js";
 
@@ -33,15 +35,23 @@ export interface AuthorityState {
 export interface RevocationService {
   /**
    * The verdict for a verified chain (leaf first, issuers in order, the trust anchor last) at `now`: every
-   * certificate below the anchor against its issuer's CRL. Synchronous and O(1) per certificate; an AC seen
-   * for the first time (or due) triggers a background fetch, and this call follows the missing-CRL rule.
+   * certificate below the anchor against its issuer's CRL, after the OCSP answer already held for it (when
+   * `ocsp.enabled`). Synchronous and O(1) per certificate; an AC (or a certificate's OCSP status) seen for the
+   * first time, or due, is fetched in the background, and this call decides with what it holds: a certificate
+   * without a usable OCSP answer follows the CRL rules (the strict listener's handshake check works that way).
    */
   check(chain: readonly CertInfo[], now: number): RevocationVerdict;
-  /** Background refresh of every known AC's CRL ahead of its nextUpdate. */
+  /**
+   * Obtains the OCSP answers `check` would use for `chain` and does not hold yet (at most `ocsp.timeoutMs`;
+   * concurrent callers share one exchange per certificate). Called once per connection before its first check;
+   * never rejects. Resolves at once with OCSP off, when every answer is held, or after a recent failure.
+   */
+  prepare(chain: readonly CertInfo[], now: number): Promise<void>;
+  /** Background refresh of every known AC's CRL ahead of its nextUpdate, and of OCSP answers in use ahead of their expiry. */
   start(): void;
-  /** Brings every known AC's CRL up to date now (adopting a stored one, or downloading when due). */
+  /** Brings every known AC's CRL up to date now (adopting a stored one, or downloading when due), and the OCSP answers in use that are due. */
   refreshNow(): Promise<void>;
-  state(): { readonly acs: readonly AuthorityState[] };
+  state(): { readonly acs: readonly AuthorityState[]; readonly ocsp?: OcspState };
   close(): Promise<void>;
 }
 
@@ -65,6 +75,7 @@ const TICK_MAX_MS = 60_000;
 /** A service that checks nothing (`mode: off`). */
 export const REVOCATION_OFF: RevocationService = Object.freeze({
   check: () => OK,
+  prepare: async () => undefined,
   start: () => undefined,
   refreshNow: async () => undefined,
   state: () => ({ acs: [] }),
@@ -72,11 +83,13 @@ export const REVOCATION_OFF: RevocationService = Object.freeze({
 });
 
 /**
- * Revocation by CRL (DESIGN D4, icp-brasil-facts §7). Each AC's CRL is downloaded from the distribution points
+ * Revocation by CRL, with OCSP first when enabled (DESIGN D4, icp-brasil-facts §7). Each AC's CRL is downloaded from the distribution points
  * the certificates it issued name (plus `revocation.urls`), verified against the AC's key, indexed by serial
  * and shared through the store so one replica downloads for all. A CRL past nextUpdate serves `graceMs` more
  * in soft-fail; a CRL never obtained lets certificates through in soft-fail (logged once per AC) and rejects
- * them in hard-fail.
+ * them in hard-fail. With `ocsp.enabled`, a certificate whose AC offers OCSP is decided by a fresh, verified
+ * answer: good needs no CRL (though a CRL that lists it still wins), revoked rejects; unknown, a failure or no
+ * answer yet leaves the decision to the CRL.
  */
 export function createRevocationService(config: RevocationConfig, deps: RevocationDeps): RevocationService {
   if (config.mode === "off") return REVOCATION_OFF;
@@ -85,8 +98,11 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
   const authorities = new Map<string, Authority>();
   const facts = new WeakMap<CertInfo, CertificateFacts | Error>();
   const decoded = new WeakMap<ParsedCrl, Map<number, string>>();
+  const ocspTexts = new WeakMap<OcspAnswer, string>();
+  const warnedResponders = new WeakSet<OcspAnswer>();
   const closing = new AbortController();
   const refresher = createRefresher({ config, store: deps.store, logger, now, dispatcher: deps.dispatcher, signal: closing.signal });
+  const ocsp: OcspChecker | null = config.ocsp.enabled ? createOcspChecker(config.ocsp, { logger, now, dispatcher: deps.dispatcher, signal: closing.signal }) : null;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -115,6 +131,10 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
     return f;
   }
 
+  function isAnchorOrRoot(cert: CertInfo): boolean {
+    return deps.anchors.bySha256.has(cert.sha256) || isSelfIssued(cert);
+  }
+
   function kick(a: Authority): void {
     if (!stopped && a.pending === null && now() >= a.nextAttemptAt) void refresher.refresh(a);
   }
@@ -131,8 +151,34 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
     return text;
   }
 
+  /** "was revoked at …, reason … (OCSP, signed by …, thisUpdate …)": built once per answer. */
+  function ocspRevocation(answer: OcspAnswer): string {
+    let text = ocspTexts.get(answer);
+    if (text === undefined) {
+      text = `was revoked at ${iso(answer.revokedAt ?? answer.thisUpdate)}, reason ${answer.reason ?? "unspecified"} (OCSP response signed by '${answer.signer}', thisUpdate ${iso(answer.thisUpdate)})`;
+      ocspTexts.set(answer, text);
+    }
+    return text;
+  }
+
   function unavailable(certIndex: number, detail: string): RevocationVerdict {
     return { ok: false, code: "CERT_REVOCATION_UNAVAILABLE", certIndex, detail };
+  }
+
+  /**
+   * A delegated responder without id-pkix-ocsp-nocheck answers only while the AC's CRL (fresh, or within the
+   * grace period) does not list it (RFC 6960 §4.2.2.2.1, icp-brasil-facts §7); otherwise its answers are set aside.
+   */
+  function responderCleared(answer: OcspAnswer, a: Authority, t: number): boolean {
+    const responder = answer.unchecked;
+    if (!responder) return true;
+    const status = freshness(a, t, config);
+    const listed = a.crl?.parsed.revoked.find(responder.serial, responder.serialHash) !== undefined;
+    if (listed && !warnedResponders.has(answer)) {
+      warnedResponders.add(answer);
+      logger.error({ kind: "revocation", event: "ocsp-responder-revoked", ac: a.cert.label, sha256: a.sha256, responder: responder.label }, "the delegated OCSP responder is on its AC's CRL: its answers are ignored");
+    }
+    return !listed && (status === "fresh" || status === "stale-grace");
   }
 
   function checkOne(cert: CertInfo, issuer: CertInfo, i: number, t: number): RevocationVerdict {
@@ -140,6 +186,16 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
     const a = authority(issuer);
     kick(a);
     if (f instanceof Error) return unavailable(i, `certificate ${i} ('${cert.label}'): serial number unreadable (${f.message.slice(0, 100)})`);
+    const answer = ocsp?.answer(cert, issuer, f, t) ?? null;
+    if (answer && answer.status !== "unknown" && responderCleared(answer, a, t)) {
+      if (answer.status === "revoked") {
+        return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${ocspRevocation(answer)}` };
+      }
+      // Good: the CRL is not needed, but one that lists the certificate still wins (a revocation stays true).
+      const offset = a.crl?.parsed.revoked.find(f.serial, f.serialHash);
+      if (offset === undefined) return OK;
+      return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${revocation(a.crl!.parsed, offset, issuer)}` };
+    }
     const status = freshness(a, t, config);
     if (!a.crl) {
       if (config.onStale === "hard-fail") return unavailable(i, `no CRL of '${issuer.label}' has been obtained${a.lastError ? ` (${a.lastError.slice(0, 200)})` : ""}`);
@@ -185,6 +241,10 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       kick(a);
       next = Math.min(next, a.nextAttemptAt);
     }
+    if (ocsp) {
+      void ocsp.refresh(now());
+      next = Math.min(next, ocsp.nextDue());
+    }
     const delay = Math.min(TICK_MAX_MS, Math.max(TICK_MIN_MS, next - now()));
     timer = setTimeout(tick, delay * (0.9 + Math.random() * 0.2));
     timer.unref();
@@ -196,7 +256,7 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       for (let i = 0; i < chain.length; i++) {
         const cert = chain[i]!;
         // The anchor is trusted as configured, and a root has no issuer to ask: nothing from there up is checked.
-        if (deps.anchors.bySha256.has(cert.sha256) || isSelfIssued(cert)) break;
+        if (isAnchorOrRoot(cert)) break;
         const issuer = chain[i + 1];
         const verdict = issuer ? checkOne(cert, issuer, i, t) : unavailable(i, `certificate ${i} ('${cert.label}') has no issuer in the chain`);
         if (!verdict.ok && verdict.code === "CERT_REVOKED") return verdict;
@@ -204,16 +264,31 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       }
       return firstUnavailable ?? OK;
     },
+    async prepare(chain, t) {
+      if (!ocsp) return;
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < chain.length - 1; i++) {
+        const cert = chain[i]!;
+        if (isAnchorOrRoot(cert)) break;
+        const issuer = chain[i + 1]!;
+        const f = factsOf(cert, issuer);
+        const wait = f instanceof Error ? null : ocsp.prepare(cert, issuer, f, t);
+        if (wait) waits.push(wait);
+      }
+      if (waits.length > 0) await Promise.all(waits);
+    },
     start() {
       if (timer || stopped) return;
       tick();
     },
     async refreshNow() {
       await Promise.all([...authorities.values()].map((a) => refresher.refresh(a)));
+      await ocsp?.refresh(now());
     },
     state() {
       const t = now();
       return {
+        ...(ocsp ? { ocsp: ocsp.state() } : {}),
         acs: [...authorities.values()].map((a): AuthorityState => {
           const base = { ac: a.cert.label, sha256: a.sha256, status: freshness(a, t, config), urls: [...a.urls], ...(a.lastError ? { lastError: a.lastError } : {}) };
           if (!a.crl) return base;
@@ -228,6 +303,7 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       offChange();
       closing.abort();
       await Promise.allSettled([...authorities.values()].map((a) => a.pending));
+      await ocsp?.close();
     },
   };
 }

@@ -6,9 +6,9 @@ import type { CertInfo } from "../pki/certificate.js";
 import { CrlError, type ParsedCrl } from "./crl.js";
 
 /**
- * CRL signature algorithms accepted (STYLE habit 9: named, not the library's default set). SHA-1 and older are
- * refused, as they are for certificates (pki/certificate.ts WEAK_SIGNATURE_ALGORITHMS); ICP-Brasil v5 and later
- * ACs sign with SHA-256 or SHA-512.
+ * Signature algorithms accepted on CRLs, OCSP responses and delegated OCSP responder certificates (STYLE habit 9:
+ * named, not the library's default set). SHA-1 and older are refused, as they are for certificates
+ * (pki/certificate.ts WEAK_SIGNATURE_ALGORITHMS); ICP-Brasil v5 and later ACs sign with SHA-256 or SHA-512.
  */
 const PKCS1_AND_ECDSA: ReadonlyMap<string, string> = new Map([
   ["1.2.840.113549.1.1.11", "sha256"], // sha256WithRSAEncryption
@@ -38,19 +38,35 @@ export function publicKeyOf(issuer: CertInfo): KeyObject {
  */
 export async function verifyCrl(crl: ParsedCrl, issuer: CertInfo, key: KeyObject): Promise<void> {
   if (Buffer.compare(crl.issuerDer, issuer.subjectDer) !== 0) throw new CrlError(`the CRL's issuer is not '${issuer.label}'`);
-  const { hash, key: input } = verifyParameters(crl.signatureAlgorithm, key);
-  const valid = await new Promise<boolean>((resolve, reject) => verify(hash, crl.tbs, input, crl.signature, (err, ok) => (err ? reject(err) : resolve(ok))));
+  const valid = await verifySignature({ algorithm: crl.signatureAlgorithm, signed: crl.tbs, signature: crl.signature }, key, "CRL", (m) => new CrlError(m));
   if (!valid) throw new CrlError(`the CRL's signature does not verify with the key of '${issuer.label}'`);
 }
 
-function verifyParameters(alg: AlgorithmIdentifier, key: KeyObject): { hash: string; key: KeyObject | VerifyKeyObjectInput } {
+/** Signed bytes (a tbs structure's DER), the algorithm named next to them, and the signature value. */
+export interface Signed {
+  readonly algorithm: AlgorithmIdentifier;
+  readonly signed: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * True when `s.signature` is a valid signature of `s.signed` by `key` under an accepted algorithm. An algorithm
+ * that is not accepted throws `fail(message)`, the message naming `what` was signed. The digest is computed off
+ * the event loop (node:crypto's callback form).
+ */
+export function verifySignature(s: Signed, key: KeyObject, what: string, fail: (message: string) => Error): Promise<boolean> {
+  const { hash, key: input } = verifyParameters(s.algorithm, key, what, fail);
+  return new Promise<boolean>((resolve, reject) => verify(hash, s.signed, input, s.signature, (err, ok) => (err ? reject(err) : resolve(ok))));
+}
+
+function verifyParameters(alg: AlgorithmIdentifier, key: KeyObject, what: string, fail: (message: string) => Error): { hash: string; key: KeyObject | VerifyKeyObjectInput } {
   const hash = PKCS1_AND_ECDSA.get(alg.algorithm);
   if (hash) return { hash, key };
-  if (alg.algorithm !== RSASSA_PSS || !alg.parameters) throw new CrlError(`CRL signature algorithm ${alg.algorithm} is not accepted`);
+  if (alg.algorithm !== RSASSA_PSS || !alg.parameters) throw fail(`${what} signature algorithm ${alg.algorithm} is not accepted`);
   // RFC 4055 §3.1: the hash and MGF1's hash are named in the parameters; both must be the same accepted hash.
   const params = AsnConvert.parse(alg.parameters, RsaSaPssParams);
   const pssHash = PSS_HASHES.get(params.hashAlgorithm.algorithm);
   const mgfHash = params.maskGenAlgorithm.parameters ? AsnConvert.parse(params.maskGenAlgorithm.parameters, AlgorithmIdentifier).algorithm : null;
-  if (!pssHash || params.maskGenAlgorithm.algorithm !== MGF1 || mgfHash !== params.hashAlgorithm.algorithm) throw new CrlError("RSASSA-PSS CRL signature with a hash that is not accepted");
+  if (!pssHash || params.maskGenAlgorithm.algorithm !== MGF1 || mgfHash !== params.hashAlgorithm.algorithm) throw fail(`RSASSA-PSS ${what} signature with a hash that is not accepted`);
   return { hash: pssHash, key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength } };
 }

@@ -27,7 +27,11 @@ export interface ListenerDeps {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
-  /** CRL checks: a strict listener closes a connection whose chain is revoked. */
+  /**
+   * Revocation checks: a strict listener closes a connection whose chain is revoked. The handshake check stays
+   * synchronous: an OCSP answer already held decides, otherwise the CRL does (the answer is fetched in the
+   * background, and before the connection's first request by the certificate stage).
+   */
   readonly revocation?: RevocationService;
 }
 
