@@ -40,6 +40,8 @@ export interface SendOptions {
   readonly agent?: Agent;
   /** Extra TLS options (versions, ciphers). */
   readonly tls?: ConnectionOptions;
+  /** Another port on the target's host (e.g. the edge {@link ScenarioContext.directoryOutage} returns). */
+  readonly port?: number;
 }
 
 /** A raw TLS handshake's outcome. The socket of a completed one is ended by the context after the scenario. */
@@ -140,7 +142,7 @@ export class ScenarioContext {
       const req = request(
         {
           host: target.host,
-          port: target.port,
+          port: o.port ?? target.port,
           servername: target.servername,
           path: o.path ?? this.env.paths.accounts,
           method: o.method ?? "GET",
