@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import { isEdgeWorker, runWorker, serve } from "../main.js";
 import { runConfig } from "./config.js";
+import { CONFORMANCE_USAGE, runConformance } from "./conformance.js";
 import { runDeny } from "./deny.js";
 import { runDev } from "./dev.js";
 import { runDirectory } from "./directory.js";
@@ -29,6 +30,9 @@ Commands:
   profiles list | schema         the built-in profiles; the profile JSON Schema
   inspect CERT.pem [--trust-anchors ROOTS.pem] [--profile NAME ...]
                                  identity, thumbprint, policy verdict and the headers each profile would send
+  conformance [--target URL …]  the conformance suite, locally (default) or against a deployment;
+                                 reports in reports/conformance (see 'ofb-edge conformance --help')
+  conformance recorder           the recording backend for running the suite against a deployment
   dev echo-backend [--port N]    a backend that answers with what it received (development only)
   help                           this text
 
@@ -63,6 +67,12 @@ async function main(argv: string[]): Promise<number> {
       return runDeny(rest, io, process.env);
     case "inspect":
       return runInspect(rest, io);
+    case "conformance":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        io.stdout(CONFORMANCE_USAGE);
+        return 0;
+      }
+      return runConformance(rest, io, { env: process.env, stdout: process.stdout });
     case "--version":
     case "version": {
       const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

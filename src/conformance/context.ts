@@ -117,7 +117,7 @@ export class ScenarioContext {
   /** A keep-alive agent with one socket (several requests over one TLS connection); destroyed after the scenario. */
   agent(as: string | null): Agent {
     const credentials = as === null ? {} : this.tlsCredentials(as, false);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, ...credentials });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, ...credentials, ...this.serverTrust() });
     this.agents.push(agent);
     return agent;
   }
@@ -335,8 +335,9 @@ export class ScenarioContext {
     return { cert: leafOnly ? c.leaf : c.chain, key: c.key };
   }
 
-  private serverTrust(): { ca?: Buffer } {
-    return this.env.target.ca ? { ca: this.env.target.ca } : {};
+  private serverTrust(): { ca?: Buffer; rejectUnauthorized: boolean } {
+    const { ca, verifyServer } = this.env.target;
+    return { ...(ca ? { ca } : {}), rejectUnauthorized: verifyServer };
   }
 }
 

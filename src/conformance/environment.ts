@@ -48,6 +48,8 @@ export interface Environment {
     readonly servername: string;
     /** PEM trusted for the server certificate; absent: Node's bundled CAs. */
     readonly ca?: Buffer;
+    /** False only when the operator asked not to verify the server certificate (`--insecure`). */
+    readonly verifyServer: boolean;
     readonly url: string;
   };
   readonly paths: {

@@ -112,7 +112,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     const environment: Environment = {
       mode: "local",
       description: `local stack: ofb-edge on 127.0.0.1:${edge.listeners[0]!.port} (permissive listener), mock Directory, authorization-server stub, recording backend, CRL server`,
-      target: { host: "127.0.0.1", port: edge.listeners[0]!.port, servername: "localhost", ca: await readFile(pki.trustAnchors), url: `https://localhost:${edge.listeners[0]!.port}` },
+      target: { host: "127.0.0.1", port: edge.listeners[0]!.port, servername: "localhost", ca: await readFile(pki.trustAnchors), verifyServer: true, url: `https://localhost:${edge.listeners[0]!.port}` },
       paths: LOCAL_PATHS,
       capabilities,
       credentials,
