@@ -1,0 +1,19 @@
+import { scenario } from "../../../src/conformance/scenario.js";
+
+export default scenario({
+  id: "alg-none-refused",
+  area: "token",
+  title: "A genuine bound access token re-sent unsigned (header alg none, empty signature) is refused with 401 invalid_token (TOKEN_ALGORITHM_NOT_ALLOWED) and nothing is forwarded",
+  origin: ["RFC 6750 §3.1: invalid_token (401) for a malformed or invalid access token", "OFB Security Profile ID3 data sharing: an invalid token gets 401 (ofb-facts §10)"],
+  requires: ["client", "token"],
+  async run(t) {
+    const genuine = await t.boundToken("participant-a");
+    const jws = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(genuine);
+    if (jws === null) return t.skip("the supplied access token is not a signed JWT");
+    const payload = jws[2]!;
+    const none = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+    const res = await t.send({ as: "participant-a", token: `${none}.${payload}.` });
+    await t.expectRejected(res, { status: 401, code: "TOKEN_ALGORITHM_NOT_ALLOWED" });
+    t.expectBearerChallenge(res, "invalid_token");
+  },
+});

@@ -1,0 +1,16 @@
+import { scenario } from "../../../src/conformance/scenario.js";
+
+export default scenario({
+  id: "hex-thumbprint-refused",
+  area: "token",
+  title: "A token whose cnf x5t#S256 is the presented certificate's SHA-256 in hexadecimal is refused with 401 invalid_token (TOKEN_BINDING_MALFORMED) and nothing is forwarded",
+  origin: ["RFC 8705 §3.1: x5t#S256 is the base64url encoding of the SHA-256 digest, without additional characters", "SolID TestCertificateBound: a binding that does not match must fail closed"],
+  requires: ["client", "token-issuer"],
+  async run(t) {
+    const hex = Buffer.from(t.client("participant-a").thumbprint, "base64url").toString("hex");
+    const token = await t.issuer.jwt({ claims: { cnf: { "x5t#S256": hex } } });
+    const res = await t.send({ as: "participant-a", token });
+    await t.expectRejected(res, { status: 401, code: "TOKEN_BINDING_MALFORMED" });
+    t.expectBearerChallenge(res, "invalid_token");
+  },
+});
