@@ -14,7 +14,7 @@ import { listen } from "../http/listen.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { createMetrics } from "../metrics/registry.js";
 import { signTestCrl, testSerialOf } from "../pki/test-pki/crl.js";
-import { generateTestPki, loadTestCa, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { generateTestPki, loadTestCa, loadTestPki, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startEdge, type RunningEdge } from "../server.js";
 import { ScenarioContext } from "./context.js";
 import { credentialsFromPki } from "./credentials.js";
@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   /** Where the edge logs (default: nowhere). */
   readonly logger?: Logger;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** An existing test PKI directory to use instead of generating one (tests share theirs; generating takes seconds). */
+  readonly pkiDir?: string;
 }
 
 export interface LocalStack {
@@ -68,7 +70,8 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     const dir = await mkdtemp(join(tmpdir(), "ofb-edge-conformance-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const now = new Date();
-    const pki = await generateTestPki({ out: join(dir, "pki"), now });
+    const pkiDir = o.pkiDir ?? join(dir, "pki");
+    const pki = o.pkiDir ? await loadTestPki(o.pkiDir) : await generateTestPki({ out: pkiDir, now });
 
     const redis = await localRedis(o.redis ?? "auto", o.env ?? process.env);
     if (redis.server) cleanup.push(() => redis.server!.kill());
@@ -79,7 +82,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     const secret = randomBytes(24).toString("base64url");
     const stub = await startAuthorizationServerStub({ clients: [{ clientId: INTROSPECTION_CLIENT, secret }] });
     cleanup.push(() => stub.close());
-    const directory = await startMockDirectory({ fixtureDir: join(dir, "pki", "directory") });
+    const directory = await startMockDirectory({ fixtureDir: join(pkiDir, "directory") });
     cleanup.push(() => directory.close());
     const crls = await startCrlServer(pki, now);
     cleanup.push(crls.close);
@@ -105,7 +108,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       notes.push("no Redis (REDIS_URL unset and no redis-server on PATH): in-memory Directory store; the deny list, which needs Redis, is not tested");
     }
 
-    const outage = await startOutageEdge({ pki, recorder, dir, logger });
+    const outage = await startOutageEdge({ pki, recorder, pkiDir, logger });
     cleanup.push(outage.close);
 
     const credentials = credentialsFromPki(pki);
@@ -207,8 +210,8 @@ async function startCrlServer(pki: TestPkiManifest, now: Date) {
  * A second edge with its own mock Directory and a clock the stack can move: `trigger` takes the Directory
  * away and moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (DESIGN D5).
  */
-async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; dir: string; logger: Logger }) {
-  const directory = await startMockDirectory({ fixtureDir: join(o.dir, "pki", "directory") });
+async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pkiDir: string; logger: Logger }) {
+  const directory = await startMockDirectory({ fixtureDir: join(o.pkiDir, "directory") });
   let offset = 0;
   let directoryUp = true;
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };

@@ -37,7 +37,7 @@ export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<Ed
     }
     const incoming = c.env.incoming;
     const inQuery = queryHasAccessToken(incoming.url ?? "/");
-    const authorization = readAuthorization(incoming, options.maxTokenLength);
+    const authorization = readChallenged(incoming, options.maxTokenLength, challenge);
     if (isFormEncoded(incoming)) {
       const body = await readBody(incoming, options.maxBodyBytes);
       if (formHasAccessToken(body)) throw challenge("TOKEN_REQUEST_INVALID", "access_token in the request body is not accepted; use the Authorization header (RFC 6750 §2.1)");
@@ -89,4 +89,13 @@ async function readBody(incoming: IncomingMessage, max: number): Promise<Buffer>
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** {@link readAuthorization} whose refusals (two fields, `Bearer` without a token, a malformed or over-long token) carry the challenge too (RFC 6750 §3). */
+function readChallenged(incoming: Parameters<typeof readAuthorization>[0], maxTokenLength: number, challenge: (code: EdgeErrorCode, detail: string) => EdgeError) {
+  try {
+    return readAuthorization(incoming, maxTokenLength);
+  } catch (err) {
+    throw err instanceof EdgeError ? challenge(err.code, err.message) : err;
+  }
 }

@@ -117,6 +117,7 @@ describe("where the token may come from", () => {
     const text = Buffer.concat(chunks).toString("utf8");
     expect(text).toMatch(/^HTTP\/1\.1 400 /);
     expect(text).toContain('"code":"TOKEN_REQUEST_INVALID"');
+    expect(text).toMatch(/\r\nwww-authenticate: Bearer error="invalid_request", error_description="more than one Authorization header"\r\n/i);
     expect(s.backend.received).toHaveLength(0);
   });
 
@@ -124,12 +125,14 @@ describe("where the token may come from", () => {
     ["no token after the scheme", "Bearer"],
     ["characters outside b64token", "Bearer abc\"def"],
     ["a comma-separated list", `Bearer ${"a"}, Bearer b`],
-  ])("malformed Bearer credentials (%s) are 400 invalid_request", async (_name, value) => {
-    await rejected(await s.call("participant-a", null, { headers: { authorization: value } }), 400, "TOKEN_REQUEST_INVALID");
+  ])("malformed Bearer credentials (%s) are 400 invalid_request, with the challenge (RFC 6750 §3)", async (_name, value) => {
+    const res = await rejected(await s.call("participant-a", null, { headers: { authorization: value } }), 400, "TOKEN_REQUEST_INVALID");
+    expect(res.headers["www-authenticate"]).toMatch(/^Bearer error="invalid_request", error_description="[^"]+"$/);
   });
 
-  it("a token longer than maxTokenLength is 400 invalid_request", async () => {
-    await rejected(await s.call("participant-a", null, { headers: { authorization: `Bearer ${"a".repeat(4097)}` } }), 400, "TOKEN_REQUEST_INVALID");
+  it("a token longer than maxTokenLength is 400 invalid_request, with the challenge", async () => {
+    const res = await rejected(await s.call("participant-a", null, { headers: { authorization: `Bearer ${"a".repeat(4097)}` } }), 400, "TOKEN_REQUEST_INVALID");
+    expect(res.headers["www-authenticate"]).toMatch(/^Bearer error="invalid_request", error_description="[^"]+"$/);
   });
 });
 

@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AREAS } from "../../src/conformance/scenario.js";
+import type { SuiteResult } from "../../src/conformance/runner.js";
+import { redisUrl } from "../helpers/redis.js";
+
+// Issue 7 §5: `npm test` runs the whole local suite through the real CLI (`ofb-edge conformance`, built into
+// dist/ by `npm test`) and requires every scenario to pass — none skipped, none failed.
+
+let out: string;
+let run: { code: number | null; stdout: string; stderr: string; ms: number };
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), "ofb-edge-conformance-run-"));
+  const started = Date.now();
+  run = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/ofb-edge.js", "conformance", "--out", out, "--no-color"], {
+      env: { ...process.env, REDIS_URL: redisUrl(), NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => void (stderr += b.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe("ofb-edge conformance (local mode)", () => {
+  it("runs at least 60 scenarios covering every area, every one passing, in under 2 minutes", async () => {
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult & { format: string };
+    const failed = report.results.filter((r) => r.status !== "pass").map((r) => `${r.status} ${r.area}/${r.id}: ${r.message}`);
+    expect(failed, run.stdout.slice(-4000)).toEqual([]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(report.format).toBe("ofb-edge-conformance/1");
+    expect(report.counts.total).toBeGreaterThanOrEqual(60);
+    expect(report.counts).toMatchObject({ fail: 0, skip: 0, pass: report.counts.total });
+    for (const area of AREAS) expect(report.results.filter((r) => r.area === area).length, area).toBeGreaterThanOrEqual(3);
+    for (const r of report.results) {
+      expect(r.origin.length, r.id).toBeGreaterThan(0);
+      expect(r.checks.length, r.id).toBeGreaterThan(0);
+    }
+    expect(report.notes.join(" ")).toContain("Redis at");
+    expect(run.ms).toBeLessThan(120_000);
+  });
+
+  it("prints the summary table by area and the verdict, and writes JUnit XML and HTML with every scenario", async () => {
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    expect(run.stdout).toMatch(/Area\s+Pass\s+Fail\s+Skip\s+Total/);
+    expect(run.stdout).toMatch(new RegExp(`All\\s+${report.counts.total}\\s+0\\s+0\\s+${report.counts.total}`));
+    expect(run.stdout).toContain(`PASSED: ${report.counts.total} passed, 0 skipped, of ${report.counts.total}`);
+    const junit = await readFile(join(out, "junit.xml"), "utf8");
+    expect(junit.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect(junit).toContain(`<testsuites name="ofb-edge conformance" tests="${report.counts.total}" failures="0" skipped="0"`);
+    expect(junit.match(/<testcase /g)?.length).toBe(report.counts.total);
+    const html = await readFile(join(out, "report.html"), "utf8");
+    expect(html).toContain("PASSED");
+    expect(html).not.toMatch(/<script|<link|src="http/i);
+    for (const r of report.results) expect(html).toContain(`${r.id} · `);
+  });
+});
