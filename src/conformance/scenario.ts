@@ -39,7 +39,8 @@ export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   token: "--token or --token-file (an access token bound to --client-cert)",
   "second-client": "--client2-cert, --client2-key and --token2 (a second accepted participant, legacy OU subject if you have one, and an access token bound to it)",
   "test-pki": "--pki DIR (a test PKI from 'ofb-edge pki init' whose root the deployment trusts and whose directory fixture it uses)",
-  recorder: "--recorder URL (the control URL of 'ofb-edge conformance recorder' running as the deployment's backend)",
+  recorder:
+    "--recorder URL (the control URL of 'ofb-edge conformance recorder' running as the backend of routes with the default header profiles, rfc9440 and ofb-identity)",
   "token-issuer": "--token-issuer-key FILE and --token-issuer ISS (a signing key the deployment's authorization-server configuration trusts)",
   introspection: "the local stack (opaque tokens from its authorization-server stub)",
   revocation: "the local stack (a CRL server listing the test PKI's revoked certificate)",

@@ -12,7 +12,17 @@ describe("revocation configuration", () => {
       fetchTimeoutMs: 30_000,
       maxCrlBytes: 64 * 1024 * 1024,
       store: { type: "memory" },
+      ocsp: { enabled: false, timeoutMs: 2_000, maxResponseBytes: 64 * 1024, cacheMaxEntries: 10_000, refreshBeforeMs: 5 * 60_000, maxAgeMs: 3_600_000, failureCacheMs: 60_000, nonce: false },
     });
+  });
+
+  it("OCSP: off by default; responders keyed by the AC's SHA-256 (normalised), http(s) only; unknown keys refused", () => {
+    const fingerprint = "AB:".repeat(31) + "CD";
+    const parsed = revocationSchema.parse({ ocsp: { enabled: true, responders: { [fingerprint]: "http://ocsp.test/ac" } } });
+    expect(parsed.ocsp).toMatchObject({ enabled: true, timeoutMs: 2_000, responders: { [`${"ab".repeat(31)}cd`]: "http://ocsp.test/ac" } });
+    expect(revocationSchema.safeParse({ ocsp: { enabled: true, responders: { ["ab".repeat(32)]: "ldap://ocsp.test" } } }).success).toBe(false);
+    expect(revocationSchema.safeParse({ ocsp: { enabled: true, cache: 10 } }).success).toBe(false);
+    expect(revocationSchema.safeParse({ ocsp: { timeoutMs: 0 } }).success).toBe(false);
   });
 
   it("keys distribution-point overrides by the AC's SHA-256, colons and case normalised", () => {
