@@ -4,8 +4,8 @@ import { CrlError, parseCrl, type ParsedCrl } from "./crl.js";
 import { publicKeyOf, verifyCrl } from "./signature.js";
 import type { StoredCrl } from "./store.js";
 
-/** How far ahead of the validation clock a CRL's thisUpdate may be (issuer clock skew) before it is refused. */
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** How far ahead of the validation clock a CRL's or OCSP response's thisUpdate may be (issuer clock skew) before it is refused. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** Distribution points kept per AC (configured first, then learned from certificates). */
 const MAX_URLS = 16;
 

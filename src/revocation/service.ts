@@ -192,9 +192,10 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
         return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${ocspRevocation(answer)}` };
       }
       // Good: the CRL is not needed, but one that lists the certificate still wins (a revocation stays true).
-      const offset = a.crl?.parsed.revoked.find(f.serial, f.serialHash);
-      if (offset === undefined) return OK;
-      return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${revocation(a.crl!.parsed, offset, issuer)}` };
+      const crl = a.crl?.parsed;
+      const offset = crl?.revoked.find(f.serial, f.serialHash);
+      if (!crl || offset === undefined) return OK;
+      return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${revocation(crl, offset, issuer)}` };
     }
     const status = freshness(a, t, config);
     if (!a.crl) {
