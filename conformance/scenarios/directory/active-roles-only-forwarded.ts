@@ -1,0 +1,24 @@
+import { X509Certificate } from "node:crypto";
+import { headerValues } from "../../../src/conformance/context.js";
+import { scenario } from "../../../src/conformance/scenario.js";
+
+export default scenario({
+  id: "active-roles-only-forwarded",
+  area: "directory",
+  title: "A participant with an Active DADOS and an Inactive PAGTO claim is accepted on an accounts API, and the backend is told only its Active role (DADOS)",
+  origin: [
+    "ofb-facts §1.1: OrgDomainRoleClaims[].Status is Active | Inactive; §1.2: an Inactive claim is normal, decide on Role and Status",
+    "ofb-facts §3 (derived mapping): accounts require an Active DADOS claim",
+    "DESIGN D9 (ofb-facts §12): derived identity headers — profiles/ofb-identity.json x-ofb-roles: the organisation's Active roles",
+  ],
+  requires: ["test-pki", "second-client", "recorder"],
+  async run(t) {
+    // participant-b's Inactive PAGTO claim is a fact of the test PKI's Directory fixture, not of an operator's --client2-cert.
+    if (!/^CN=participant-b\.tpp\.ofb-edge\.test$/m.test(new X509Certificate(t.client("participant-b").leaf).subject)) t.skip("participant-b is not the test PKI's participant-b (--client2-cert given): its Directory roles are unknown");
+    const res = await t.send({ as: "participant-b", path: t.paths.accounts, token: await t.boundToken("participant-b") });
+    t.expectStatus(res, 200);
+    const got = await t.forwarded(res);
+    const roles = headerValues(got, "x-ofb-roles");
+    t.check(roles.length === 1 && roles[0] === "DADOS", "the backend received exactly one x-ofb-roles: DADOS (the Inactive PAGTO claim is not listed)", roles);
+  },
+});

@@ -1,0 +1,22 @@
+import { scenario } from "../../../src/conformance/scenario.js";
+
+export default scenario({
+  id: "directory-unavailable-beyond-staleness",
+  area: "directory",
+  title: "When the OFB Directory has been unreachable for longer than the configured staleness limit, an accepted participant is refused (503 DIRECTORY_UNAVAILABLE) rather than let through, and nothing is forwarded",
+  origin: [
+    "DESIGN D5 (ofb-facts §12): Directory unreachable — fail closed, or serve a bounded stale cache (ofb-facts §1: the Directory data is itself a 15-minute dump)",
+    "ofb-edge README §directory maxStalenessMs: beyond it checked routes answer 503 DIRECTORY_UNAVAILABLE — never fail open",
+    "RFC 9110 §10.2.3: a Retry-After sent with 503 is delay-seconds or an HTTP-date",
+  ],
+  requires: ["client", "directory-outage"],
+  async run(t) {
+    // The outage edge: its own Directory taken away and its clock moved past maxStalenessMs; no authorization server.
+    const { port } = await t.directoryOutage();
+    const res = await t.send({ as: "participant-a", port });
+    await t.expectRejected(res, { status: 503, code: "DIRECTORY_UNAVAILABLE" });
+    const retryAfter = res.headers["retry-after"];
+    if (retryAfter === undefined) t.note("the edge sends no Retry-After with 503 DIRECTORY_UNAVAILABLE");
+    else t.check(/^\d+$/.test(retryAfter) || !Number.isNaN(Date.parse(retryAfter)), "Retry-After is delay-seconds or an HTTP-date", retryAfter);
+  },
+});
