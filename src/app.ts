@@ -68,6 +68,6 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
     }),
   );
   app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion));
-  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock }));
+  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm }));
   return app;
 }

@@ -310,7 +310,7 @@ export const configSchema = z
       .optional(),
     revocation: revocationSchema
       .default(revocationSchema.parse({}))
-      .describe("Revocation by CRL of every certificate below the trust anchor (DESIGN D4): on by default, soft-fail with a 6 h grace."),
+      .describe("Revocation of every certificate below the trust anchor (DESIGN D4): by CRL, on by default, soft-fail with a 6 h grace; OCSP first where the AC offers it when revocation.ocsp.enabled."),
     denyList: z
       .strictObject({
         url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),

@@ -1,4 +1,5 @@
 import type { ErrorHandler } from "hono";
+import { bearerChallenge } from "../binding/bearer.js";
 import { EdgeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeEnv } from "./context.js";
@@ -7,9 +8,11 @@ import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
 
 /**
  * Every edge rejection leaves here: the OFB `ResponseError` body, the status from the one table, the
- * interaction id (echoed, or generated when the request had none), `Cache-Control: no-store`.
+ * interaction id (echoed, or generated when the request had none), `Cache-Control: no-store`. A 401 always
+ * carries a challenge (RFC 9110 §15.5.2): the token stage's own, or for a certificate or identity rejection
+ * `Bearer error="invalid_token"` — a token cannot be used with a missing or unacceptable certificate (RFC 8705 §3).
  */
-export function errorHandler(deps: { logger: Logger; clock: () => Date }): ErrorHandler<EdgeEnv> {
+export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: string | undefined }): ErrorHandler<EdgeEnv> {
   return function edgeErrorHandler(err, c) {
     let e: EdgeError;
     if (err instanceof EdgeError) e = err;
@@ -26,6 +29,7 @@ export function errorHandler(deps: { logger: Logger; clock: () => Date }): Error
       [INTERACTION_ID]: id,
       ...e.headers,
     };
+    if (e.status === 401 && headers["www-authenticate"] === undefined) headers["www-authenticate"] = bearerChallenge({ realm: deps.realm, code: e.code, detail: e.message });
     // An unread request body would be drained by Node after the response; a rejected upload is not worth
     // reading (it may be the reason for the rejection), so the connection is closed instead.
     if (!incoming.complete) headers.connection = "close";

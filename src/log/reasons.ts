@@ -22,7 +22,7 @@ export const REASON_BY_CODE = {
   CERT_ISSUER_NOT_ALLOWED: "issuing AC not allowed",
   CERT_MALFORMED: "malformed certificate",
   CERT_DENIED: "denied (operator deny list, certificate)",
-  CERT_REVOKED: "revoked (CRL)",
+  CERT_REVOKED: "revoked (CRL or OCSP)",
   CERT_REVOCATION_UNAVAILABLE: "revocation status unknown (CRL unavailable or stale)",
   PARTICIPANT_DENIED: "denied (operator deny list, participant)",
   IDENTITY_SOFTWARE_STATEMENT_MISSING: "no software statement id (UID) in the certificate",

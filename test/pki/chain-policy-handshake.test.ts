@@ -55,6 +55,8 @@ async function expectRejected(target: Edge, name: string, code: string, options:
   });
   expect(res.status).toBe(401);
   expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+  // RFC 9110 §15.5.2: a 401 carries a challenge; RFC 8705 §3: the token is unusable with this certificate.
+  expect(res.headers["www-authenticate"]).toMatch(/^Bearer error="invalid_token", error_description="[^"]+"$/);
   const body = res.json<ErrorBody>();
   expect(body.errors).toHaveLength(1);
   expect(body.errors[0]!.code).toBe(code);

@@ -63,7 +63,7 @@ describe("CRL revocation in the pipeline", () => {
       const error = res.json<{ errors: { code: string; detail: string }[] }>().errors[0]!;
       expect(error.code).toBe("CERT_REVOKED");
       expect(backend.received.length).toBe(before);
-      expect(edge.logs.some((l) => l.kind === "access" && l.code === "CERT_REVOKED" && l.reason === "revoked (CRL)" && l.certIndex === 0)).toBe(true);
+      expect(edge.logs.some((l) => l.kind === "access" && l.code === "CERT_REVOKED" && l.reason === "revoked (CRL or OCSP)" && l.certIndex === 0)).toBe(true);
       expect((await fetch(`http://127.0.0.1:${edge.edge.adminPort}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`http://127.0.0.1:${edge.edge.adminPort}/metrics`)).text();
       expect(metrics).toMatch(/ofb_edge_crl_age_seconds\{ac="AC TESTE SSL EV G4",status="fresh"\} \d/);
