@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
 import { connect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import { PROBE_HEADER, type ClientCredentials, type Environment, type TokenIssuer } from "./environment.js";
+import { PROBE_HEADER, type ClientCredentials, type DirectoryOutage, type Environment, type TokenIssuer } from "./environment.js";
 import type { RecordedRequest } from "./recorder.js";
 import { ConformanceFailure, ScenarioSkipped, type Capability } from "./scenario.js";
 
@@ -109,7 +109,7 @@ export class ScenarioContext {
     return this.env.opaqueToken(response);
   }
 
-  async directoryOutage(): Promise<{ port: number }> {
+  async directoryOutage(): Promise<DirectoryOutage> {
     if (!this.env.directoryOutage) this.skip("no directory outage control (capability directory-outage)");
     return this.env.directoryOutage();
   }

@@ -36,6 +36,11 @@ export interface RecorderClient {
 /** Every request the suite sends carries a fresh id in this header, so the recorder can tell which probe reached it. */
 export const PROBE_HEADER = "x-conformance-probe";
 
+export interface DirectoryOutage {
+  readonly port: number;
+  begin(): Promise<void>;
+}
+
 /** Where the edge under test is, and what the suite may use against it. */
 export interface Environment {
   readonly mode: "local" | "target";
@@ -68,8 +73,11 @@ export interface Environment {
   /** An opaque token whose introspection answers `response` (capability `introspection`). */
   opaqueToken?(response: Record<string, unknown>): string;
   readonly recorder?: RecorderClient;
-  /** An edge whose Directory has been unreachable for longer than its staleness limit (capability `directory-outage`). */
-  directoryOutage?(): Promise<{ readonly port: number }>;
+  /**
+   * A second edge (capability `directory-outage`) on `port`, serving with a fresh Directory snapshot until
+   * `begin()` takes its Directory away and moves its clock past its staleness limit (one-shot).
+   */
+  directoryOutage?(): Promise<DirectoryOutage>;
   /** Facts the report states (store used, what was not observable). */
   readonly notes: readonly string[];
 }

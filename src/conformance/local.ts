@@ -207,8 +207,8 @@ async function startCrlServer(pki: TestPkiManifest, now: Date) {
 }
 
 /**
- * A second edge with its own mock Directory and a clock the stack can move: `trigger` takes the Directory
- * away and moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (DESIGN D5).
+ * A second edge with its own mock Directory and a clock the stack can move: `begin` takes the Directory away
+ * and moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (DESIGN D5).
  */
 async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pkiDir: string; logger: Logger }) {
   const directory = await startMockDirectory({ fixtureDir: join(o.pkiDir, "directory") });
@@ -233,15 +233,18 @@ async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pk
     await directory.close();
     throw err;
   }
+  const port = edge.listeners[0]!.port;
   return {
-    async trigger() {
-      if (directoryUp) {
-        directoryUp = false;
-        await directory.close();
-      }
-      offset = OUTAGE_JUMP_MS;
-      return { port: edge.listeners[0]!.port };
-    },
+    trigger: async () => ({
+      port,
+      async begin() {
+        if (directoryUp) {
+          directoryUp = false;
+          await directory.close();
+        }
+        offset = OUTAGE_JUMP_MS;
+      },
+    }),
     async close() {
       await edge.close();
       if (directoryUp) await directory.close();

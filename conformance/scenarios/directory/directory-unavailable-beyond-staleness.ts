@@ -11,9 +11,13 @@ export default scenario({
   ],
   requires: ["client", "directory-outage"],
   async run(t) {
-    // The outage edge: its own Directory taken away and its clock moved past maxStalenessMs; no authorization server.
-    const { port } = await t.directoryOutage();
-    const res = await t.send({ as: "participant-a", port });
+    // The outage edge (no authorization server): served from a fresh snapshot first, then its Directory is taken
+    // away and its clock moved past maxStalenessMs.
+    const outage = await t.directoryOutage();
+    const before = await t.send({ as: "participant-a", port: outage.port });
+    t.expectStatus(before, 200);
+    await outage.begin();
+    const res = await t.send({ as: "participant-a", port: outage.port });
     await t.expectRejected(res, { status: 503, code: "DIRECTORY_UNAVAILABLE" });
     const retryAfter = res.headers["retry-after"];
     if (retryAfter === undefined) t.note("the edge sends no Retry-After with 503 DIRECTORY_UNAVAILABLE");

@@ -1,6 +1,6 @@
 import { headerValues } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
-import { sfBinary } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { sfBinary } from "../../lib/forgery.js";
 
 export default scenario({
   id: "connection-listed-fields-keep-edge-identity",

@@ -1,5 +1,5 @@
 import { scenario } from "../../../src/conformance/scenario.js";
-import { sfBinary } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { sfBinary } from "../../lib/forgery.js";
 
 export default scenario({
   id: "forged-client-cert-without-certificate-rejected",

@@ -1,6 +1,6 @@
 import { headerValues, type Exchange } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
-import { sfBinary } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { sfBinary } from "../../lib/forgery.js";
 
 const ROUNDS = 10;
 const CLIENTS = ["participant-a", "participant-b"] as const;

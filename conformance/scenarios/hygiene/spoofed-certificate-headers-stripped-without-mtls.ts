@@ -1,6 +1,6 @@
 import { headerValues } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
-import { forgedCertificateHeaders, forgedLines, newForgery } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { forgedCertificateHeaders, forgedLines, newForgery } from "../../lib/forgery.js";
 
 export default scenario({
   id: "spoofed-certificate-headers-stripped-without-mtls",

@@ -1,6 +1,6 @@
 import { headerValues } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
-import { forgedLines, newForgery, sfBinary } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { forgedLines, newForgery, sfBinary } from "../../lib/forgery.js";
 
 export default scenario({
   id: "spoofed-headers-case-and-duplicates-stripped",

@@ -1,5 +1,5 @@
 import { scenario } from "../../../src/conformance/scenario.js";
-import { forgedLines, newForgery } from "./spoofed-certificate-headers-stripped-on-mtls.js";
+import { forgedLines, newForgery } from "../../lib/forgery.js";
 
 export default scenario({
   id: "spoofed-underscore-header-names-stripped",
