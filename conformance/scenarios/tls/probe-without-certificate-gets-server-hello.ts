@@ -1,0 +1,51 @@
+import { connect, type ConnectionOptions } from "node:tls";
+import type { ScenarioContext } from "../../../src/conformance/context.js";
+import { scenario } from "../../../src/conformance/scenario.js";
+
+/**
+ * A certificate-less handshake that records the ServerHello's version and suite even when the server then
+ * refuses the missing certificate (`keylog` fires once the client has derived keys from the ServerHello;
+ * `getCipher()` still names the suite after the error), and how the handshake ended.
+ */
+function serverHello(t: ScenarioContext, options: ConnectionOptions): Promise<{ protocol: string; cipher: string; ending: string } | { error: string }> {
+  const { target } = t.env;
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port, servername: target.servername, rejectUnauthorized: false, ...options });
+    let keys = false;
+    const seen = (ending: string) => ({ protocol: socket.getProtocol() ?? "", cipher: socket.getCipher().name, ending });
+    socket.on("keylog", () => (keys = true));
+    socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("handshake timed out"), { code: "ETIMEDOUT" })));
+    socket.once("secureConnect", () => {
+      resolve(seen("handshake completed"));
+      socket.destroy();
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      resolve(keys ? seen(`refused after the ServerHello: ${err.code ?? err.message}`) : { error: err.code ?? err.message });
+      socket.destroy();
+    });
+  });
+}
+
+export default scenario({
+  id: "probe-without-certificate-gets-server-hello",
+  area: "tls",
+  title: "A TLS 1.2 and a TLS 1.3 client that present no certificate both reach the ServerHello (a certificate requirement may end the handshake only after it)",
+  origin: [
+    "conformance-sources §1.4: the OIDF TLS probes send no client certificate and stop at ServerHello; an edge that refuses before ServerHello (gating on SNI or certificate at ClientHello) fails EnsureTLS12WithFAPICiphers",
+    "OIDF conformance suite: EnsureTLS12WithFAPICiphers; AbstractDisallowTLSVersion (probes without client certificate)",
+    "DESIGN D3: a strict listener fails the handshake, a permissive one completes it; both after ServerHello",
+  ],
+  requires: [],
+  async run(t) {
+    const probes = [
+      { version: "TLS 1.2", options: { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384" } },
+      { version: "TLS 1.3", options: { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" } },
+    ] as const;
+    for (const { version, options } of probes) {
+      const hello = await serverHello(t, options);
+      if ("error" in hello) return t.fail(`a ${version} client without a certificate gets a ServerHello`, hello.error);
+      t.check(true, `a ${version} client without a certificate gets a ServerHello (${hello.protocol}, ${hello.cipher}; ${hello.ending})`);
+      t.equal(hello.protocol, version === "TLS 1.2" ? "TLSv1.2" : "TLSv1.3", `the ${version} ServerHello's version`);
+    }
+  },
+});
