@@ -8,7 +8,7 @@ import type { TlsListenerConfig } from "../config/schema.js";
 import type { PeerState } from "../connection/peer-state.js";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import type { EdgeEnv } from "../http/context.js";
-import { INTERACTION_ID } from "../http/interaction-id.js";
+import { INTERACTION_ID, readInteractionId } from "../http/interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
@@ -44,16 +44,13 @@ export interface ListenerDeps {
 export function createListener(deps: ListenerDeps): { server: Server; swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void } {
   const { config, logger, metrics } = deps;
   const log = logger.child({ listener: config.name });
-  // @hono/node-server refuses some requests before the app runs (a backslash in the path, a Host that is not a
-  // host, no Host): those are edge rejections too, answered in the OFB format and logged like any other.
+  // @hono/node-server refuses some requests before the app runs (a Host that is not a host, no Host): those are
+  // edge rejections too, answered in the OFB format and logged like any other.
   let peer = deps.peer;
   const listenerFor = (app: Hono<EdgeEnv>) => getRequestListener(app.fetch, {
     autoCleanupIncoming: false,
-    errorHandler: (err) => {
-      const message = err instanceof Error ? err.message : "";
-      const e = /backslash/i.test(message)
-        ? new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target")
-        : new EdgeError("REQUEST_MALFORMED", "http", "the request target or Host header cannot be read");
+    errorHandler: () => {
+      const e = new EdgeError("REQUEST_MALFORMED", "http", "the request target or Host header cannot be read");
       const id = randomUUID();
       metrics.rejections.inc({ stage: "http", code: e.code });
       log.info({ kind: "access", interactionId: id, decision: "rejected", code: e.code, stage: "http", status: e.status }, "request");
@@ -62,7 +59,21 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
   });
   // A reload swaps the pipeline for requests that start after it; requests in flight finish on the old one.
   let handle = listenerFor(deps.app);
-  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, (req, res) => handle(req, res));
+  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, (req, res) => {
+    // A backslash in the request target is refused here, where the headers can still be read, so that the
+    // client's interaction id is echoed (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusal cannot see it.
+    if (req.url?.includes("\\")) {
+      const e = new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target");
+      const { id } = readInteractionId(req.headers[INTERACTION_ID]);
+      metrics.rejections.inc({ stage: "http", code: e.code });
+      log.info({ kind: "access", interactionId: id, decision: "rejected", code: e.code, stage: "http", status: e.status }, "request");
+      const body = ofbErrorBody(e, deps.clock());
+      res.writeHead(e.status, { "content-type": JSON_UTF8, "cache-control": "no-store", "content-length": Buffer.byteLength(body), [INTERACTION_ID]: id, ...(req.complete ? {} : { connection: "close" }) });
+      res.end(body);
+      return;
+    }
+    void handle(req, res);
+  });
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;

@@ -93,8 +93,9 @@ describe("requests the HTTP layer refuses, answered in the OFB error format", ()
     await expectOfbRejection(`GET https://evil.example/open-banking/accounts HTTP/1.1\r\nHost: localhost\r\nx-fapi-interaction-id: ${id}\r\nConnection: close\r\n\r\n`, 400, "REQUEST_PATH_INVALID");
   });
 
-  it("a backslash in the path (read as '/' by some backends: path confusion) → 400 REQUEST_PATH_INVALID", async () => {
-    await expectOfbRejection(`GET /open-banking\\..\\admin HTTP/1.1\r\nHost: localhost\r\nx-fapi-interaction-id: ${id}\r\nConnection: close\r\n\r\n`, 400, "REQUEST_PATH_INVALID");
+  it("a backslash in the path (read as '/' by some backends: path confusion) → 400 REQUEST_PATH_INVALID, the client's interaction id echoed", async () => {
+    const res = await expectOfbRejection(`GET /open-banking\\..\\admin HTTP/1.1\r\nHost: localhost\r\nx-fapi-interaction-id: ${id}\r\nConnection: close\r\n\r\n`, 400, "REQUEST_PATH_INVALID");
+    expect(res.headers["x-fapi-interaction-id"]).toBe(id);
   });
 
   it("a Host header that is not a host → 400 in the OFB format", async () => {
