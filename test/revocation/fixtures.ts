@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import { loadTrustAnchors, type TrustAnchors } from "../../src/pki/anchors.js";
 import { parseCertInfo, type CertInfo } from "../../src/pki/certificate.js";
 import { loadTestCa, type TestCa, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { nodeCrypto, signingKeyFor } from "../../src/pki/test-pki/keys.js";
 import { createLogger, type Logger } from "../../src/log/logger.js";
 
 /** The run's test PKI as the revocation tests use it: CAs with keys, anchors, and chains as chain policy builds them. */
@@ -40,33 +39,8 @@ export async function revocationPki(pki: TestPkiManifest): Promise<RevocationPki
   };
 }
 
-export interface CrlSpec {
-  readonly revoked?: readonly { readonly serial: string; readonly reason?: x509.X509CrlReason; readonly at?: Date }[];
-  readonly thisUpdate: Date;
-  /** `null`: no nextUpdate (refused by the service). */
-  readonly nextUpdate: Date | null;
-  /** Sign with this key instead of the CA's own (the issuer name stays the CA's). */
-  readonly signWith?: TestCa;
-  readonly extensions?: x509.Extension[];
-}
-
-/** A CRL issued by `ca` (DER), signed with SHA-256 by X509CrlGenerator. */
-export async function signCrl(ca: TestCa, spec: CrlSpec): Promise<Uint8Array> {
-  const signing = await signingKeyFor((spec.signWith ?? ca).keys.privateKey, "SHA-256");
-  const crl = await x509.X509CrlGenerator.create(
-    {
-      issuer: new x509.Name(ca.cert.subjectName.toArrayBuffer()),
-      thisUpdate: spec.thisUpdate,
-      ...(spec.nextUpdate ? { nextUpdate: spec.nextUpdate } : {}),
-      entries: (spec.revoked ?? []).map((r) => ({ serialNumber: r.serial, revocationDate: r.at ?? spec.thisUpdate, ...(r.reason !== undefined ? { reason: r.reason } : {}) })),
-      ...(spec.extensions ? { extensions: spec.extensions } : {}),
-      signingKey: signing.key,
-      signingAlgorithm: signing.algorithm,
-    },
-    nodeCrypto(),
-  );
-  return new Uint8Array(crl.rawData);
-}
+/** A CRL issued by `ca` (DER): see src/pki/test-pki/crl.ts. */
+export { signTestCrl as signCrl, type TestCrlSpec as CrlSpec } from "../../src/pki/test-pki/crl.js";
 
 /** The serial of a certificate in the hex @peculiar/x509 takes (`X509CrlEntryParams.serialNumber`). */
 export function serialOf(cert: TestCa | CertInfo): string {

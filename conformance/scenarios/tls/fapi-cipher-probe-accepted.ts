@@ -1,34 +1,9 @@
-import { connect, type ConnectionOptions } from "node:tls";
-import type { ScenarioContext } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
+import { serverHello } from "../../lib/tls.js";
 
 /** What the OIDF probe offers: the FAPI 1 TLS 1.2 suites and the TLS 1.3 AEAD suites. */
 const TLS12 = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"];
 const TLS13 = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
-
-/**
- * A certificate-less handshake that records the ServerHello's version and suite even when the server then
- * refuses the missing certificate (`keylog` fires once the client has derived keys from the ServerHello;
- * `getCipher()` still names the suite after the error). The OIDF probe stops at the ServerHello, so that is the verdict.
- */
-function serverHello(t: ScenarioContext, options: ConnectionOptions): Promise<{ protocol: string; cipher: string; completed: boolean } | { error: string }> {
-  const { target } = t.env;
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.host, port: target.port, servername: target.servername, rejectUnauthorized: false, ...options });
-    let keys = false;
-    const seen = (completed: boolean) => ({ protocol: socket.getProtocol() ?? "", cipher: socket.getCipher().name, completed });
-    socket.on("keylog", () => (keys = true));
-    socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("handshake timed out"), { code: "ETIMEDOUT" })));
-    socket.once("secureConnect", () => {
-      resolve(seen(true));
-      socket.destroy();
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      resolve(keys ? seen(false) : { error: err.code ?? err.message });
-      socket.destroy();
-    });
-  });
-}
 
 export default scenario({
   id: "fapi-cipher-probe-accepted",

@@ -1,30 +1,5 @@
-import { connect, type ConnectionOptions } from "node:tls";
-import type { ScenarioContext } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
-
-/**
- * A certificate-less handshake that records the ServerHello's version and suite even when the server then
- * refuses the missing certificate (`keylog` fires once the client has derived keys from the ServerHello;
- * `getCipher()` still names the suite after the error), and how the handshake ended.
- */
-function serverHello(t: ScenarioContext, options: ConnectionOptions): Promise<{ protocol: string; cipher: string; ending: string } | { error: string }> {
-  const { target } = t.env;
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.host, port: target.port, servername: target.servername, rejectUnauthorized: false, ...options });
-    let keys = false;
-    const seen = (ending: string) => ({ protocol: socket.getProtocol() ?? "", cipher: socket.getCipher().name, ending });
-    socket.on("keylog", () => (keys = true));
-    socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error("handshake timed out"), { code: "ETIMEDOUT" })));
-    socket.once("secureConnect", () => {
-      resolve(seen("handshake completed"));
-      socket.destroy();
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      resolve(keys ? seen(`refused after the ServerHello: ${err.code ?? err.message}`) : { error: err.code ?? err.message });
-      socket.destroy();
-    });
-  });
-}
+import { serverHello } from "../../lib/tls.js";
 
 export default scenario({
   id: "probe-without-certificate-gets-server-hello",

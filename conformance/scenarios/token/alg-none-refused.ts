@@ -1,4 +1,5 @@
 import { scenario } from "../../../src/conformance/scenario.js";
+import { jwsParts } from "../../lib/jwt.js";
 
 export default scenario({
   id: "alg-none-refused",
@@ -8,9 +9,7 @@ export default scenario({
   requires: ["client", "token"],
   async run(t) {
     const genuine = await t.boundToken("participant-a");
-    const jws = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(genuine);
-    if (jws === null) return t.skip("the supplied access token is not a signed JWT");
-    const payload = jws[2]!;
+    const { payload } = jwsParts(t, genuine);
     const none = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
     const res = await t.send({ as: "participant-a", token: `${none}.${payload}.` });
     await t.expectRejected(res, { status: 401, code: "TOKEN_ALGORITHM_NOT_ALLOWED" });
