@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Environment } from "../conformance/environment.js";
@@ -11,6 +10,7 @@ import { junitReport } from "../conformance/report/junit.js";
 import { liveProgress, summaryTable } from "../conformance/report/terminal.js";
 import { loadScenarios, runScenarios } from "../conformance/runner.js";
 import { targetEnvironment, type TargetOptions } from "../conformance/target.js";
+import { packageInfo } from "../package-root.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
@@ -124,8 +124,7 @@ export async function runConformance(
   }
   io.stdout(summaryTable(result, { colour }));
 
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
-  const tool = { name: pkg.name, version: pkg.version };
+  const tool = packageInfo();
   const out = resolve(values.out ?? join("reports", "conformance"));
   const files = [
     [values.json ?? join(out, "report.json"), jsonReport(result, tool)],

@@ -1,7 +1,7 @@
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
+import { packageInfo } from "../package-root.js";
 import { isEdgeWorker, runWorker, serve } from "../main.js";
 import { runConfig } from "./config.js";
 import { CONFORMANCE_USAGE, runConformance } from "./conformance.js";
@@ -75,8 +75,7 @@ async function main(argv: string[]): Promise<number> {
       return runConformance(rest, io, { env: process.env, stdout: process.stdout });
     case "--version":
     case "version": {
-      const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-      io.stdout(pkg.version);
+      io.stdout(packageInfo().version);
       return 0;
     }
     case undefined:

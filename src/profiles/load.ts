@@ -1,21 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { formatIssues, parseJson } from "../config/load.js";
 import { ConfigError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
 import { compileProfile, type CompiledProfile } from "./engine.js";
 import { profileSchema, type Profile } from "./schema.js";
 
 /** The folder of built-in profiles shipped with the product (`profiles/*.json` at the package root). */
 export function builtInProfileDir(): string {
-  // src/profiles (tests) and dist/src/profiles (built) sit at different depths: walk up to the package.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("ofb-edge: cannot find the package root (profiles/)");
-    dir = up;
-  }
-  return join(dir, "profiles");
+  return join(packageRoot(), "profiles");
 }
 
 /** Reads and validates one profile file; errors name the file and the JSON path (STYLE habit 3). */

@@ -1,0 +1,97 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runConformance } from "../../src/cli/conformance.js";
+import { startLocalStack, type LocalStack } from "../../src/conformance/local.js";
+import type { SuiteResult } from "../../src/conformance/runner.js";
+import { redisUrl } from "../helpers/redis.js";
+
+// Issue 7 §3: `ofb-edge conformance --target …` against a running edge (here the local stack's, reached only
+// through what an operator would pass on the command line): the scenarios whose prerequisites are supplied run,
+// the rest are skipped with the missing option named.
+
+let stack: LocalStack;
+let dir: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ pkiDir: inject("pkiDir"), redis: { url: redisUrl() } });
+  dir = await mkdtemp(join(tmpdir(), "ofb-edge-conformance-target-"));
+  await writeFile(join(dir, "a.jwt"), `${await stack.environment.boundToken!("participant-a")}\n`);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runConformance(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) }, { env: {}, stdout: { isTTY: false, write: (s: string) => out.push(s) } });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+const target = () => ["--target", `https://127.0.0.1:${stack.environment.target.port}`, "--servername", "localhost", "--ca", stack.pki.trustAnchors];
+
+describe("ofb-edge conformance --target", () => {
+  it("with a client certificate and its token: those scenarios run and pass, the rest are skipped naming the option", async () => {
+    const a = stack.pki.clients["participant-a"]!;
+    const out = join(dir, "one-client");
+    const run = await cli([...target(), "--client-cert", a.chain, "--client-key", a.key, "--token-file", join(dir, "a.jwt"), "--out", out, "--no-color"]);
+    expect(run.err).toBe("");
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    expect(report.results.filter((r) => r.status === "fail").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(report.mode).toBe("target");
+    const status = (id: string) => report.results.find((r) => r.id === id)!;
+    for (const id of ["tls10-refused", "session-resumption-tls12-not-honoured", "bound-token-accepted", "bad-signature-refused", "alg-none-refused", "token-in-query-refused", "interaction-id-missing-rejected"]) {
+      expect(status(id).status, id).toBe("pass");
+    }
+    expect(status("expired-certificate-rejected")).toMatchObject({ status: "skip", message: expect.stringContaining("--pki DIR") });
+    expect(status("other-participant-token-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("--client2-cert") });
+    expect(status("token-without-cnf-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("--token-issuer-key") });
+    expect(status("client-cert-header-format")).toMatchObject({ status: "skip", message: expect.stringContaining("--recorder URL") });
+    expect(status("introspection-inactive-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("local stack") });
+    for (const r of report.results.filter((x) => x.status === "skip")) expect(r.message, r.id).toMatch(/needs |no |not /);
+    expect(report.results.filter((r) => r.status === "pass").length).toBeGreaterThanOrEqual(30);
+    // Without the recorder, a negative scenario checks the edge's answer and says the backend was not observed.
+    expect(status("token-in-query-refused").notes.join(" ")).toContain("backend not observed");
+    expect(run.out).toMatch(/Skipped:\n\s+\d+ × needs --pki DIR/);
+  });
+
+  it("with the test PKI, the second participant and the recorder: the certificate, Directory and hygiene scenarios run too", async () => {
+    const [a, b] = [stack.pki.clients["participant-a"]!, stack.pki.clients["participant-b"]!];
+    await writeFile(join(dir, "b.jwt"), await stack.environment.boundToken!("participant-b"));
+    const out = join(dir, "full");
+    const run = await cli([
+      ...target(),
+      ...["--client-cert", a.chain, "--client-key", a.key, "--token-file", join(dir, "a.jwt")],
+      ...["--client2-cert", b.chain, "--client2-key", b.key, "--token2-file", join(dir, "b.jwt")],
+      ...["--pki", inject("pkiDir"), "--recorder", stack.recorder.controlUrl, "--out", out, "--no-color"],
+    ]);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    expect(report.results.filter((r) => r.status === "fail").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+    expect(run.code).toBe(0);
+    const status = (id: string) => report.results.find((r) => r.id === id)!.status;
+    for (const id of ["expired-certificate-rejected", "pending-organisation-rejected", "other-participant-token-refused", "spoofed-certificate-headers-stripped-on-mtls", "interleaved-clients-isolated", "client-cert-header-format"]) {
+      expect(status(id), id).toBe("pass");
+    }
+    expect(report.results.find((r) => r.id === "token-in-query-refused")!.notes).toEqual([]);
+  });
+
+  it("refuses what it cannot use with exit status 2: a non-https target, half a key pair, an --only that matches nothing", async () => {
+    expect(await cli(["--target", "http://127.0.0.1:1"])).toMatchObject({ code: 2, err: expect.stringContaining("must be an https:// URL") });
+    expect(await cli([...target(), "--client-cert", stack.pki.clients["participant-a"]!.chain])).toMatchObject({ code: 2, err: expect.stringContaining("give both the certificate and the key") });
+    expect(await cli([...target(), "--only", "nothing-like-this"])).toMatchObject({ code: 2, err: expect.stringContaining("matches no area or scenario") });
+    expect(await cli(["--bogus"])).toMatchObject({ code: 2, err: expect.stringContaining("Usage: ofb-edge conformance") });
+  });
+
+  it("a target nothing answers on: every scenario that needs the edge fails, and the exit status is 1", async () => {
+    const out = join(dir, "down");
+    const run = await cli(["--target", "https://127.0.0.1:1", "--only", "tls13-accepted,no-certificate-rejected", "--out", out, "--no-color"]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    expect(report.counts).toMatchObject({ fail: 2, total: 2 });
+  });
+});
