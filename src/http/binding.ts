@@ -51,7 +51,7 @@ export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<Ed
     // is not a bearer token.
     if (authorization.kind === "none") throw challenge("TOKEN_MISSING", "this route requires a bearer access token in the Authorization header");
     if (authorization.kind === "other") throw challenge("TOKEN_MISSING", `the Authorization scheme ${authorization.scheme} is not Bearer`);
-    const outcome = await options.verifier.verify(authorization.token);
+    const outcome = await options.verifier.verify(authorization.token, incoming.socket);
     if (!outcome.ok) {
       if (outcome.code === "AUTHORIZATION_SERVER_UNAVAILABLE") {
         options.logger.warn({ kind: "binding", code: outcome.code, detail: outcome.detail }, "authorization server unavailable");
