@@ -108,16 +108,23 @@ export async function openRedisDenyList(o: { url: string; keyPrefix: string; con
   const timer = subscriber ? setInterval(() => void reload().catch(() => undefined), o.refreshMs ?? 30_000) : null;
   timer?.unref();
 
+  // A client's three look-up keys, built once per verified certificate rather than per request.
+  const keys = new WeakMap<VerifiedClient, readonly [string, string, string]>();
+  const keysOf = (client: VerifiedClient) => {
+    let k = keys.get(client);
+    if (k === undefined) {
+      k = [`thumbprint:${client.thumbprint}`, `organisation:${client.identity.organisationId.toLowerCase()}`, `software-statement:${client.identity.softwareStatementId.toLowerCase()}`];
+      keys.set(client, k);
+    }
+    return k;
+  };
   const active = (e: DenyEntry | undefined, now: number) => (e !== undefined && (e.expiresAt === null || Date.parse(e.expiresAt) > now) ? e : null);
 
   return {
     match(client, now) {
       if (byKey.size === 0) return null;
-      return (
-        active(byKey.get(`thumbprint:${client.thumbprint}`), now) ??
-        active(byKey.get(`organisation:${client.identity.organisationId.toLowerCase()}`), now) ??
-        active(byKey.get(`software-statement:${client.identity.softwareStatementId.toLowerCase()}`), now)
-      );
+      const [thumbprint, organisation, softwareStatement] = keysOf(client);
+      return active(byKey.get(thumbprint), now) ?? active(byKey.get(organisation), now) ?? active(byKey.get(softwareStatement), now);
     },
     async add(entry) {
       await client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add").exec();
