@@ -199,7 +199,7 @@ export class ScenarioContext {
     });
   }
 
-  /** Waits until a completed handshake's socket has received `count` session/ticket messages or `ms` passed. */
+  /** The session state a completed handshake's socket received within `ms` (TLS 1.3 tickets arrive after the handshake). */
   async sessionsAfter(h: Handshake & { ok: true }, ms = 300): Promise<readonly Buffer[]> {
     await new Promise((r) => setTimeout(r, ms));
     return h.sessions;

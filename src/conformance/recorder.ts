@@ -37,7 +37,6 @@ const MAX_BODY = 1024 * 1024;
 export async function startRecorder(options: { host?: string; port?: number; controlPort?: number } = {}) {
   const byProbe = new Map<string, RecordedRequest[]>();
   const order: string[] = [];
-  let total = 0;
 
   function keep(probe: string, request: RecordedRequest) {
     let list = byProbe.get(probe);
@@ -61,7 +60,6 @@ export async function startRecorder(options: { host?: string; port?: number; con
     const headers: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
     const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers, body: body.toString("base64") };
-    total++;
     const probe = req.headers[PROBE_HEADER];
     if (typeof probe === "string") keep(probe, recorded);
     const extra = req.headers[REFLECT_HEADER] === "1" ? REFLECTED_RESPONSE_HEADERS : {};
@@ -108,9 +106,6 @@ export async function startRecorder(options: { host?: string; port?: number; con
     url: `http://${shown}:${port}`,
     controlUrl: `http://${shown}:${controlPort}`,
     client,
-    get total() {
-      return total;
-    },
     close: async () => {
       await Promise.all([close(backend), close(control)]);
     },
