@@ -138,14 +138,16 @@ async function main(script: string): Promise<number> {
     console.log("verified: with the bound token both answer 200 with the backend's body and echo the interaction id; enforce forwards x-ofb-client-id, off does not;");
     console.log("  without Authorization enforce answers 401, off 200; a token bound to participant-b's certificate gets 401 from enforce; enforce verified each token once, then hit its cache");
     console.log(`  the authorization server served discovery ${served.discovery}×, the JWK Set ${served.jwks}× (to the enforce edge, on its first token)`);
-    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown; every request carries the same bound token${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
+    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown, ${process.env.BENCH_REUSE === "1" ? "the same two edges throughout" : "a freshly started edge for every run"}; every request carries the same bound token${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
 
-    const runs = await keepAliveRounds(servers, backend, profiles.bound, NAMES, rounds, { connections, seconds, warmup, profDir });
+    // Every run on a freshly started edge (BENCH_REUSE=1: the two verified edges throughout).
+    const fresh = process.env.BENCH_REUSE === "1" ? undefined : (target: string) => startEdge(target === "edge" ? "enforce" : "off");
+    const runs = await keepAliveRounds(servers, backend, profiles.bound, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = modeTable("keep-alive", runs.map((r) => r.m), TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
     for (const line of runChecks(runs)) console.log(line);
     const during = { discovery: stub.counts.discovery - served.discovery, jwks: stub.counts.jwks - served.jwks };
-    console.log(`  authorization server requests during the runs: ${during.discovery + during.jwks}`);
+    console.log(`  authorization server requests during the runs: ${during.discovery + during.jwks}${fresh ? " (discovery and the JWK Set, once per fresh enforce edge, in its warm-up)" : ""}`);
 
     process.stdout.write(`\nissuing ${tokenCount + WARM_TOKENS} tokens for the verification series ... `);
     const tokens = await issueTokens(stub, a.thumbprint, tokenCount + WARM_TOKENS);

@@ -173,13 +173,27 @@ async function main(script: string): Promise<number> {
     console.log(`  (hard-fail: ${strict ? "connections closed" : "503"} until both CRLs were fetched, parsed and verified; the CRL server got ${fetched} request(s));`);
     console.log(`  the revoked client gets ${strict ? "its connection closed after the handshake" : "401 CERT_REVOKED"} from on, 200 from off; participant-b gets 401 CERT_DENIED from on, 200 from off; nothing refused reached the backend`);
     console.log(`after verification: on ${memoryText(memory.on)}; off ${memoryText(memory.off)}`);
-    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown; every request from participant-a${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
+    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in ABBA BAAB order, best round shown, ${process.env.BENCH_REUSE === "1" ? "the same two edges throughout" : "a freshly started edge for every run"}; every request from participant-a${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
 
-    const runs = await keepAliveRounds(servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir });
+    // Every run on a freshly started edge (BENCH_REUSE=1: the two verified edges throughout); a fresh on edge is
+    // measured only once it serves (both CRLs fetched, parsed and verified).
+    const fresh =
+      process.env.BENCH_REUSE === "1"
+        ? undefined
+        : async (target: string) => {
+            const child = await run.spawn("operations-edge", specs[target as Target]);
+            if (target === "edge") {
+              const served = await firstServed(child, backend, profile);
+              if (served.failure) throw new Error(served.failure);
+            }
+            return child;
+          };
+    const runs = await keepAliveRounds(servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = modeTable("keep-alive", runs.map((r) => r.m), TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
     const during = crlServer.requests() - fetched;
-    console.log(`  CRL server requests during the runs: ${during}${during > 0 ? "  WARNING: on fetched a CRL again while measured" : ""}`);
+    const expected = fresh ? runs.filter((r) => r.m.target === "edge").length * fetched : 0;
+    console.log(`  CRL server requests during the runs: ${during}${fresh ? ` (${expected} expected: each fresh on edge fetches its CRLs before it serves)` : ""}${during > expected ? "  WARNING: on fetched a CRL again while measured" : ""}`);
     const after = await onRefuses(servers.edge, backend, clients, strict, " after the runs");
     for (const f of after) console.log(`  WARNING: ${f}`);
     if (after.length === 0) console.log("  after the runs, on still refuses the revoked client and participant-b");

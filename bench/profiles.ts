@@ -109,7 +109,8 @@ async function main(script: string): Promise<number> {
 
     const backend = await run.spawn("backend", spec0);
     const servers = {} as Record<Edge, Child>;
-    for (const edge of EDGES) servers[edge] = await run.spawn("edge", { ...spec0, upstream: `http://127.0.0.1:${backend.port}`, route: { profiles: [...PROFILES[edge]] } });
+    const startEdge = (edge: Edge) => run.spawn("edge", { ...spec0, upstream: `http://127.0.0.1:${backend.port}`, route: { profiles: [...PROFILES[edge]] } });
+    for (const edge of EDGES) servers[edge] = await startEdge(edge);
 
     const { failures, headerBytes } = await verify(servers, backend, profile);
     if (setupFailed(failures)) return 1;
@@ -118,9 +119,11 @@ async function main(script: string): Promise<number> {
     console.log("  x-forwarded-client-cert starting with Hash= from envoy-xfcc only, and no identity field from none");
     const added = (edge: Edge) => `${NAMES[edge]} ${count(headerBytes[edge])} B (+${count(headerBytes[edge] - headerBytes.none)} B)`;
     console.log(`header fields per request at the backend (name: value CRLF): none ${count(headerBytes.none)} B, ${added("rfc9440")}, ${added("envoy-xfcc")}`);
-    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in Prouhet–Thue–Morse order (ABC BCA CAB …), best round shown${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
+    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in Prouhet–Thue–Morse order (ABC BCA CAB …), best round shown, ${process.env.BENCH_REUSE === "1" ? "the same three edges throughout" : "a freshly started edge for every run"}${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
 
-    const runs = await rotatedRounds(EDGES, servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir });
+    // Every run on a freshly started edge (BENCH_REUSE=1: the three verified edges throughout).
+    const fresh = process.env.BENCH_REUSE === "1" ? undefined : (edge: string) => startEdge(edge as Edge);
+    const runs = await rotatedRounds(EDGES, servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = compareTable("keep-alive", runs.map((r) => r.m), EDGES, TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
     for (const line of runChecks(runs, headerBytes)) console.log(line);

@@ -103,7 +103,15 @@ export function keepAliveRounds(
   return rotatedRounds(["baseline", "edge"], servers, backend, profile, names, rounds, o);
 }
 
-export type RoundOptions = Omit<RunOptions, "profileFile"> & { readonly profDir: string | undefined };
+export type RoundOptions = Omit<RunOptions, "profileFile"> & {
+  readonly profDir: string | undefined;
+  /**
+   * Start a fresh server process for every run (stopped after it) instead of reusing `servers`: what one
+   * process's JIT and heap happen to settle into then varies from run to run for every target alike, rather than
+   * favouring one target for the whole benchmark.
+   */
+  readonly fresh?: (target: string) => Promise<Child>;
+};
 
 /** {@link keepAliveRounds} for any number of targets, in {@link prouhetOrder}. */
 export async function rotatedRounds<T extends string>(
@@ -120,7 +128,13 @@ export async function rotatedRounds<T extends string>(
     for (const target of prouhetOrder(targets, round)) {
       process.stdout.write(`round ${round + 1}/${rounds}: ${names[target]} ... `);
       const profileFile = o.profDir && join(o.profDir, `${names[target].replaceAll(" ", "-")}-round${round + 1}.cpuprofile`);
-      const run = await measureRun(target, servers[target], backend, profile, "keep-alive", round, { ...o, profileFile });
+      const child = o.fresh ? await o.fresh(target) : servers[target];
+      let run: Run<T>;
+      try {
+        run = await measureRun(target, child, backend, profile, "keep-alive", round, { ...o, profileFile });
+      } finally {
+        if (o.fresh) await child.stop();
+      }
       runs.push(run);
       process.stdout.write(`${Math.round(rps(run.m))} req/s\n`);
       const loud = loudProblems(run.m, names);
