@@ -83,34 +83,34 @@ export class ScenarioContext {
   }
 
   /** Skips the scenario at run time (a prerequisite found missing). */
-  skip(reason: string): never {
+  skipScenario(reason: string): never {
     throw new ScenarioSkipped(reason);
   }
 
   client(name: string): ClientCredentials {
     const c = this.env.credentials(name);
-    if (!c) this.skip(`no credentials named '${name}'`);
+    if (!c) this.skipScenario(`no credentials named '${name}'`);
     return c;
   }
 
   /** An access token bound to `client`'s certificate. */
   async boundToken(client = "participant-a"): Promise<string> {
-    if (!this.env.boundToken) this.skip("no bound access token (capability token)");
+    if (!this.env.boundToken) this.skipScenario("no bound access token (capability token)");
     return this.env.boundToken(client);
   }
 
   get issuer(): TokenIssuer {
-    if (!this.env.issuer) this.skip("no token issuer (capability token-issuer)");
+    if (!this.env.issuer) this.skipScenario("no token issuer (capability token-issuer)");
     return this.env.issuer;
   }
 
   opaqueToken(response: Record<string, unknown>): string {
-    if (!this.env.opaqueToken) this.skip("no introspection stub (capability introspection)");
+    if (!this.env.opaqueToken) this.skipScenario("no introspection stub (capability introspection)");
     return this.env.opaqueToken(response);
   }
 
   async directoryOutage(): Promise<DirectoryOutage> {
-    if (!this.env.directoryOutage) this.skip("no directory outage control (capability directory-outage)");
+    if (!this.env.directoryOutage) this.skipScenario("no directory outage control (capability directory-outage)");
     return this.env.directoryOutage();
   }
 
@@ -319,7 +319,7 @@ export class ScenarioContext {
 
   /** The one request the backend received for this exchange. */
   async forwarded(res: Exchange): Promise<RecordedRequest> {
-    if (!this.env.recorder) this.skip("the backend cannot be observed (capability recorder)");
+    if (!this.env.recorder) this.skipScenario("the backend cannot be observed (capability recorder)");
     const got = await this.env.recorder.received(res.probe);
     this.check(got.length === 1, "the backend received the request exactly once", got.length);
     return got[0]!;

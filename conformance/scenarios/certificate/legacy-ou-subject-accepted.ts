@@ -17,7 +17,7 @@ export default scenario({
     const b = t.client("participant-b");
     const subject = new X509Certificate(b.leaf).subject;
     const ou = /^OU=(.*)$/m.exec(subject)?.[1];
-    if (ou === undefined || /^organizationIdentifier=/m.test(subject)) t.skip("participant-b's certificate is not a legacy OU subject (OU present, no organizationIdentifier)");
+    if (ou === undefined || /^organizationIdentifier=/m.test(subject)) t.skipScenario("participant-b's certificate is not a legacy OU subject (OU present, no organizationIdentifier)");
     const res = await t.send({ as: "participant-b", token: await t.boundToken("participant-b") });
     t.expectStatus(res, 200);
     const got = await t.forwarded(res);

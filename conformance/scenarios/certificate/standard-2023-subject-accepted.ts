@@ -16,7 +16,7 @@ export default scenario({
   async run(t) {
     const a = t.client("participant-a");
     const organizationIdentifier = /^organizationIdentifier=(.*)$/m.exec(new X509Certificate(a.leaf).subject)?.[1] ?? "";
-    if (!organizationIdentifier.startsWith("OFBBR-")) t.skip("participant-a's certificate has no OFBBR- organizationIdentifier (not a 2023-standard subject)");
+    if (!organizationIdentifier.startsWith("OFBBR-")) t.skipScenario("participant-a's certificate has no OFBBR- organizationIdentifier (not a 2023-standard subject)");
     const res = await t.send({ as: "participant-a", token: await t.boundToken("participant-a") });
     t.expectStatus(res, 200);
     const got = await t.forwarded(res);

@@ -14,7 +14,7 @@ export default scenario({
   requires: ["test-pki", "second-client", "recorder"],
   async run(t) {
     // participant-b's Inactive PAGTO claim is a fact of the test PKI's Directory fixture, not of an operator's --client2-cert.
-    if (!/^CN=participant-b\.tpp\.ofb-edge\.test$/m.test(new X509Certificate(t.client("participant-b").leaf).subject)) t.skip("participant-b is not the test PKI's participant-b (--client2-cert given): its Directory roles are unknown");
+    if (!/^CN=participant-b\.tpp\.ofb-edge\.test$/m.test(new X509Certificate(t.client("participant-b").leaf).subject)) t.skipScenario("participant-b is not the test PKI's participant-b (--client2-cert given): its Directory roles are unknown");
     const res = await t.send({ as: "participant-b", path: t.paths.accounts, token: await t.boundToken("participant-b") });
     t.expectStatus(res, 200);
     const got = await t.forwarded(res);

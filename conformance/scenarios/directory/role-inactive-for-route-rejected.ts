@@ -13,7 +13,7 @@ export default scenario({
   requires: ["test-pki", "token"],
   async run(t) {
     // participant-b's Inactive PAGTO claim is a fact of the test PKI's Directory fixture, not of an operator's --client2-cert.
-    if (!/^CN=participant-b\.tpp\.ofb-edge\.test$/m.test(new X509Certificate(t.client("participant-b").leaf).subject)) t.skip("participant-b is not the test PKI's participant-b (--client2-cert given): its Directory roles are unknown");
+    if (!/^CN=participant-b\.tpp\.ofb-edge\.test$/m.test(new X509Certificate(t.client("participant-b").leaf).subject)) t.skipScenario("participant-b is not the test PKI's participant-b (--client2-cert given): its Directory roles are unknown");
     const res = await t.send({ as: "participant-b", path: t.paths.payments, token: await t.boundToken("participant-a") });
     await t.expectRejected(res, { status: 403, code: "DIRECTORY_ROLE_INACTIVE" });
   },

@@ -19,7 +19,7 @@ export default scenario({
     // requires a certificate and got none) says nothing about tickets.
     const tickets = await t.sessionsAfter(first, 300);
     if (tickets.length === 0 && first.socket.destroyed) {
-      if (as === null) t.skip("the listener ended the certificate-less TLS 1.3 connection before any ticket could arrive (give --client-cert)");
+      if (as === null) t.skipScenario("the listener ended the certificate-less TLS 1.3 connection before any ticket could arrive (give --client-cert)");
       return t.fail("the first TLS 1.3 connection stays open", "closed by the server");
     }
     if (tickets.length === 0) {
