@@ -143,3 +143,16 @@ export async function rotatedRounds<T extends string>(
   }
   return runs;
 }
+
+/**
+ * The ratio of `target`'s median run rate to `baseline`'s: with fresh processes per run, the best round can be a
+ * lucky process, so this is printed next to the best-of ratio as the steadier figure.
+ */
+export function medianRatio<T extends string>(runs: readonly Run<T>[], target: T, baseline: T): number {
+  const median = (t: T) => {
+    const rates = runs.filter((r) => r.m.target === t).map((r) => rps(r.m)).sort((a, b) => a - b);
+    const mid = Math.floor(rates.length / 2);
+    return rates.length % 2 === 1 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  };
+  return median(target) / median(baseline);
+}
