@@ -8,7 +8,7 @@ import { envNumber, loadOptions } from "./env.js";
 import { micros } from "./latency.js";
 import type { Child, LoadProfile } from "./load.js";
 import { modeTable, type Target, type TargetNames } from "./report.js";
-import { keepAliveRounds, medianRatio, type Run } from "./rounds.js";
+import { keepAliveRounds, meanRatio, type Run } from "./rounds.js";
 import { BACKEND_BODY, benchMain } from "./roles.js";
 import { benchPki, benchRun, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
@@ -145,7 +145,7 @@ async function main(script: string): Promise<number> {
     const runs = await keepAliveRounds(servers, backend, profiles.bound, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = modeTable("keep-alive", runs.map((r) => r.m), TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
-    console.log(`  median of the runs: binding enforce / off ${medianRatio(runs, "edge", "baseline").toFixed(3)}`);
+    console.log(`  mean of the runs (drift-cancelled): binding enforce / off ${meanRatio(runs, "edge", "baseline").toFixed(3)}`);
     for (const line of runChecks(runs)) console.log(line);
     const during = { discovery: stub.counts.discovery - served.discovery, jwks: stub.counts.jwks - served.jwks };
     console.log(`  authorization server requests during the runs: ${during.discovery + during.jwks}${fresh ? " (discovery and the JWK Set, once per fresh enforce edge, in its warm-up)" : ""}`);

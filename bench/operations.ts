@@ -9,7 +9,7 @@ import { seedDenyList, startCrlServer, testPkiCrls } from "./operations-fixture.
 import { OPERATIONS_ROLES, runOperationsRole, type OperationsEdgeSpec, type OperationsRole } from "./operations-roles.js";
 import { startBenchRedis } from "./redis-server.js";
 import { best, modeTable, type Target, type TargetNames } from "./report.js";
-import { keepAliveRounds, medianRatio, type Run } from "./rounds.js";
+import { keepAliveRounds, meanRatio, type Run } from "./rounds.js";
 import { benchMain, type RoleMemory } from "./roles.js";
 import { benchPki, benchRun, clientProfile, forwardedFailures, guardRun, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
@@ -191,7 +191,7 @@ async function main(script: string): Promise<number> {
     const runs = await keepAliveRounds(servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = modeTable("keep-alive", runs.map((r) => r.m), TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
-    console.log(`  median of the runs: on / off ${medianRatio(runs, "edge", "baseline").toFixed(3)}`);
+    console.log(`  mean of the runs (drift-cancelled): on / off ${meanRatio(runs, "edge", "baseline").toFixed(3)}`);
     const during = crlServer.requests() - fetched;
     const expected = fresh ? runs.filter((r) => r.m.target === "edge").length * fetched : 0;
     console.log(`  CRL server requests during the runs: ${during}${fresh ? ` (${expected} expected: each fresh on edge fetches its CRLs before it serves)` : ""}${during > expected ? "  WARNING: on fetched a CRL again while measured" : ""}`);

@@ -6,7 +6,7 @@ import { count } from "./latency.js";
 import type { Child, LoadProfile } from "./load.js";
 import { compareTable, type Measurement, type TargetNames } from "./report.js";
 import { benchMain, type RoleStats } from "./roles.js";
-import { medianRatio, rotatedRounds, type Run } from "./rounds.js";
+import { meanRatio, rotatedRounds, type Run } from "./rounds.js";
 import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
 
 /**
@@ -126,7 +126,7 @@ async function main(script: string): Promise<number> {
     const runs = await rotatedRounds(EDGES, servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
     const table = compareTable("keep-alive", runs.map((r) => r.m), EDGES, TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
-    console.log(`  median of the runs: rfc9440/none ${medianRatio(runs, "rfc9440", "none").toFixed(3)}, envoy-xfcc/none ${medianRatio(runs, "envoy-xfcc", "none").toFixed(3)}`);
+    console.log(`  mean of the runs (drift-cancelled): rfc9440/none ${meanRatio(runs, "rfc9440", "none").toFixed(3)}, envoy-xfcc/none ${meanRatio(runs, "envoy-xfcc", "none").toFixed(3)}`);
     for (const line of runChecks(runs, headerBytes)) console.log(line);
 
     const cpu = (m: Measurement<Edge>) => m.server.cpuMicros / m.server.requests;

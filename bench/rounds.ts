@@ -145,14 +145,15 @@ export async function rotatedRounds<T extends string>(
 }
 
 /**
- * The ratio of `target`'s median run rate to `baseline`'s: with fresh processes per run, the best round can be a
- * lucky process, so this is printed next to the best-of ratio as the steadier figure.
+ * The ratio of `target`'s mean run rate to `baseline`'s. The run order gives every target the same sum of run
+ * positions (ABBA BAAB, {@link prouhetOrder}), so a linear drift of the machine's speed cancels in the means (not in
+ * the medians); with fresh processes per run the best round can be a lucky process, so this is printed next to
+ * the best-of ratio as the steadier figure.
  */
-export function medianRatio<T extends string>(runs: readonly Run<T>[], target: T, baseline: T): number {
-  const median = (t: T) => {
-    const rates = runs.filter((r) => r.m.target === t).map((r) => rps(r.m)).sort((a, b) => a - b);
-    const mid = Math.floor(rates.length / 2);
-    return rates.length % 2 === 1 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+export function meanRatio<T extends string>(runs: readonly Run<T>[], target: T, baseline: T): number {
+  const mean = (t: T) => {
+    const rates = runs.filter((r) => r.m.target === t).map((r) => rps(r.m));
+    return rates.reduce((sum, r) => sum + r, 0) / rates.length;
   };
-  return median(target) / median(baseline);
+  return mean(target) / mean(baseline);
 }
