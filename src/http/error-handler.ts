@@ -6,11 +6,15 @@ import type { EdgeEnv } from "./context.js";
 import { INTERACTION_ID, readInteractionId } from "./interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
 
+/** Retry-After on a 503 whose stage did not choose one. */
+const RETRY_AFTER_SECONDS = "30";
+
 /**
  * Every edge rejection leaves here: the OFB `ResponseError` body, the status from the one table, the
  * interaction id (echoed, or generated when the request had none), `Cache-Control: no-store`. A 401 always
  * carries a challenge (RFC 9110 §15.5.2): the token stage's own, or for a certificate or identity rejection
  * `Bearer error="invalid_token"` — a token cannot be used with a missing or unacceptable certificate (RFC 8705 §3).
+ * A 503 always carries a Retry-After.
  */
 export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: string | undefined }): ErrorHandler<EdgeEnv> {
   return function edgeErrorHandler(err, c) {
@@ -30,6 +34,9 @@ export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: 
       ...e.headers,
     };
     if (e.status === 401 && headers["www-authenticate"] === undefined) headers["www-authenticate"] = bearerChallenge({ realm: deps.realm, code: e.code, detail: e.message });
+    // RFC 9110 §10.2.3: a dependency the edge waits for (Directory, keystore, CRL, authorization server) is a
+    // temporary condition; tell clients when to retry rather than let them hammer it.
+    if (e.status === 503 && headers["retry-after"] === undefined) headers["retry-after"] = RETRY_AFTER_SECONDS;
     // An unread request body would be drained by Node after the response; a rejected upload is not worth
     // reading (it may be the reason for the rejection), so the connection is closed instead.
     if (!incoming.complete) headers.connection = "close";

@@ -91,11 +91,12 @@ describe("directory staleness and readiness", () => {
     expect((await call()).status).toBe(200);
   });
 
-  it("beyond maxStalenessMs: 503 DIRECTORY_UNAVAILABLE, not forwarded, readiness false with the reason", async () => {
+  it("beyond maxStalenessMs: 503 DIRECTORY_UNAVAILABLE with a Retry-After, not forwarded, readiness false with the reason", async () => {
     now += 2 * HOUR;
     const before = backend.received.length;
     const res = await call();
     expect(res.status).toBe(503);
+    expect(res.headers["retry-after"]).toBe("30");
     expect(res.json<{ errors: { code: string; detail: string }[] }>().errors[0]).toMatchObject({ code: "DIRECTORY_UNAVAILABLE", detail: expect.stringContaining("min old") });
     expect(backend.received.length).toBe(before);
     const ready = await readyz(edge.edge.adminPort!);

@@ -20,7 +20,6 @@ export default scenario({
     const res = await t.send({ as: "participant-a", port: outage.port });
     await t.expectRejected(res, { status: 503, code: "DIRECTORY_UNAVAILABLE" });
     const retryAfter = res.headers["retry-after"];
-    if (retryAfter === undefined) t.note("the edge sends no Retry-After with 503 DIRECTORY_UNAVAILABLE");
-    else t.check(/^\d+$/.test(retryAfter) || !Number.isNaN(Date.parse(retryAfter)), "Retry-After is delay-seconds or an HTTP-date", retryAfter);
+    t.check(retryAfter !== undefined && (/^\d+$/.test(retryAfter) || !Number.isNaN(Date.parse(retryAfter))), "a Retry-After of delay-seconds or an HTTP-date", retryAfter);
   },
 });
