@@ -37,6 +37,7 @@ Target prerequisites (each enables more scenarios):
   --token-issuer-key PEM --token-issuer ISS [--token-issuer-kid KID] [--token-issuer-alg PS256]
                             mint tokens the deployment trusts (forged-binding scenarios)
   --denied-cert PEM --denied-key PEM      a certificate on the deployment's deny list
+  --scoped-path P --scope S a route that requires scope S (with --token-issuer-key: insufficient_scope)
   --servername NAME --ca PEM --insecure   TLS server name and trust for the target
   --accounts-path P --payments-path P --public-path P   routes to call (OFB defaults)
 
@@ -63,6 +64,8 @@ const OPTIONS = {
   "token-issuer-alg": { type: "string" },
   "denied-cert": { type: "string" },
   "denied-key": { type: "string" },
+  "scoped-path": { type: "string" },
+  scope: { type: "string" },
   "accounts-path": { type: "string" },
   "payments-path": { type: "string" },
   "public-path": { type: "string" },
@@ -162,6 +165,8 @@ function targetOptions(v: Partial<Record<keyof typeof OPTIONS, string | boolean>
     tokenIssuerAlg: s("token-issuer-alg"),
     deniedCert: s("denied-cert"),
     deniedKey: s("denied-key"),
+    scopedPath: s("scoped-path"),
+    scope: s("scope"),
     accountsPath: s("accounts-path"),
     paymentsPath: s("payments-path"),
     publicPath: s("public-path"),

@@ -109,6 +109,12 @@ export class ScenarioContext {
     return this.env.opaqueToken(response);
   }
 
+  /** A route that requires a scope, and the scope. */
+  get scoped(): { readonly path: string; readonly scope: string } {
+    if (!this.env.scoped) this.skipScenario("no route that requires a scope (capability scopes)");
+    return this.env.scoped;
+  }
+
   async directoryOutage(): Promise<DirectoryOutage> {
     if (!this.env.directoryOutage) this.skipScenario("no directory outage control (capability directory-outage)");
     return this.env.directoryOutage();

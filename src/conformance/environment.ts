@@ -66,6 +66,8 @@ export interface Environment {
     readonly public: string;
   };
   readonly capabilities: ReadonlySet<Capability>;
+  /** A route whose tokens must carry `scope` (capability `scopes`). */
+  readonly scoped?: { readonly path: string; readonly scope: string };
   credentials(name: string): ClientCredentials | undefined;
   /** An access token bound to `participant-a` (capability `token`). */
   boundToken?(client: string): Promise<string>;

@@ -30,6 +30,8 @@ export const LOCAL_PATHS = {
 } as const;
 
 const INTROSPECTION_CLIENT = "ofb-edge-conformance";
+/** The scope the local payments route requires (the bound tokens carry it). */
+const PAYMENTS_SCOPE = "payments";
 /** The outage edge's staleness limit (the schema's minimum) and how far its clock jumps when the Directory goes away. */
 const OUTAGE_STALENESS_MS = 60_000;
 const OUTAGE_JUMP_MS = 2 * OUTAGE_STALENESS_MS;
@@ -59,7 +61,8 @@ export interface LocalStack {
  * Issue 7, local mode: everything on 127.0.0.1 — a fresh test PKI, the recording backend, the mock Directory,
  * the authorization-server stub (JWKS, introspection), a CRL server listing the test PKI's `revoked`
  * certificate, Redis when available (Directory store and the deny list holding the `denied` certificate), the
- * edge under test on a permissive listener, and a second edge whose Directory can be taken away.
+ * edge under test on a permissive listener (its payments route requiring a scope), and a second edge whose
+ * Directory can be taken away.
  */
 export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalStack> {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -118,11 +121,12 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       target: { host: "127.0.0.1", port: edge.listeners[0]!.port, servername: "localhost", ca: await readFile(pki.trustAnchors), verifyServer: true, url: `https://localhost:${edge.listeners[0]!.port}` },
       paths: LOCAL_PATHS,
       capabilities,
+      scoped: { path: LOCAL_PATHS.payments, scope: PAYMENTS_SCOPE },
       credentials,
       boundToken: async (client) => {
         const c = credentials(client);
         if (!c) throw new Error(`no credentials named '${client}'`);
-        return stub.issueJwt({ thumbprint: c.thumbprint, claims: { client_id: c.softwareStatementId ?? client, scope: "openid accounts payments" } });
+        return stub.issueJwt({ thumbprint: c.thumbprint, claims: { client_id: c.softwareStatementId ?? client, scope: `openid accounts ${PAYMENTS_SCOPE}` } });
       },
       issuer: { issuer: stub.issuer, jwt: (options) => stub.issueJwt(options) },
       opaqueToken: (response) => stub.issueOpaque(response),
@@ -154,6 +158,7 @@ function localConfig(o: {
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require" },
+      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE] },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
     ],
     directory: {

@@ -30,6 +30,7 @@ export const CAPABILITIES = [
   "revocation",
   "deny-list",
   "directory-outage",
+  "scopes",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -46,6 +47,7 @@ export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   revocation: "the local stack (a CRL server listing the test PKI's revoked certificate)",
   "deny-list": "--denied-cert and --denied-key (a certificate on the deployment's deny list); locally, Redis",
   "directory-outage": "the local stack (an edge whose Directory goes away)",
+  scopes: "--scoped-path P and --scope S (a route that requires scope S) with --token-issuer-key",
 };
 
 export interface ScenarioDefinition {

@@ -38,6 +38,9 @@ export interface TargetOptions {
   /** A certificate (and key) on the deployment's deny list. */
   readonly deniedCert?: string;
   readonly deniedKey?: string;
+  /** A route that requires `scope` in the token (with tokenIssuerKey: the insufficient_scope scenario). */
+  readonly scopedPath?: string;
+  readonly scope?: string;
   readonly accountsPath?: string;
   readonly paymentsPath?: string;
   readonly publicPath?: string;
@@ -82,6 +85,8 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
   if (o.recorder) capabilities.add("recorder");
   if (issuer) capabilities.add("token-issuer");
   if (named.has("denied")) capabilities.add("deny-list");
+  if ((o.scopedPath === undefined) !== (o.scope === undefined)) throw new Error("--scoped-path and --scope go together");
+  if (o.scopedPath !== undefined && issuer) capabilities.add("scopes");
 
   const port = Number(url.port || 443);
   const notes = [
@@ -105,6 +110,7 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
       public: o.publicPath ?? "/.well-known/openid-configuration",
     },
     capabilities,
+    ...(o.scopedPath !== undefined && o.scope !== undefined ? { scoped: { path: o.scopedPath, scope: o.scope } } : {}),
     credentials,
     boundToken: async (name) => {
       const given = tokens.get(name);

@@ -68,7 +68,7 @@ const NAIVE_FAILS: Readonly<Record<Area, readonly string[]>> = {
   errors: ["ofb-error-shape-and-limits", "rfc6750-challenge-syntax"],
 };
 
-const BINDING_OFF_FAILS = ["other-participant-token-refused", "token-without-cnf-refused", "jkt-confirmation-refused", "expired-token-refused", "bad-signature-refused", "introspection-inactive-refused", "no-authorization-challenge-without-error", "token-in-query-refused"];
+const BINDING_OFF_FAILS = ["other-participant-token-refused", "insufficient-scope-refused", "token-without-cnf-refused", "jkt-confirmation-refused", "expired-token-refused", "bad-signature-refused", "introspection-inactive-refused", "no-authorization-challenge-without-error", "token-in-query-refused"];
 const DIRECTORY_OFF_FAILS = ["unknown-organisation-rejected", "pending-organisation-rejected", "withdrawn-organisation-rejected", "role-missing-rejected", "role-inactive-for-route-rejected", "certificate-only-in-inactive-keystore-rejected"];
 
 let scenarios: Scenario[];
@@ -123,7 +123,7 @@ describe("against a naive TLS-terminating proxy, every area's scenarios fail", (
   }
 });
 
-/** The real edge with one stage switched off on its `/open-banking/` route. */
+/** The real edge with one stage switched off on its `/open-banking/` routes. */
 function misconfigured(change: Record<string, unknown>, areas: readonly Area[], mustFail: readonly string[]) {
   let other: LocalStack;
   let result: SuiteResult;
@@ -131,7 +131,11 @@ function misconfigured(change: Record<string, unknown>, areas: readonly Area[], 
     other = await startLocalStack({
       pkiDir: inject("pkiDir"),
       redis: { url: redisUrl() },
-      configure: (input) => ({ ...input, routes: input.routes.map((r) => (r.name === "open-banking" ? { ...r, ...change } : r)) }),
+      // Scopes need binding: a route with binding off drops them (the configuration refuses the pair).
+      configure: (input) => ({
+        ...input,
+        routes: input.routes.map((r) => (r.pathPrefix.startsWith("/open-banking/") ? { ...r, ...change, ...(change.binding === "off" ? { scopes: undefined } : {}) } : r)),
+      }),
     });
     result = await run(other.environment, areas);
   }, 120_000);

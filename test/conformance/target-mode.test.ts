@@ -53,6 +53,7 @@ describe("ofb-edge conformance --target", () => {
     expect(status("token-without-cnf-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("--token-issuer-key") });
     expect(status("client-cert-header-format")).toMatchObject({ status: "skip", message: expect.stringContaining("--recorder URL") });
     expect(status("introspection-inactive-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("local stack") });
+    expect(status("insufficient-scope-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("--scoped-path P and --scope S") });
     for (const r of report.results.filter((x) => x.status === "skip")) expect(r.message, r.id).toMatch(/needs |no |not /);
     expect(report.results.filter((r) => r.status === "pass").length).toBeGreaterThanOrEqual(30);
     // Without the recorder, a negative scenario checks the edge's answer and says the backend was not observed.
