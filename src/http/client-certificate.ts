@@ -23,11 +23,13 @@ export function clientCertificate(deps: {
   watch?: ClientWatch;
   /**
    * Revocation status of the chain, checked per request (a CRL can change while a connection is open). The OCSP
-   * answers it needs are obtained once per connection, before its first request's check.
+   * answers it needs are obtained once per connection and client, before the first check.
    */
   revocation?: RevocationService;
 }): MiddlewareHandler<EdgeEnv> {
-  const prepared = new WeakSet<object>();
+  // The client whose OCSP answers were last obtained on each connection: one per connection with mTLS, but a
+  // trusted terminator's connection carries many clients, each of which needs its own before its first check.
+  const preparedFor = new WeakMap<object, object>();
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);
     c.set("peer", state);
@@ -37,8 +39,8 @@ export function clientCertificate(deps: {
       const now = deps.now();
       const expired = checkValidity(state.client.verdict, now);
       const socket = c.env.incoming.socket;
-      if (!expired && deps.revocation && !prepared.has(socket)) {
-        prepared.add(socket);
+      if (!expired && deps.revocation && preparedFor.get(socket) !== state.client) {
+        preparedFor.set(socket, state.client);
         await deps.revocation.prepare(state.client.verdict.chain, now);
       }
       const revoked = expired || !deps.revocation ? null : deps.revocation.check(state.client.verdict.chain, now);

@@ -35,7 +35,7 @@ export interface OcspState {
 
 /**
  * OCSP answers per certificate, as the revocation service consults them. `answer` is synchronous (a cache
- * look-up); exchanges run in `prepare` (awaited once per connection) or in the background.
+ * look-up); exchanges run in `prepare` (awaited once per connection and client) or in the background.
  */
 export interface OcspChecker {
   /** The answer that decides for `cert` at `now`, or null (the CRL decides). Starts a background exchange when one is due. */

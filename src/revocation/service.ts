@@ -43,7 +43,7 @@ export interface RevocationService {
   check(chain: readonly CertInfo[], now: number): RevocationVerdict;
   /**
    * Obtains the OCSP answers `check` would use for `chain` and does not hold yet (at most `ocsp.timeoutMs`;
-   * concurrent callers share one exchange per certificate). Called once per connection before its first check;
+   * concurrent callers share one exchange per certificate). Called once per connection and client before the first check;
    * never rejects. Resolves at once with OCSP off, when every answer is held, or after a recent failure.
    */
   prepare(chain: readonly CertInfo[], now: number): Promise<void>;

@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
@@ -125,6 +126,34 @@ describe("OCSP in the pipeline", () => {
       expect(backend.received.length).toBe(before);
       expect(edge.logs.some((l) => l.kind === "revocation" && l.event === "ocsp-failed" && l.reason === "HTTP 503")).toBe(true);
     } finally {
+      await edge.close();
+    }
+  });
+
+  it("behind a trusted terminator, every client forwarded on one kept-alive connection gets its own OCSP answer before its first check", async () => {
+    responder.serve("/proxy/ocsp", route());
+    const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] };
+    const edge = await startTestEdge({
+      pki,
+      upstream: backend.url,
+      listeners: [{ name: "behind-cdn", host: "127.0.0.1", port: 0, mode: "trusted-proxy", tls, trustedProxy: { profile: "rfc9440", sources: ["127.0.0.0/8"] } }],
+      revocation: revocation("/proxy/ocsp"),
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(pki.trustAnchors) });
+    const sfBinary = (pem: string) => `:${new X509Certificate(pem).raw.toString("base64")}:`;
+    const forwardedBy = (client: string) =>
+      httpsRequest({ pki, port: edge.port, headers: { "client-cert": sfBinary(readFileSync(pki.clients[client]!.cert, "utf8")), "client-cert-chain": sfBinary(readFileSync(pki.ca.sslAc.cert, "utf8")) }, tls: { agent } });
+    try {
+      expect((await forwardedBy("participant-a")).status).toBe(200);
+      const before = backend.received.length;
+      // Same terminator connection, another client: only OCSP knows it is revoked (ssl-ac's CRL lists nothing).
+      const res = await forwardedBy("revoked");
+      expect(res.status).toBe(401);
+      expect(res.json<{ errors: { code: string }[] }>().errors[0]!.code).toBe("CERT_REVOKED");
+      expect(backend.received.length).toBe(before);
+      expect(asked("/proxy/ocsp", "revoked")).toBe(1);
+    } finally {
+      agent.destroy();
       await edge.close();
     }
   });
