@@ -14,6 +14,7 @@ import {
   subjectAltNames,
   xfccElement,
 } from "./formats.js";
+import { traefikInfo } from "./format-traefik.js";
 import type { Profile, ProfileHeader } from "./schema.js";
 
 /** The verified facts of one request that a profile may forward. */
@@ -90,6 +91,7 @@ const CERTIFICATE_SOURCES: ReadonlySet<string> = new Set([
   "software-statement-id",
   "cnpj",
   "xfcc",
+  "traefik-info",
 ]);
 
 type Value = string | null;
@@ -158,6 +160,8 @@ function certificateValue(h: ProfileHeader, client: VerifiedClient): Value {
       return client.identity.cnpj;
     case "xfcc":
       return xfcc(h, f);
+    case "traefik-info":
+      return traefikInfo(f.presented, h.traefikInfo!);
     default:
       return null;
   }

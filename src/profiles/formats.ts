@@ -177,16 +177,27 @@ export function xfccElement(pairs: readonly (readonly [key: string, value: strin
     .join(";");
 }
 
-const DNS_NAME = 0x82; // GeneralName [2] IMPLICIT IA5String (RFC 5280 §4.2.1.6)
+const RFC822_NAME = 0x81; // GeneralName [1] IMPLICIT IA5String (RFC 5280 §4.2.1.6)
+const DNS_NAME = 0x82; // GeneralName [2] IMPLICIT IA5String
 const URI = 0x86; // GeneralName [6] IMPLICIT IA5String
+const IP_ADDRESS = 0x87; // GeneralName [7] IMPLICIT OCTET STRING
+
+/** The subjectAltName entries profiles forward, each list in certificate order. */
+export interface SubjectAltNames {
+  readonly dns: string[];
+  readonly email: string[];
+  /** iPAddress octets (4 or 16 for an end entity; RFC 5280 §4.2.1.6). */
+  readonly ip: Uint8Array[];
+  readonly uri: string[];
+}
 
 /**
- * The DNS names and URIs of a certificate's subjectAltName, each in certificate order, as their exact
- * octets (Latin-1, so a header carries the bytes Envoy would copy).
+ * The DNS names, e-mail addresses, IP addresses and URIs of a certificate's subjectAltName, the strings
+ * as their exact octets (Latin-1, so a header carries the bytes Envoy or Traefik would copy).
  * @throws EdgeError `CERT_MALFORMED` when the certificate or its subjectAltName does not parse, or the
  * extension appears twice (RFC 5280 §4.2).
  */
-export function subjectAltNames(der: Uint8Array): { dns: string[]; uri: string[] } {
+export function subjectAltNames(der: Uint8Array): SubjectAltNames {
   const malformed = (what: string, cause?: unknown) => new EdgeError("CERT_MALFORMED", "profiles", what, { cause });
   let certificate: Certificate;
   try {
@@ -196,7 +207,7 @@ export function subjectAltNames(der: Uint8Array): { dns: string[]; uri: string[]
   }
   const extensions = (certificate.tbsCertificate.extensions ?? []).filter((e) => e.extnID === id_ce_subjectAltName);
   if (extensions.length > 1) throw malformed("certificate has more than one subjectAltName extension");
-  const result = { dns: [] as string[], uri: [] as string[] };
+  const result: SubjectAltNames = { dns: [], email: [], ip: [], uri: [] };
   const extension = extensions[0];
   if (extension === undefined) return result;
   const value = new Uint8Array(extension.extnValue.buffer);
@@ -205,9 +216,11 @@ export function subjectAltNames(der: Uint8Array): { dns: string[]; uri: string[]
   for (let rest = names.content; rest.length > 0; ) {
     const name = readDerElement(rest);
     if (name === null) throw malformed("subjectAltName holds a malformed GeneralName");
-    const text = Buffer.from(name.content).toString("latin1");
-    if (name.tag === DNS_NAME) result.dns.push(text);
-    else if (name.tag === URI) result.uri.push(text);
+    const text = () => Buffer.from(name.content).toString("latin1");
+    if (name.tag === DNS_NAME) result.dns.push(text());
+    else if (name.tag === RFC822_NAME) result.email.push(text());
+    else if (name.tag === IP_ADDRESS) result.ip.push(name.content);
+    else if (name.tag === URI) result.uri.push(text());
     rest = rest.subarray(name.encodedLength);
   }
   return result;

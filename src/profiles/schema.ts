@@ -10,11 +10,13 @@ import { z } from "zod";
 const fieldName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP field name (RFC 9110 §5.6.2 token)");
 
 export const CERT_ENCODINGS = ["sf-binary", "der-base64", "pem-urlencoded", "pem-urlencoded-aws", "pem-tab", "pem-space"] as const;
-export const DN_FORMATS = ["rfc2253", "oneline", "ofb-rfc4514", "der-base64"] as const;
+export const DN_FORMATS = ["rfc2253", "rfc2253-utf8", "oneline", "haproxy-oneline", "ofb-rfc4514", "der-base64"] as const;
 export const SERIAL_FORMATS = ["hex-upper", "hex-lower", "hex-upper-colon", "hex-lower-colon", "decimal"] as const;
 export const DIGEST_FORMATS = ["hex-lower", "hex-upper", "hex-upper-colon", "hex-lower-colon", "base64", "base64url"] as const;
 export const TIME_FORMATS = ["rfc3339", "unix", "openssl", "generalized", "haproxy"] as const;
 export const XFCC_FIELDS = ["By", "Hash", "Cert", "Chain", "Subject", "URI", "DNS"] as const;
+/** Traefik's DN attributes (pass_tls_client_cert.go getSubjectDNInfo), written in this order whatever the list's order. */
+export const TRAEFIK_DN_FIELDS = ["DC", "C", "ST", "L", "O", "OU", "SN", "CN"] as const;
 
 /** What a header carries. Certificate sources read the verified client certificate; the rest, the request's verified facts. */
 export const SOURCES = {
@@ -43,6 +45,7 @@ export const SOURCES = {
   "interaction-id": "the request's x-fapi-interaction-id",
   constant: "`value`, always",
   xfcc: "Envoy x-forwarded-client-cert, SANITIZE_SET semantics: one element for this client (xfcc)",
+  "traefik-info": "Traefik X-Forwarded-Tls-Client-Cert-Info: the selected facts of every certificate the client sent, query-escaped (traefikInfo)",
 } as const;
 export type Source = keyof typeof SOURCES;
 const SOURCE_NAMES = Object.keys(SOURCES) as [Source, ...Source[]];
@@ -69,6 +72,22 @@ export const headerSchema = z
         fields: z.array(z.enum(XFCC_FIELDS)).min(1).describe("In this order; Hash is always sent by Envoy"),
         by: z.string().optional().describe("By=: the URI SAN of the edge's own certificate"),
         subjectFormat: z.enum(["rfc2253", "oneline"]).default("rfc2253"),
+      })
+      .optional(),
+    traefikInfo: z
+      .strictObject({
+        subject: z
+          .array(z.enum(TRAEFIK_DN_FIELDS))
+          .optional()
+          .describe("Subject=\"…\": these attributes, always in Traefik's order DC, C, ST, L, O, OU, SN, CN; absent: no Subject"),
+        issuer: z
+          .array(z.enum(TRAEFIK_DN_FIELDS).exclude(["OU"]))
+          .optional()
+          .describe("Issuer=\"…\": these attributes, always in Traefik's order DC, C, ST, L, O, SN, CN (Traefik has no issuer OU); absent: no Issuer"),
+        serialNumber: z.boolean().default(false).describe("SerialNumber=\"<decimal>\""),
+        notBefore: z.boolean().default(false).describe("NB=\"<unix seconds>\""),
+        notAfter: z.boolean().default(false).describe("NA=\"<unix seconds>\""),
+        sans: z.boolean().default(false).describe("SAN=\"<DNS names>,<e-mail addresses>,<IP addresses>,<URIs>\""),
       })
       .optional(),
     quote: z.boolean().default(false).describe("Wrap the value in double quotes (HAProxy %{+Q})"),
@@ -98,6 +117,7 @@ export const headerSchema = z
       ["value", s === "constant", s === "constant" || s === "present"],
       ["separator", false, list],
       ["xfcc", s === "xfcc", s === "xfcc"],
+      ["traefikInfo", s === "traefik-info", s === "traefik-info"],
     ];
     for (const [key, required, allowed] of rules) {
       if (required && h[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `required for source '${s}'` });
@@ -118,6 +138,7 @@ type ProfileHeaderInput = {
   value?: unknown;
   separator?: unknown;
   xfcc?: unknown;
+  traefikInfo?: unknown;
 };
 
 export const profileSchema = z

@@ -144,11 +144,20 @@ describe("built-in profiles reproduce their origin byte for byte", () => {
     });
   });
 
-  it("haproxy: base64 DER, quoted one-line DN, verify 0, uppercase hex SHA-1 and serial, YYMMDDhhmmssZ dates", () => {
+  it("haproxy: base64 DER, quoted one-line DN with raw UTF-8, verify 0, uppercase hex SHA-1 and serial, YYMMDDhhmmssZ dates", () => {
     const yymmdd = (d: Date) => `${d.toISOString().slice(2, 19).replace(/[-T:]/g, "")}Z`;
+    const a = pki.clients["participant-a"]!;
+    // ssl_sock_get_dn_oneline: every entry in DER order as /sn=value, the value's UTF-8 octets unescaped; the
+    // backend reads each octet as one Latin-1 character.
+    const subjectHaproxy = Buffer.from(
+      `/businessCategory=Private Organization/jurisdictionC=BR/serialNumber=${a.cnpj}/C=BR/O=PARTICIPANT A TESTE S/A/ST=SP/L=São Paulo` +
+        `/organizationIdentifier=OFBBR-${a.organisationId}/UID=${a.softwareStatementId}/CN=participant-a.tpp.ofb-edge.test`,
+      "utf8",
+    ).toString("latin1");
+    expect(subjectHaproxy).toContain("/L=S\u00c3\u00a3o Paulo/");
     expect(profileFields("haproxy")).toEqual({
       "x-ssl-client-cert": b64(leaf),
-      "x-ssl-client-dn": `"${subjectOneline}"`,
+      "x-ssl-client-dn": `"${subjectHaproxy}"`,
       "x-ssl-client-verify": "0",
       "x-ssl-client-sha1": createHash("sha1").update(leaf.raw).digest("hex").toUpperCase(),
       "x-ssl-client-serial": leaf.serialNumber,
@@ -210,14 +219,50 @@ describe("built-in profiles reproduce their origin byte for byte", () => {
     expect(Object.keys(fields)).toHaveLength(10);
   });
 
-  it("traefik: every presented certificate, leaf first, base64 DER joined with ','", () => {
-    expect(profileFields("traefik")).toEqual({ "x-forwarded-tls-client-cert": `${b64(leaf)},${b64(intermediate)}` });
+  it("traefik: every presented certificate, leaf first, base64 DER joined with ','; the Info header with every field, query-escaped", () => {
+    // Traefik's DN: the attributes Node prints for the Name (one per line, DER order), regrouped in Traefik's
+    // fixed order, the serialNumber attribute as SN and only the last SN and CN (Go pkix.Name keeps one).
+    const traefikDn = (nodeName: string, keys: readonly string[]) => {
+      const lines = nodeName.split("\n").map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const);
+      const of = (key: string) => lines.filter(([k]) => k === key).map(([, v]) => v);
+      return keys.flatMap((k) => (k === "SN" ? of("serialNumber").slice(-1) : k === "CN" ? of("CN").slice(-1) : of(k)).map((v) => `${k}=${v}`)).join(",");
+    };
+    const unix = (s: string) => String(Date.parse(s) / 1000);
+    const sans = (c: X509Certificate) =>
+      (c.subjectAltName ?? "")
+        .split(", ")
+        .filter((entry) => /^(DNS|email|IP Address|URI):/.test(entry))
+        .map((entry) => entry.slice(entry.indexOf(":") + 1));
+    const info = (c: X509Certificate) =>
+      [
+        `Subject="${traefikDn(c.subject, ["DC", "C", "ST", "L", "O", "OU", "SN", "CN"])}"`,
+        `Issuer="${traefikDn(c.issuer, ["DC", "C", "ST", "L", "O", "SN", "CN"])}"`,
+        `SerialNumber="${BigInt(`0x${c.serialNumber}`).toString(10)}"`,
+        `NB="${unix(c.validFrom)}"`,
+        `NA="${unix(c.validTo)}"`,
+        ...(sans(c).length > 0 ? [`SAN="${sans(c).join(",")}"`] : []),
+      ].join(";");
+    // Go url.QueryEscape: the form-urlencoded serializer, except that Go escapes '*' and keeps '~'.
+    const queryEscape = (text: string) => new URLSearchParams([["", text]]).toString().slice(1).replaceAll("*", "%2A").replaceAll("%7E", "~");
+    const a = pki.clients["participant-a"]!;
+    const leafInfo = info(leaf);
+    // The subject as Traefik groups it, spelled out once by hand for this certificate.
+    expect(leafInfo).toContain(`Subject="C=BR,ST=SP,L=São Paulo,O=PARTICIPANT A TESTE S/A,SN=${a.cnpj},CN=participant-a.tpp.ofb-edge.test"`);
+    expect(leafInfo).toContain('Issuer="C=BR,O=ICP-Brasil TESTE,CN=AC TESTE SSL EV G4"');
+    expect(profileFields("traefik")).toEqual({
+      "x-forwarded-tls-client-cert": `${b64(leaf)},${b64(intermediate)}`,
+      "x-forwarded-tls-client-cert-info": queryEscape(`${leafInfo},${info(intermediate)}`),
+    });
   });
 
-  it("apache-modssl: PEM with line breaks as spaces, RFC 2253 DNs, serial, SUCCESS, dates", () => {
+  it("apache-modssl: PEM with line breaks as spaces, RFC 2253 DNs with raw UTF-8, serial, SUCCESS, dates", () => {
+    // mod_ssl ≥ 2.3.11: XN_FLAG_RFC2253 without ESC_MSB, so the OpenSSL form with `S\C3\A3o` written as the
+    // octets themselves, each read by the backend as one Latin-1 character.
+    const subjectApache = subject2253.replace("L=S\\C3\\A3o Paulo,", `L=${Buffer.from("São Paulo", "utf8").toString("latin1")},`);
+    expect(subjectApache).toContain(",L=S\u00c3\u00a3o Paulo,");
     expect(profileFields("apache-modssl")).toEqual({
       "x-ssl-client-cert": leaf.toString().replace(/\n/g, " ").trimEnd(),
-      "x-ssl-client-s-dn": subject2253,
+      "x-ssl-client-s-dn": subjectApache,
       "x-ssl-client-i-dn": issuer2253,
       "x-ssl-client-m-serial": leaf.serialNumber,
       "x-ssl-client-verify": "SUCCESS",

@@ -164,8 +164,10 @@ describe("the RFC 9440 leaf's fields as OpenSSL 3.0 prints them", () => {
     expect(formatDigest(createHash("sha1").update(LEAF).digest(), "hex-lower")).toBe("ca083f269fb4fc71920e94070eaacb731929e6f9");
   });
 
-  it("has only an rfc822Name SAN, so no DNS names or URIs", () => {
-    expect(subjectAltNames(LEAF)).toEqual({ dns: [], uri: [] });
+  it("has only an rfc822Name SAN, so no DNS names, IP addresses or URIs", () => {
+    const printed = new X509Certificate(LEAF).subjectAltName!;
+    expect(printed).toMatch(/^email:[^,]+$/);
+    expect(subjectAltNames(LEAF)).toEqual({ dns: [], email: [printed.slice("email:".length)], ip: [], uri: [] });
   });
 });
 

@@ -1,6 +1,6 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, GeneralName } from "@peculiar/asn1-x509";
+import { Certificate, GeneralName, Name } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
 import { EdgeError } from "../../src/errors.js";
 import { formatDn } from "../../src/identity/dn.js";
@@ -130,6 +130,89 @@ describe("formatName oneline (OpenSSL 3 X509_NAME_oneline)", () => {
   });
 });
 
+describe("formatName rfc2253-utf8 and haproxy-oneline (raw octets, one Latin-1 character each)", () => {
+  // Written by hand from the DER: `São` is the UTF-8 octets 53 C3 A3 6F, so the characters S, U+00C3, U+00A3, o.
+
+  it("rfc2253-utf8 (Apache mod_ssl SSL_CLIENT_S_DN): rfc2253 with the UTF-8 octets ≥ 0x80 raw", () => {
+    const value = formatName(nameDer(ofbRdns), "rfc2253-utf8");
+    expect(value).toBe(
+      "CN=tpp.exemplo.com.br+UID=9a4c69f8-3ed6-4641-87de-9354bb8bb69a," +
+        "organizationIdentifier=OFBBR-79717d71-0cf4-58f6-b2d0-370d5404d383,L=S\u00c3\u00a3o Paulo,ST=SP," +
+        "O=Banco Exemplo S.A.,C=BR,serialNumber=33264668000103,jurisdictionC=BR,businessCategory=Private Organization",
+    );
+    expect(isSafeFieldValue(value)).toBe(true);
+  });
+
+  it("rfc2253-utf8 still escapes specials, edge spaces, # and controls, converts T61/BMP/Universal to UTF-8, dumps unknown OIDs", () => {
+    expect(formatName(specials, "rfc2253-utf8")).toBe('L=#,CN=\\#first,OU=\\ lead and trail\\ ,O=a\\,b\\+c\\"d\\\\e\\;f\\<g\\>h=i/j,C=BR');
+    // U+1F600 = F0 9F 98 80, U+03A9 = CE A9, T61 E3 85 (Latin-1 ã, U+0085) = C3 A3 C2 85.
+    expect(formatName(wide, "rfc2253-utf8")).toBe(
+      "description=\u00f0\u009f\u0098\u0080x,title=\u00ce\u00a9mega,street=Jo\u00c3\u00a3o\u00c2\u0085,ST=tab\\09here\\00nul\\7Fdel",
+    );
+    expect(formatName(mixed, "rfc2253-utf8")).toBe("CN=\\ ,CN=multi+OU=x\\+y/z,DC=example,emailAddress=a@b.c,1.3.6.1.4.1.99999.1=#0C0178");
+  });
+
+  it("rfc2253-utf8 refuses the strings rfc2253 refuses", () => {
+    for (const value of [tlv(0x0c, hex("41C328")), tlv(0x1e, hex("D83DDE00")), tlv(0x1c, hex("00110000"))]) {
+      expect(() => formatName(rawNameDer([[[OID.O, value]]]), "rfc2253-utf8")).toThrow(EdgeError);
+    }
+  });
+
+  it("haproxy-oneline (ssl_sock_get_dn_oneline): DER order, '/' before every entry of a multi-valued RDN too, UTF-8 raw", () => {
+    expect(formatName(nameDer(ofbRdns), "haproxy-oneline")).toBe(
+      "/businessCategory=Private Organization/jurisdictionC=BR/serialNumber=33264668000103/C=BR/O=Banco Exemplo S.A." +
+        "/ST=SP/L=S\u00c3\u00a3o Paulo/organizationIdentifier=OFBBR-79717d71-0cf4-58f6-b2d0-370d5404d383" +
+        "/UID=9a4c69f8-3ed6-4641-87de-9354bb8bb69a/CN=tpp.exemplo.com.br",
+    );
+  });
+
+  it("haproxy-oneline escapes nothing: / + \\ , ; \" and edge spaces stay as they are; an unknown type is its dotted OID", () => {
+    expect(formatName(specials, "haproxy-oneline")).toBe('/C=BR/O=a,b+c"d\\e;f<g>h=i/j/OU= lead and trail /CN=#first/L=#');
+    expect(formatName(mixed, "haproxy-oneline")).toBe("/1.3.6.1.4.1.99999.1=x/emailAddress=a@b.c/DC=example/OU=x+y/z/CN=multi/CN= ");
+  });
+
+  it("haproxy-oneline copies T61String and BMPString octets unconverted, and keeps a TAB", () => {
+    // T61 4A 6F E3 6F 85; BMP U+4E2D U+6587 = 4E 2D 65 87 ("N-e" and U+0087).
+    const octets = rawNameDer([
+      [[OID.STREET, tlv(0x14, hex("4A6FE36F85"))]],
+      [["2.5.4.12", tlv(0x1e, hex("4E2D6587"))]],
+      [[OID.ST, utf8("tab\there")]],
+    ]);
+    expect(formatName(octets, "haproxy-oneline")).toBe("/street=Jo\u00e3o\u0085/title=N-e\u0087/ST=tab\there");
+  });
+
+  it("haproxy-oneline refuses a control octet (RFC 9110 §5.5) with PROFILE_VALUE_UNSAFE naming the attribute", () => {
+    const refusal = (der: Uint8Array) => {
+      try {
+        formatName(der, "haproxy-oneline");
+      } catch (err) {
+        return err instanceof EdgeError ? [err.code, err.message] : err;
+      }
+      return "emitted";
+    };
+    // `wide`'s ST holds NUL and DEL; its BMPString Ωmega is 03 A9 00 6D …; a UniversalString has 00 octets.
+    expect(refusal(wide)).toEqual(["PROFILE_VALUE_UNSAFE", expect.stringContaining("2.5.4.8 (ST)")]);
+    expect(refusal(rawNameDer([[["2.5.4.12", tlv(0x1e, hex("03A9006D006500670061"))]]]))).toEqual(["PROFILE_VALUE_UNSAFE", expect.stringContaining("title")]);
+    expect(refusal(rawNameDer([[["2.5.4.13", tlv(0x1c, hex("0001F600"))]]]))).toEqual(["PROFILE_VALUE_UNSAFE", expect.stringContaining("description")]);
+    expect(refusal(rawNameDer([[[OID.CN, utf8("a\r\nX-Injected: 1")]]]))).toEqual(["PROFILE_VALUE_UNSAFE", expect.stringContaining("CN")]);
+    expect(refusal(rawNameDer([[[OID.O, utf8("del\u007f")]]]))).toEqual(["PROFILE_VALUE_UNSAFE", expect.stringContaining("2.5.4.10 (O)")]);
+  });
+
+  it("haproxy-oneline writes a dotted OID of up to 127 characters (HAProxy's char tmp[128]) and refuses a longer one", () => {
+    const oid127 = `1.3.6.1.4.1.99999.${"1234567.".repeat(13)}12345`;
+    expect(oid127).toHaveLength(127);
+    expect(formatName(rawNameDer([[[oid127, utf8("x")]]]), "haproxy-oneline")).toBe(`/${oid127}=x`);
+    expect(() => formatName(rawNameDer([[[`${oid127}6`, utf8("x")]]]), "haproxy-oneline")).toThrow(
+      expect.objectContaining({ code: "PROFILE_VALUE_UNSAFE" }),
+    );
+  });
+
+  it("writes an empty Name as the empty string", () => {
+    const empty = Uint8Array.of(0x30, 0x00);
+    expect([formatName(empty, "rfc2253-utf8"), formatName(empty, "haproxy-oneline")]).toEqual(["", ""]);
+  });
+});
+
 describe("formatName ofb-rfc4514 and der-base64", () => {
   it("delegates ofb-rfc4514 to the identity module's OFB form", () => {
     const der = nameDer(ofbRdns);
@@ -143,7 +226,7 @@ describe("formatName ofb-rfc4514 and der-base64", () => {
   });
 
   it("rejects bytes that are not a Name", () => {
-    for (const format of ["rfc2253", "oneline", "ofb-rfc4514", "der-base64"] as const) {
+    for (const format of ["rfc2253", "rfc2253-utf8", "oneline", "haproxy-oneline", "ofb-rfc4514", "der-base64"] as const) {
       expect(() => formatName(Uint8Array.of(0x04, 0x00), format)).toThrow(EdgeError);
     }
   });
@@ -304,7 +387,7 @@ describe("XFCC values and elements (Envoy headers.rst, header-formats §2)", () 
 });
 
 describe("subjectAltNames", () => {
-  it("returns DNS names and URIs in certificate order, ignoring other GeneralNames", async () => {
+  it("returns DNS names, e-mail addresses, IP addresses and URIs, each in certificate order, ignoring other GeneralNames", async () => {
     const der = await issueLeaf(await generateKeys(), {
       subject: nameDer([[OID.CN, "san"]]),
       subjectAltNames: [
@@ -313,22 +396,26 @@ describe("subjectAltNames", () => {
         new GeneralName({ uniformResourceIdentifier: "https://tpp.exemplo.com.br/a;b=c,d" }),
         new GeneralName({ dNSName: "api.exemplo.com.br" }),
         new GeneralName({ uniformResourceIdentifier: "spiffe://exemplo/tpp" }),
+        new GeneralName({ iPAddress: "192.0.2.7" }),
+        new GeneralName({ directoryName: AsnConvert.parse(nameDer([[OID.CN, "dir"]]), Name) }),
       ],
     });
     expect(subjectAltNames(der)).toEqual({
       dns: ["tpp.exemplo.com.br", "api.exemplo.com.br"],
+      email: ["ops@exemplo.com.br"],
+      ip: [Uint8Array.of(192, 0, 2, 7)],
       uri: ["https://tpp.exemplo.com.br/a;b=c,d", "spiffe://exemplo/tpp"],
     });
     // Node (OpenSSL X509V3_EXT_print) lists the same names in the same order.
     expect(new X509Certificate(der).subjectAltName).toBe(
-      'DNS:tpp.exemplo.com.br, email:ops@exemplo.com.br, URI:"https://tpp.exemplo.com.br/a;b=c\\u002cd", DNS:api.exemplo.com.br, URI:spiffe://exemplo/tpp',
+      'DNS:tpp.exemplo.com.br, email:ops@exemplo.com.br, URI:"https://tpp.exemplo.com.br/a;b=c\\u002cd", DNS:api.exemplo.com.br, URI:spiffe://exemplo/tpp, IP Address:192.0.2.7, DirName:CN=dir',
     );
   });
 
   it("returns empty lists without a subjectAltName and rejects two of them (RFC 5280 §4.2)", async () => {
     const keys = await generateKeys();
     const none = await issueLeaf(keys, { subject: nameDer([[OID.CN, "none"]]) });
-    expect(subjectAltNames(none)).toEqual({ dns: [], uri: [] });
+    expect(subjectAltNames(none)).toEqual({ dns: [], email: [], ip: [], uri: [] });
     const twice = await issueLeaf(keys, {
       subject: nameDer([[OID.CN, "twice"]]),
       subjectAltNames: [new GeneralName({ dNSName: "a.example" })],

@@ -6,6 +6,7 @@ import {
   DN_FORMATS,
   SERIAL_FORMATS,
   TIME_FORMATS,
+  TRAEFIK_DN_FIELDS,
   XFCC_FIELDS,
   headerSchema,
   profileSchema,
@@ -65,6 +66,10 @@ const VARIANTS = {
   xfcc: [
     { xfcc: { fields: [...XFCC_FIELDS], by: "spiffe://edge.test/a;b=c,d", subjectFormat: "oneline" } },
     { xfcc: { fields: ["URI", "Subject", "DNS", "Hash"], subjectFormat: "rfc2253" } },
+  ],
+  "traefik-info": [
+    { traefikInfo: { subject: [...TRAEFIK_DN_FIELDS], issuer: TRAEFIK_DN_FIELDS.filter((f) => f !== "OU"), serialNumber: true, notBefore: true, notAfter: true, sans: true } },
+    { traefikInfo: { subject: ["CN", "O"] } },
   ],
 } satisfies Record<Source, readonly object[]>;
 

@@ -83,7 +83,7 @@ describe("header profiles under arbitrary certificates (fast-check)", () => {
     const custom = profiles.at(-1)!.profile;
     expect(new Set(custom.headers.map((h) => h.source))).toEqual(new Set(Object.keys(SOURCES)));
     expect(COVERED.encodings).toEqual(["sf-binary", "der-base64", "pem-urlencoded", "pem-urlencoded-aws", "pem-space"]);
-    expect(COVERED.dnFormats).toEqual(["rfc2253", "oneline", "ofb-rfc4514", "der-base64"]);
+    expect(COVERED.dnFormats).toEqual(["rfc2253", "rfc2253-utf8", "oneline", "haproxy-oneline", "ofb-rfc4514", "der-base64"]);
     for (const h of custom.headers) expect(h.name).toMatch(/^x-p-/);
     expect(profiles.map((p) => p.profile.name)).toContain("envoy-xfcc");
     expect(profiles.length).toBeGreaterThanOrEqual(15);
