@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { availableParallelism } from "node:os";
+import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
 import { startAuthorizationServerStub, type AuthorizationServerStub } from "../src/dev/authorization-server.js";
 import { issueTokens, measureVerification, TOKEN_CLAIMS, verificationText } from "./binding-measure.js";
@@ -161,7 +161,7 @@ async function main(script: string): Promise<number> {
     console.log(`  throughput binding enforce / off (tokens cached): ${table.ratio.toFixed(3)} (target >= ${TARGET_RATIO}): ${table.pass ? "PASS" : "FAIL"}`);
     console.log(`  uncached PS256 verification: jose jwtVerify p50 ${micros(figures.jose.p50)} µs (${rate(figures.jose.opsPerSecond)} ops/s one at a time, ${rate(figures.joseConcurrent.opsPerSecond)} ops/s with ${figures.joseConcurrent.concurrency} in flight)`);
     console.log(`  edge verifier: uncached p50 ${micros(figures.uncached.p50)} µs (${rate(figures.uncached.opsPerSecond)} ops/s), cached p50 ${micros(figures.cached.p50)} µs (${rate(figures.cached.opsPerSecond)} ops/s)`);
-    console.log(`  load average at the end ${loadAverage()} (${availableParallelism()} cores); total ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    console.log(`  load average at the end ${loadAverage()} (${cpus} cores); total ${((performance.now() - began) / 1000).toFixed(0)} s`);
     if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
     return 0;
   } finally {

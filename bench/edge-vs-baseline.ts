@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { availableParallelism } from "node:os";
+import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
 import { loadOptions } from "./env.js";
 import { probe, type Child, type LoadProfile, type Mode } from "./load.js";
@@ -112,7 +112,7 @@ async function main(script: string): Promise<number> {
     console.log("\nsummary:");
     for (const t of tables) console.log(`  ${t.mode.padEnd(15)} edge/baseline ${t.ratio.toFixed(2)} (target >= ${TARGETS[t.mode].toFixed(2)}): ${t.pass ? "PASS" : "FAIL"}`);
     // Other processes on the machine (e.g. test runs) skew the figures: show how busy it was.
-    console.log(`  load average at the end: ${loadAverage()} (${availableParallelism()} cores; the benchmark itself keeps about 2 busy)`);
+    console.log(`  load average at the end: ${loadAverage()} (${cpus} cores; the benchmark itself keeps about 2 busy)`);
     if (profDir) {
       console.log(`\nCPU profiles of every measured run are in ${profDir}; the figures above were taken under the profiler.`);
       console.log(`Summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);

@@ -1,5 +1,6 @@
 import autocannon, { type Client as AutocannonClient, type Result } from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
+import { placeRole } from "./cpus.js";
 import { request } from "node:https";
 import { BACKEND_BODY, BENCH_PATH, type FromChild, type Role, type RoleMemory, type RoleSpec, type RoleStats, type ToChild } from "./roles.js";
 
@@ -23,6 +24,7 @@ export interface Child {
  */
 export async function spawnRole(script: string, role: Child["role"], spec: RoleSpec | object): Promise<Child> {
   const proc = fork(script, [role, JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  placeRole(proc.pid, role);
   const first = await nextMessage(proc);
   if (first.type !== "ready") throw new Error(`${role} did not start: ${first.type === "error" ? first.message : first.type}`);
   const ask = async <T extends FromChild["type"]>(msg: ToChild, expect: T): Promise<Extract<FromChild, { type: T }>> => {

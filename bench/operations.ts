@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
-import { availableParallelism } from "node:os";
+import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
 import { envNumber, loadOptions } from "./env.js";
 import { count } from "./latency.js";
@@ -208,7 +208,7 @@ async function main(script: string): Promise<number> {
     console.log(`  throughput on / off: ${table.ratio.toFixed(3)} (target >= ${TARGET_RATIO}): ${table.pass ? "PASS" : "FAIL"}; projection ${(cpu("baseline") / cpu("edge")).toFixed(3)}`);
     console.log(`  server CPU: on ${cpu("edge").toFixed(0)} µs/req, off ${cpu("baseline").toFixed(0)} µs/req, on − off ${extra >= 0 ? "+" : ""}${extra.toFixed(1)} µs/req (what revocation by CRL and the deny list add per request, directly or not)`);
     console.log(`  on holds ${count(crls.reduce((n, c) => n + c.serials, 0))} revoked serials and ${count(denyEntries)} deny entries: external memory (the CRLs' DER and serial index) ${mb(memory.on.external - memory.off.external)} MB over off`);
-    console.log(`  load average at the end ${loadAverage()} (${availableParallelism()} cores); total ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    console.log(`  load average at the end ${loadAverage()} (${cpus} cores); total ${((performance.now() - began) / 1000).toFixed(0)} s`);
     if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
     return 0;
   } finally {

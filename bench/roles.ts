@@ -14,6 +14,7 @@ import { createMetrics } from "../src/metrics/registry.js";
 import { startEdge } from "../src/server.js";
 import { readTlsMaterial } from "../src/tls/material.js";
 import { serverTlsOptions } from "../src/tls/profile.js";
+import { placeLoadGenerator } from "./cpus.js";
 
 /** The three server processes of a run. Each runs alone in a child process forked from the benchmark script. */
 export type Role = "backend" | "baseline" | "edge";
@@ -151,6 +152,7 @@ export async function benchMain(url: string, main: (script: string) => Promise<n
   const [role, spec = "{}"] = process.argv.slice(2);
   if (role !== undefined && extra?.names.includes(role)) return extra.run(role, JSON.parse(spec));
   if (role !== undefined && (ROLES as readonly string[]).includes(role)) return runRole(role as Role, JSON.parse(spec) as RoleSpec);
+  placeLoadGenerator();
   process.exitCode = await main(fileURLToPath(url)).catch((err: unknown) => {
     if (!quiet()) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     return 1;

@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpus, placementText } from "./cpus.js";
 import type { TestPkiClient, TestPkiManifest } from "../src/pki/test-pki/manifest.js";
 import { probe, spawnRole, type Child, type LoadProfile } from "./load.js";
 import { BACKEND_BODY, type RoleSpec, type RoleStats } from "./roles.js";
@@ -86,7 +87,7 @@ export function guardRun(run: Awaited<ReturnType<typeof benchRun>>) {
 }
 
 /** `node v20…, 2 cores, load average …`: the machine a run was taken on. */
-export const machineText = () => `node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}`;
+export const machineText = () => `node ${process.version}, ${cpus} cores, load average ${loadAverage()}\n${placementText()}`;
 
 /**
  * A test PKI in `<dir>/pki` and what the benchmark needs from it: participant-a (its certificate chain, leaf
