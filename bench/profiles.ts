@@ -1,10 +1,11 @@
 import "reflect-metadata";
 import { X509Certificate } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { loadOptions } from "./env.js";
 import { count } from "./latency.js";
 import type { Child, LoadProfile } from "./load.js";
-import { compareTable, type Measurement, type TargetNames } from "./report.js";
+import { best, compareTable, rps, type Measurement, type TargetNames } from "./report.js";
 import { benchMain, type RoleStats } from "./roles.js";
 import { meanRatio, rotatedRounds, type Run } from "./rounds.js";
 import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeThrough, setupFailed } from "./setup.js";
@@ -12,31 +13,38 @@ import { benchPki, benchRun, forwardedFailures, loadAverage, machineText, probeT
 /**
  * Header profiles: what forwarding the client's identity to the backend costs the edge.
  *
- * In child processes (bench/roles.ts's protocol): the backend, and three edges (one worker each, no `directory`
- * and no `authorizationServer` section) whose one route differs only in `profiles`: `[]` (no identity headers,
- * the reference), `["rfc9440"]` (Client-Cert and Client-Cert-Chain, RFC 8941 Byte Sequences of the DER) and
+ * In child processes (bench/roles.ts's protocol): the backend, and edges (one worker each, no `directory` and no
+ * `authorizationServer` section) whose one route differs only in `profiles`: `[]` (no identity headers, the
+ * reference), `["rfc9440"]` (Client-Cert and Client-Cert-Chain, RFC 8941 Byte Sequences of the DER),
  * `["envoy-xfcc"]` (the heaviest built-in: one x-forwarded-client-cert element with Hash, Cert and Chain as
- * URL-encoded PEM, the chain being every certificate the client sent, Subject DN, and URI/DNS SANs if any). Each edge is verified first: 200 with the backend's body, the
- * interaction id echoed, and the backend receiving client-cert (and client-cert-chain) from rfc9440 only and
- * an x-forwarded-client-cert starting with `Hash=` from envoy-xfcc only. The backend sums the bytes of the
- * header fields it receives, so the probes give the bytes each profile adds per request. Then keep-alive load
- * with participant-a's certificate (leaf + intermediate sent), the three edges in turn, rounds in Prouhet–Thue–
- * Morse order (ABC BCA CAB …, the three-target ABBA), best of each, and the ratios to no forwarding.
+ * URL-encoded PEM, the chain being every certificate the client sent, Subject DN, and URI/DNS SANs if any), and a
+ * control: an operator profile with one constant field exactly as long as envoy-xfcc's addition, so its ratio is
+ * what sending those bytes costs without any certificate work. Each edge is verified first: 200 with the
+ * backend's body, the interaction id echoed, and the backend receiving client-cert (and client-cert-chain) from
+ * rfc9440 only and an x-forwarded-client-cert starting with `Hash=` from envoy-xfcc only; the control's bytes
+ * equal envoy-xfcc's. The backend sums the bytes of the header fields it receives, so the probes give the bytes
+ * each profile adds per request. Then keep-alive load with participant-a's certificate (leaf + intermediate
+ * sent), the four edges in turn, rounds in Prouhet–Thue–Morse order (ABCD BCDA …, the four-target ABBA), best
+ * of each, and the ratios to no forwarding.
  *
  * Target: with any built-in profile, throughput ≥ 0.95× no forwarding (the values are cached per certificate).
  * A FAIL is a finding: the exit code is 1 only when the setup fails. Env: `BENCH_DURATION` (10 s),
- * `BENCH_CONNECTIONS` (50), `BENCH_ROUNDS` (3: a multiple of 3 gives each edge each position equally often),
+ * `BENCH_CONNECTIONS` (50), `BENCH_ROUNDS` (4: a multiple of 4 gives each edge each position equally often),
  * `BENCH_WARMUP` (2 s), `BENCH_EDGE_LOG=silent`, `BENCH_CPU_PROF=<dir>` (a profile of each edge's measured runs).
  */
 
 const TARGET_RATIO = 0.95;
 const INTERACTION_ID = "5e2d8c4b-1f3a-4b6e-9d7c-2a8f6e4b1c3d";
 
-type Edge = "none" | "rfc9440" | "envoy-xfcc";
-/** The reference first. */
-const EDGES = ["none", "rfc9440", "envoy-xfcc"] as const satisfies readonly Edge[];
-const NAMES: TargetNames<Edge> = { none: "none", rfc9440: "rfc9440", "envoy-xfcc": "envoy-xfcc" };
-const PROFILES: Readonly<Record<Edge, readonly string[]>> = { none: [], rfc9440: ["rfc9440"], "envoy-xfcc": ["envoy-xfcc"] };
+type Edge = "none" | "rfc9440" | "envoy-xfcc" | "bytes";
+/** The built-ins measured against the target, the reference first. */
+const BUILT_IN_EDGES = ["none", "rfc9440", "envoy-xfcc"] as const satisfies readonly Edge[];
+/** Every edge of a round: the built-ins and the control. */
+const EDGES = [...BUILT_IN_EDGES, "bytes"] as const satisfies readonly Edge[];
+const NAMES: TargetNames<Edge> = { none: "none", rfc9440: "rfc9440", "envoy-xfcc": "envoy-xfcc", bytes: "bytes control" };
+const CONTROL_PROFILE = "bench-bytes";
+const CONTROL_FIELD = "x-bench-bytes";
+const PROFILES: Readonly<Record<Edge, readonly string[]>> = { none: [], rfc9440: ["rfc9440"], "envoy-xfcc": ["envoy-xfcc"], bytes: [CONTROL_PROFILE] };
 
 /** The identity fields the backend counts, and how many of each every forwarded request must carry, per edge. */
 const FIELDS = {
@@ -50,6 +58,7 @@ const EXPECTED: Readonly<Record<Edge, Readonly<Record<Field, 0 | 1>>>> = {
   none: { clientCert: 0, clientCertChain: 0, xfcc: 0, xfccHash: 0 },
   rfc9440: { clientCert: 1, clientCertChain: 1, xfcc: 0, xfccHash: 0 },
   "envoy-xfcc": { clientCert: 0, clientCertChain: 0, xfcc: 1, xfccHash: 1 },
+  bytes: { clientCert: 0, clientCertChain: 0, xfcc: 0, xfccHash: 0 },
 };
 
 /** Fields the backend got from `edge` other than expected, over `seen.requests` requests. */
@@ -62,12 +71,12 @@ function fieldFailures(edge: Edge, seen: RoleStats): string[] {
 
 const bytesPerRequest = (s: RoleStats) => (s.headerBytes ?? 0) / s.requests;
 
-/** Each edge answers 200 with the backend's body and forwards its profile's fields and no other's; the header bytes the backend got from each. */
-async function verify(servers: Readonly<Record<Edge, Child>>, backend: Child, profile: LoadProfile) {
+/** Each of `edges` answers 200 with the backend's body and forwards its profile's fields and no other's; the header bytes the backend got from each. */
+async function verify(edges: readonly Edge[], servers: Readonly<Partial<Record<Edge, Child>>>, backend: Child, profile: LoadProfile) {
   const failures: string[] = [];
-  const headerBytes = {} as Record<Edge, number>;
-  for (const edge of EDGES) {
-    const probed = await probeThrough(servers[edge], backend, profile);
+  const headerBytes: Partial<Record<Edge, number>> = {};
+  for (const edge of edges) {
+    const probed = await probeThrough(servers[edge]!, backend, profile);
     failures.push(...forwardedFailures(NAMES[edge], probed, INTERACTION_ID), ...fieldFailures(edge, probed.seen));
     headerBytes[edge] = bytesPerRequest(probed.seen);
   }
@@ -89,13 +98,20 @@ function runChecks(runs: readonly Run<Edge>[], headerBytes: Readonly<Record<Edge
   return lines;
 }
 
+/** The control profile: one constant field whose `name: value` CRLF adds exactly `bytes` to every request. */
+async function writeControlProfile(file: string, bytes: number): Promise<void> {
+  const value = "x".repeat(bytes - CONTROL_FIELD.length - 4);
+  const headers = [{ name: CONTROL_FIELD, source: "constant", value }];
+  await writeFile(file, JSON.stringify({ name: CONTROL_PROFILE, description: "bench/profiles.ts control: envoy-xfcc's bytes, no certificate", headers }));
+}
+
 /** DER sizes of the certificates in a PEM chain (leaf first). */
 function derSizes(pem: Buffer): number[] {
   return (pem.toString("latin1").match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((c) => new X509Certificate(c).raw.length);
 }
 
 async function main(script: string): Promise<number> {
-  const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(3);
+  const { seconds, connections, warmup, rounds, logLevel, profDir } = await loadOptions(4);
   const began = performance.now();
 
   const run = await benchRun(script, "profiles-");
@@ -108,35 +124,57 @@ async function main(script: string): Promise<number> {
     console.log(machineText());
 
     const backend = await run.spawn("backend", spec0);
-    const servers = {} as Record<Edge, Child>;
-    const startEdge = (edge: Edge) => run.spawn("edge", { ...spec0, upstream: `http://127.0.0.1:${backend.port}`, route: { profiles: [...PROFILES[edge]] } });
-    for (const edge of EDGES) servers[edge] = await startEdge(edge);
+    const servers: Partial<Record<Edge, Child>> = {};
+    const controlFile = join(run.dir, `${CONTROL_PROFILE}.json`);
+    const startEdge = (edge: Edge) =>
+      run.spawn("edge", { ...spec0, upstream: `http://127.0.0.1:${backend.port}`, route: { profiles: [...PROFILES[edge]] }, ...(edge === "bytes" ? { profileFiles: [controlFile] } : {}) });
+    for (const edge of BUILT_IN_EDGES) servers[edge] = await startEdge(edge);
+    const verified = await verify(BUILT_IN_EDGES, servers, backend, profile);
+    if (setupFailed(verified.failures)) return 1;
+    const builtIn = verified.headerBytes as Record<(typeof BUILT_IN_EDGES)[number], number>;
 
-    const { failures, headerBytes } = await verify(servers, backend, profile);
-    if (setupFailed(failures)) return 1;
-    console.log(`\n== edge throughput: one worker, route /open-banking/ with profiles [] vs ["rfc9440"] vs ["envoy-xfcc"] ==`);
+    // The control: a constant field exactly as long as envoy-xfcc's, with no certificate behind it.
+    const added = builtIn["envoy-xfcc"] - builtIn.none;
+    await writeControlProfile(controlFile, added);
+    servers.bytes = await startEdge("bytes");
+    const controlled = await verify(["bytes"], servers, backend, profile);
+    const controlBytes = controlled.headerBytes.bytes ?? 0;
+    if (controlBytes !== builtIn["envoy-xfcc"]) controlled.failures.push(`bytes control: ${controlBytes} header bytes per request, envoy-xfcc ${builtIn["envoy-xfcc"]}`);
+    if (setupFailed(controlled.failures)) return 1;
+    const headerBytes: Record<Edge, number> = { ...builtIn, bytes: controlBytes };
+
+    console.log(`\n== edge throughput: one worker, route /open-banking/ with profiles [] vs ["rfc9440"] vs ["envoy-xfcc"], and a control ==`);
     console.log("verified: each edge answers 200 with the backend's body and echoes the interaction id; the backend gets client-cert and client-cert-chain from rfc9440 only,");
-    console.log("  x-forwarded-client-cert starting with Hash= from envoy-xfcc only, and no identity field from none");
-    const added = (edge: Edge) => `${NAMES[edge]} ${count(headerBytes[edge])} B (+${count(headerBytes[edge] - headerBytes.none)} B)`;
-    console.log(`header fields per request at the backend (name: value CRLF): none ${count(headerBytes.none)} B, ${added("rfc9440")}, ${added("envoy-xfcc")}`);
-    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in Prouhet–Thue–Morse order (ABC BCA CAB …), best round shown, ${process.env.BENCH_REUSE === "1" ? "the same three edges throughout" : "a freshly started edge for every run"}${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
+    console.log("  x-forwarded-client-cert starting with Hash= from envoy-xfcc only, and no identity field from none or the control");
+    const plus = (edge: Edge) => `${NAMES[edge]} ${count(headerBytes[edge])} B (+${count(headerBytes[edge] - headerBytes.none)} B)`;
+    console.log(`header fields per request at the backend (name: value CRLF): none ${count(headerBytes.none)} B, ${plus("rfc9440")}, ${plus("envoy-xfcc")}, ${plus("bytes")}`);
+    console.log(`control: profiles ["${CONTROL_PROFILE}"], one constant ${CONTROL_FIELD} field as long as envoy-xfcc's addition: what sending those bytes costs without any certificate work`);
+    console.log(`keep-alive, ${connections} connections, ${seconds} s per run, ${warmup} s warm-up, ${rounds} round(s) in Prouhet–Thue–Morse order (ABCD BCDA …), best round shown, ${process.env.BENCH_REUSE === "1" ? "the same four edges throughout" : "a freshly started edge for every run"}${logLevel === "silent" ? "; EDGE LOGGING OFF (diagnostic run)" : ""}`);
 
-    // Every run on a freshly started edge (BENCH_REUSE=1: the three verified edges throughout).
+    // Every run on a freshly started edge (BENCH_REUSE=1: the four verified edges throughout).
     const fresh = process.env.BENCH_REUSE === "1" ? undefined : (edge: string) => startEdge(edge as Edge);
-    const runs = await rotatedRounds(EDGES, servers, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
-    const table = compareTable("keep-alive", runs.map((r) => r.m), EDGES, TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
+    const runs = await rotatedRounds(EDGES, servers as Record<Edge, Child>, backend, profile, NAMES, rounds, { connections, seconds, warmup, profDir, ...(fresh ? { fresh } : {}) });
+    const table = compareTable("keep-alive", runs.map((r) => r.m), BUILT_IN_EDGES, TARGET_RATIO, `\nbest of ${rounds} round(s):`, NAMES);
     console.log(table.text);
-    console.log(`  mean of the runs (drift-cancelled): rfc9440/none ${meanRatio(runs, "rfc9440", "none").toFixed(3)}, envoy-xfcc/none ${meanRatio(runs, "envoy-xfcc", "none").toFixed(3)}`);
+    const mean = (a: Edge, b: Edge) => meanRatio(runs, a, b).toFixed(3);
+    console.log(`  mean of the runs (drift-cancelled): rfc9440/none ${mean("rfc9440", "none")}, envoy-xfcc/none ${mean("envoy-xfcc", "none")}, bytes control/none ${mean("bytes", "none")}, envoy-xfcc/bytes control ${mean("envoy-xfcc", "bytes")}`);
     for (const line of runChecks(runs, headerBytes)) console.log(line);
 
     const cpu = (m: Measurement<Edge>) => m.server.cpuMicros / m.server.requests;
+    const cpuText = (m: Measurement<Edge>) => {
+      const extra = cpu(m) - cpu(table.reference);
+      return `server CPU ${cpu(m).toFixed(0)} µs/req (${extra >= 0 ? "+" : ""}${extra.toFixed(1)} µs)`;
+    };
     console.log("\nsummary:");
     for (const c of table.comparisons) {
-      const extra = cpu(c.best) - cpu(table.reference);
       console.log(
-        `  throughput ${NAMES[c.target]} / none: ${c.ratio.toFixed(3)} (target >= ${TARGET_RATIO}): ${c.pass ? "PASS" : "FAIL"}; server CPU ${cpu(c.best).toFixed(0)} µs/req (${extra >= 0 ? "+" : ""}${extra.toFixed(1)} µs), projection ${c.projection.toFixed(3)}; +${count(headerBytes[c.target] - headerBytes.none)} header bytes/req`,
+        `  throughput ${NAMES[c.target]} / none: ${c.ratio.toFixed(3)} (target >= ${TARGET_RATIO}): ${c.pass ? "PASS" : "FAIL"}; ${cpuText(c.best)}, projection ${c.projection.toFixed(3)}; +${count(headerBytes[c.target] - headerBytes.none)} header bytes/req`,
       );
     }
+    const control = best(runs.filter((r) => r.m.target === "bytes").map((r) => r.m));
+    console.log(
+      `  control (the same bytes as a constant field): ${(rps(control) / rps(table.reference)).toFixed(3)} of none; ${cpuText(control)}; envoy-xfcc / control ${(rps(table.comparisons[1]!.best) / rps(control)).toFixed(3)} (what the certificate-derived value costs beyond its bytes)`,
+    );
     console.log(`  ${table.comparisons.every((c) => c.pass) ? "all built-ins met the target" : "TARGET MISSED"}; load average at the end ${loadAverage()}; total ${((performance.now() - began) / 1000).toFixed(0)} s`);
     if (profDir) console.log(`\nCPU profiles are in ${profDir}; summarise one with: node ${join(dirname(script), "profile-summary.js")} <file.cpuprofile>`);
     return 0;

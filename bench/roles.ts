@@ -31,6 +31,8 @@ export interface RoleSpec {
   readonly logLevel: "info" | "silent";
   /** Settings added to the edge's one route (bench/profiles.ts: `profiles`); none when absent. */
   readonly route?: RouteSettings;
+  /** The operator's profile files the edge loads (`headerProfiles.files`; bench/profiles.ts's control); none when absent. */
+  readonly profileFiles?: readonly string[];
 }
 
 /** Settings of the edge's one route, as in a configuration file (`profiles`, `participant`, `binding`, …). */
@@ -102,6 +104,7 @@ export function benchConfigInput(spec: RoleSpec) {
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream, ...spec.route }],
     log: { level: spec.logLevel },
     workers: 1,
+    ...(spec.profileFiles ? { headerProfiles: { files: [...spec.profileFiles] } } : {}),
   } satisfies ConfigInput;
 }
 

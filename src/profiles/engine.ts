@@ -71,8 +71,9 @@ function certFacts(client: VerifiedClient): CertFacts {
   return facts;
 }
 
-/** Sources whose value depends only on the verified certificate (cached per certificate). */
+/** Sources whose value depends only on the verified certificate, or on nothing (cached per certificate). */
 const CERTIFICATE_SOURCES: ReadonlySet<string> = new Set([
+  "constant",
   "leaf",
   "chain",
   "subject",
