@@ -124,7 +124,23 @@ export async function runInspect(argv: string[], io: Io, now: () => Date = () =>
       continue;
     }
     io.stdout(`\nprofile ${name}:`);
-    for (let i = 0; i < out.length; i += 2) io.stdout(`  ${out[i]}: ${out[i + 1]}`);
+    for (let i = 0; i < out.length; i += 2) io.stdout(`  ${out[i]}: ${terminalText(out[i + 1]!)}`);
   }
   return invalid ? 1 : 0;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A field value (one Latin-1 character per octet on the wire) for a UTF-8 terminal: octets that form UTF-8
+ * (raw DN bytes: `haproxy-oneline`, `rfc2253-utf8`) are printed as those bytes, so the line shows what the
+ * backend reads; other octets ≥ 0x80 as `\xNN`.
+ */
+export function terminalText(value: string): string {
+  const octets = Buffer.from(value, "latin1");
+  try {
+    return strictUtf8.decode(octets);
+  } catch {
+    return value.replace(/[\x80-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  }
 }

@@ -99,7 +99,8 @@ function certificateInfo(der: Uint8Array, o: TraefikInfoOptions): string {
   if (o.notBefore) values.push(`NB="${unixSeconds(tbs.validity.notBefore.getTime())}"`);
   if (o.notAfter) values.push(`NA="${unixSeconds(tbs.validity.notAfter.getTime())}"`);
   if (o.sans) {
-    // The SAN octets are IA5String content, already one Latin-1 character per octet.
+    // The SAN octets are IA5String content, already one Latin-1 character per octet. Go prints a URI by
+    // re-serialising its parsed url.URL, which gives back the same text for a URI in RFC 3986 form.
     const san = subjectAltNames(der);
     const all = [...san.dns, ...san.email, ...san.ip.map(ipText), ...san.uri];
     if (all.length > 0) values.push(`SAN="${all.join(",")}"`);
