@@ -1,7 +1,7 @@
 import "reflect-metadata";
-import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
 import { startAuthorizationServerStub, type AuthorizationServerStub } from "../src/dev/authorization-server.js";
+import { cpus } from "./cpus.js";
 import { issueTokens, measureVerification, TOKEN_CLAIMS, verificationText } from "./binding-measure.js";
 import { BINDING_ROLES, runBindingRole, type BindingEdgeSpec, type BindingRole } from "./binding-roles.js";
 import { envNumber, loadOptions } from "./env.js";

@@ -1,6 +1,6 @@
 import "reflect-metadata";
-import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
+import { cpus } from "./cpus.js";
 import { loadOptions } from "./env.js";
 import { probe, type Child, type LoadProfile, type Mode } from "./load.js";
 import { loudProblems, modeTable, type Measurement, type Target } from "./report.js";

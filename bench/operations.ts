@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
-import { cpus } from "./cpus.js";
 import { dirname, join } from "node:path";
+import { cpus } from "./cpus.js";
 import { envNumber, loadOptions } from "./env.js";
 import { count } from "./latency.js";
 import type { Child, LoadProfile } from "./load.js";
