@@ -6,12 +6,16 @@ import { createMemoryStore } from "../src/directory/memory-store.js";
 import { redisKeys } from "../src/directory/redis-keys.js";
 import { createRedisStore } from "../src/directory/redis-store.js";
 import { createDirectoryService } from "../src/directory/service.js";
+import { createOutboundDispatcher } from "../src/net/dispatcher.js";
 import type { SyncResult } from "../src/directory/sync.js";
 import type { DirectoryStore, Organisation, Snapshot } from "../src/directory/types.js";
 import { createLogger } from "../src/log/logger.js";
 import type { FixtureClient, FixtureStatement } from "./directory-fixture.js";
 import { latency, median, timed, type Latency } from "./latency.js";
 import type { BenchRedis } from "./redis-server.js";
+
+/** The product's outbound dispatcher, as the edge creates it (never undici's global one). */
+const outbound = createOutboundDispatcher();
 
 /**
  * The in-process half of bench/directory.ts: full syncs into each store, the Redis memory a snapshot takes,
@@ -58,7 +62,7 @@ export async function measureSyncs(urls: { participantsUrl: string; keystoreUrl:
   let hashes = { orgs: 0, cnpj: 0 };
   for (let run = 0; run < runs; run++) {
     {
-      const service = createDirectoryService({ config, store: createMemoryStore(), logger: silent, now: Date.now });
+      const service = createDirectoryService({ config, store: createMemoryStore(), logger: silent, now: Date.now, dispatcher: outbound });
       const t0 = performance.now();
       published(await service.syncOnce(), "memory");
       memoryMs.push(performance.now() - t0);
@@ -66,7 +70,7 @@ export async function measureSyncs(urls: { participantsUrl: string; keystoreUrl:
     }
     await redis.admin.flushall();
     const store = await createRedisStore({ url: redis.url, keyPrefix: KEY_PREFIX });
-    const service = createDirectoryService({ config, store, logger: silent, now: Date.now });
+    const service = createDirectoryService({ config, store, logger: silent, now: Date.now, dispatcher: outbound });
     try {
       const before = await redis.usedMemory();
       await between?.before();
@@ -100,7 +104,7 @@ export async function measureSyncSteps(participantsUrl: string, redis: BenchRedi
   let organisations: readonly Organisation[] = [];
   for (let run = 0; run < runs; run++) {
     let t0 = performance.now();
-    const res = await request(participantsUrl, { reset: true });
+    const res = await request(participantsUrl, { reset: true, dispatcher: outbound });
     const text = await res.body.text();
     t.downloadMs.push(performance.now() - t0);
     t0 = performance.now();
@@ -182,8 +186,8 @@ export async function measureLookups(
     await memory.publish(benchSnapshot("memory", organisations));
     const memoryHit = await repeat(memory);
 
-    const plain = createDirectoryService({ config: directoryConfig(urls, redis.url, false), store, logger: silent, now: Date.now });
-    const full = createDirectoryService({ config: directoryConfig(urls, redis.url), store, logger: silent, now: Date.now });
+    const plain = createDirectoryService({ config: directoryConfig(urls, redis.url, false), store, logger: silent, now: Date.now, dispatcher: outbound });
+    const full = createDirectoryService({ config: directoryConfig(urls, redis.url), store, logger: silent, now: Date.now, dispatcher: outbound });
     const verifyClient = (service: typeof full) => service.verify(client.organisationId, client.softwareStatementId, client.thumbprint, "DADOS");
     const verifySeries = async (service: typeof full) => {
       const first = await verifyClient(service);

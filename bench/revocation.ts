@@ -10,6 +10,7 @@ import { parseCertInfo, type CertInfo } from "../src/pki/certificate.js";
 import { revocationSchema } from "../src/revocation/config.js";
 import { parseCrl, type ParsedCrl } from "../src/revocation/crl.js";
 import { createRevocationService } from "../src/revocation/service.js";
+import { createOutboundDispatcher } from "../src/net/dispatcher.js";
 import { serialHash } from "../src/revocation/serial-index.js";
 import { publicKeyOf, verifyCrl } from "../src/revocation/signature.js";
 import { createMemoryRevocationStore } from "../src/revocation/store.js";
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
   await store.put(pki.ac.sha256, { der, url: "http://bench.invalid/ac.crl", fetchedAt: now, etag: null, lastModified: null });
   const anchors = loadTrustAnchors([{ source: "bench", text: pki.acPem }]);
   const logger = createLogger({ level: "silent" }, { write: () => undefined });
-  const service = createRevocationService(revocationSchema.parse({ onStale: "hard-fail" }), { anchors, issuers: [], store, logger, now: () => now });
+  const service = createRevocationService(revocationSchema.parse({ onStale: "hard-fail" }), { anchors, issuers: [], store, logger, now: () => now, dispatcher: createOutboundDispatcher() });
   const good = [goodLeaf, anchors.certs[0]!];
   const revoked = [revokedLeaf, anchors.certs[0]!];
   service.check(good, now);

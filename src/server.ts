@@ -15,6 +15,7 @@ import { registerOperationalMetrics, type ClientWatch } from "./metrics/operatio
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { openRevocationService } from "./revocation/open.js";
 import { REVOCATION_OFF, type RevocationService } from "./revocation/service.js";
+import { createOutboundDispatcher } from "./net/dispatcher.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
 import { routeProfiles } from "./profiles/select.js";
@@ -72,6 +73,8 @@ export interface RunningEdge {
  */
 export async function startEdge(config: Config, deps: EdgeDeps): Promise<RunningEdge> {
   const now = () => deps.clock().getTime();
+  // The edge's one outbound HTTP client (Directory, keystore, CRLs, OCSP), closed with the edge.
+  const outbound = createOutboundDispatcher();
   // Restart-only parts (their connections and caches outlive a reload): assertion key, token verifier, Directory,
   // deny list, revocation. Everything that reads files comes first, so a bad file leaves no connection open.
   const assertion = config.identityAssertion ? createIdentityAssertionSigner(config.identityAssertion, { now, configFile: deps.configFile }) : null;
@@ -81,8 +84,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
   let directory: DirectoryService | null = null;
   try {
-    if (config.directory) directory = createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now });
+    if (config.directory) directory = createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now, dispatcher: outbound });
   } catch (cause) {
+    await outbound.close();
     await verifier?.close();
     await generation.upstreams.close();
     throw cause;
@@ -94,9 +98,10 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     // One service for every listener: the union of their trust anchors bounds where chains stop.
     const bySha256 = new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c]));
     const anchors = { pem: [...new Set(generation.prepared.flatMap((p) => p.anchors.pem))], certs: [...bySha256.values()], bySha256 };
-    revocation = await openRevocationService(config.revocation, { anchors, issuers: [], logger: deps.logger, now });
+    revocation = await openRevocationService(config.revocation, { anchors, issuers: [], logger: deps.logger, now, dispatcher: outbound });
     revocation.start();
   } catch (cause) {
+    await outbound.close();
     await deny?.close();
     await directory?.close();
     await verifier?.close();
@@ -201,6 +206,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await verifier?.close();
     await deny?.close();
     await revocation.close();
+    await outbound.close();
     throw cause;
   }
 
@@ -220,6 +226,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       await verifier?.close();
       await deny?.close();
       await revocation.close();
+      await outbound.close();
     },
     reload,
   };

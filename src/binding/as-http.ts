@@ -1,5 +1,5 @@
-import { Agent, request, type Dispatcher } from "undici";
-import { describeFetchError, readBoundedText } from "../directory/http-body.js";
+import { createOutboundDispatcher } from "../net/dispatcher.js";
+import { exchange as outbound } from "../net/exchange.js";
 
 /** The authorization server could not answer (network, time-out, HTTP status, unusable body): a state of the edge, never a verdict on a token. */
 export class AuthorizationServerUnavailableError extends Error {
@@ -25,32 +25,31 @@ export interface AsHttpOptions {
  * Failures become {@link AuthorizationServerUnavailableError} with a description that names the request.
  */
 export function createAsHttp(options: AsHttpOptions) {
-  const dispatcher: Dispatcher = new Agent({
-    connect: { ...(options.ca ? { ca: options.ca } : {}), ...(options.clientCertificate ?? {}) },
-    keepAliveTimeout: 4_000,
-    connections: 32,
+  // Its own dispatcher: the TLS options (CA, the edge's client certificate) belong to this server alone.
+  const dispatcher = createOutboundDispatcher({
+    tls: { ...(options.ca ? { ca: options.ca } : {}), ...(options.clientCertificate ?? {}) },
+    connectionsPerOrigin: 32,
   });
 
   async function exchange(url: string, init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<AsResponse> {
     const where = `${init.method} ${new URL(url).pathname}`;
-    let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      const res = await outbound(url, {
+        dispatcher,
         method: init.method,
         headers: init.headers,
-        body: init.body,
-        dispatcher,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        signal: init.signal ?? AbortSignal.timeout(options.timeoutMs),
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        timeoutMs: options.timeoutMs,
+        maxBytes: options.maxResponseBytes,
+        limitName: "authorizationServer.maxResponseBytes",
+        signal: init.signal,
+        // Error answers carry the reason (RFC 6749 §5.2, RFC 7662 §2.3): every status is read, within the limit.
+        readBody: () => true,
+        where,
       });
+      return { status: res.status, body: res.body.toString("utf8") };
     } catch (err) {
-      throw new AuthorizationServerUnavailableError(`authorization server unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
-    }
-    try {
-      return { status: res.statusCode, body: await readBoundedText(res, options.maxResponseBytes, "authorizationServer.maxResponseBytes") };
-    } catch (err) {
-      throw new AuthorizationServerUnavailableError(`authorization server unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
+      throw new AuthorizationServerUnavailableError(`authorization server unavailable: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -3,7 +3,9 @@ import { loadConfigFile } from "../config/load.js";
 import type { DirectoryConfig } from "../config/schema.js";
 import { THUMBPRINT_PREFIX } from "../directory/keystore.js";
 import { openDirectoryStore } from "../directory/open.js";
+import type { Dispatcher } from "undici";
 import { createDirectoryService, type DirectoryService } from "../directory/service.js";
+import { createOutboundDispatcher } from "../net/dispatcher.js";
 import type { Organisation } from "../directory/types.js";
 import { createLogger } from "../log/logger.js";
 import { runDirectoryMock } from "./directory-mock.js";
@@ -41,18 +43,23 @@ export async function runDirectory(argv: string[], io: Io, env: Env): Promise<nu
     io.stderr(`ofb-edge directory ${sub}: ${values.config} has no \`directory\` section`);
     return 1;
   }
-  const directory = await open(config.directory);
+  const dispatcher = createOutboundDispatcher();
   try {
-    return sub === "sync" ? await sync(directory, config.directory, io) : await lookup(directory, config.directory, positionals[0]!, io);
+    const directory = await open(config.directory, dispatcher);
+    try {
+      return sub === "sync" ? await sync(directory, config.directory, io) : await lookup(directory, config.directory, positionals[0]!, io);
+    } finally {
+      await directory.close();
+    }
   } finally {
-    await directory.close();
+    await dispatcher.close();
   }
 }
 
-async function open(config: DirectoryConfig): Promise<DirectoryService> {
+async function open(config: DirectoryConfig, dispatcher: Dispatcher): Promise<DirectoryService> {
   const logger = createLogger({ level: "silent" });
   const now = () => Date.now();
-  return createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now }), logger, now });
+  return createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now }), logger, now, dispatcher });
 }
 
 async function sync(directory: DirectoryService, config: DirectoryConfig, io: Io): Promise<number> {

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Dispatcher } from "undici";
+import { createOutboundDispatcher } from "../net/dispatcher.js";
 import { buildTrustBundle, DEFAULT_TRUST_LIMITS, type TrustLimits, type TrustSource } from "../trust/build.js";
 import { checkPinSet, ICP_BRASIL_PINS, type PinSet } from "../trust/pins.js";
 import type { TrustReport } from "../trust/report.js";
@@ -96,15 +97,21 @@ export async function runTrust(argv: string[], io: Io, deps: TrustCliDeps = {}):
   const pins = deps.pins ?? ICP_BRASIL_PINS;
   checkPinSet(pins);
 
-  const result = await buildTrustBundle({
-    source: parsed.source,
-    pins,
-    out: parsed.out,
-    reportPath: parsed.report,
-    now: (deps.now ?? (() => new Date()))(),
-    http: { timeoutMs: parsed.timeoutMs, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) },
-    limits: deps.limits ?? DEFAULT_TRUST_LIMITS,
-  });
+  const dispatcher = deps.dispatcher ?? createOutboundDispatcher();
+  let result;
+  try {
+    result = await buildTrustBundle({
+      source: parsed.source,
+      pins,
+      out: parsed.out,
+      reportPath: parsed.report,
+      now: (deps.now ?? (() => new Date()))(),
+      http: { timeoutMs: parsed.timeoutMs, dispatcher },
+      limits: deps.limits ?? DEFAULT_TRUST_LIMITS,
+    });
+  } finally {
+    if (!deps.dispatcher) await dispatcher.close();
+  }
   if (result.status === "failed") {
     io.stderr(`ofb-edge trust fetch: ${result.message} [${result.code}]; nothing written`);
     return 1;

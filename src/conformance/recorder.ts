@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { listen } from "../http/listen.js";
 import { PROBE_HEADER, type RecorderClient } from "./environment.js";
+import { createOutboundDispatcher } from "../net/dispatcher.js";
+import { exchange } from "../net/exchange.js";
 
 /** A request as the backend received it from the edge. */
 export interface RecordedRequest {
@@ -117,11 +119,18 @@ export type Recorder = Awaited<ReturnType<typeof startRecorder>>;
 /** Reads a running recorder's control API (target mode: `--recorder URL`). */
 export function httpRecorderClient(controlUrl: string): RecorderClient {
   const base = controlUrl.replace(/\/+$/, "");
+  // Each question on a fresh connection (reset), so the dispatcher holds no socket between them and needs no closing.
+  const dispatcher = createOutboundDispatcher();
   return {
     async received(probe) {
-      const res = await fetch(`${base}/probes/${encodeURIComponent(probe)}`, { signal: AbortSignal.timeout(5_000) });
-      if (!res.ok) throw new Error(`recorder ${base} answered ${res.status}`);
-      const body = (await res.json()) as { requests?: RecordedRequest[] };
+      const res = await exchange(`${base}/probes/${encodeURIComponent(probe)}`, { dispatcher, timeoutMs: 5_000, maxBytes: MAX_BODY, limitName: "the recorder answer limit", reset: true });
+      if (res.status !== 200) throw new Error(`recorder ${base} answered ${res.status}`);
+      let body: { requests?: RecordedRequest[] };
+      try {
+        body = JSON.parse(res.body.toString("utf8")) as { requests?: RecordedRequest[] };
+      } catch {
+        throw new Error(`recorder ${base}: unexpected answer`);
+      }
       if (!Array.isArray(body.requests)) throw new Error(`recorder ${base}: unexpected answer`);
       return body.requests;
     },

@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { x5tS256 } from "../pki/thumbprint.js";
-import { describeFetchError, readBoundedText } from "./http-body.js";
+import { exchange } from "../net/exchange.js";
 import type { DirectoryStore } from "./types.js";
 
 /** Where a certificate sits in its software statement's keystore (ofb-facts §2: status = which JWKS holds it). */
@@ -25,7 +25,8 @@ export interface KeystoreOptions {
   readonly timeoutMs: number;
   /** Bound on each JWKS body. */
   readonly maxBytes: number;
-  readonly dispatcher?: Dispatcher;
+  /** The product's outbound dispatcher (net/dispatcher.ts). */
+  readonly dispatcher: Dispatcher;
   /** The injected clock for the in-process memo (ms since the epoch); default `Date.now`. */
   readonly now?: () => number;
   /** Software statements remembered in process (default 10,000). */
@@ -114,35 +115,24 @@ export function createKeystore(options: KeystoreOptions): Keystore {
   async function fetchThumbprints(path: string): Promise<string[] | null> {
     const url = new URL(path, base);
     const where = `GET ${url.pathname}`;
-    let res: Dispatcher.ResponseData;
+    let res;
     try {
-      res = await request(url, {
-        method: "GET",
+      res = await exchange(url, {
+        dispatcher: options.dispatcher,
         headers: { accept: "application/jwk-set+json, application/json" },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        signal: AbortSignal.timeout(options.timeoutMs),
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        timeoutMs: options.timeoutMs,
+        maxBytes: options.maxBytes,
+        limitName: "keystore.maxBytes",
+        where,
       });
     } catch (err) {
-      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
+      throw new KeystoreUnavailableError(`keystore unavailable: ${(err as Error).message}`, { cause: err });
     }
-    if (res.statusCode === 404) {
-      await res.body.dump().catch(() => undefined);
-      return null;
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump().catch(() => undefined);
-      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: HTTP ${res.statusCode}`);
-    }
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw new KeystoreUnavailableError(`keystore unavailable: ${where}: HTTP ${res.status}`);
     // The body must be a JWK Set; the Content-Type is not relied on, since what the Directory's object store
     // sends for `.jwks` files is not published (unconfirmed) and a JSON body is decisive either way.
-    let body: string;
-    try {
-      body = await readBoundedText(res, options.maxBytes, "keystore.maxBytes");
-    } catch (err) {
-      throw new KeystoreUnavailableError(`keystore unavailable: ${where}: ${describeFetchError(err)}`, { cause: err });
-    }
+    const body = res.body.toString("utf8");
     const thumbprints = parseJwks(body);
     if (thumbprints === null) throw new KeystoreUnavailableError(`keystore unavailable: ${where}: not a JWK Set (RFC 7517 §5)`);
     return thumbprints;

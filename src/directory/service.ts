@@ -30,7 +30,8 @@ export function createDirectoryService(options: {
   readonly store: DirectoryStore;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly dispatcher?: Dispatcher;
+  /** The product's outbound dispatcher (net/dispatcher.ts), for the participants document and the keystore. */
+  readonly dispatcher: Dispatcher;
   readonly onSync?: (result: SyncResult) => void;
 }): DirectoryService {
   const { config, store, now } = options;
@@ -43,7 +44,7 @@ export function createDirectoryService(options: {
     refreshIntervalMs: config.refreshIntervalMs,
     now,
     logger: options.logger,
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    dispatcher: options.dispatcher,
     ...(options.onSync ? { onResult: options.onSync } : {}),
   });
   const keystore = config.requireRegisteredCertificate
@@ -55,7 +56,7 @@ export function createDirectoryService(options: {
         timeoutMs: config.keystore.timeoutMs,
         maxBytes: config.keystore.maxBytes,
         now,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        dispatcher: options.dispatcher,
       })
     : null;
 

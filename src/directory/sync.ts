@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { Logger } from "../log/logger.js";
 import { DirectoryDocumentError, parseJsonDocument, parseParticipants } from "./document.js";
-import { describeFetchError, readBoundedText } from "./http-body.js";
+import { describeFetchError } from "../net/errors.js";
+import { exchange, headerValue, type OutboundResponse } from "../net/exchange.js";
 import type { DirectoryStore, SnapshotMeta } from "./types.js";
 
 /** The outcome of one sync attempt; `failed` keeps the previous snapshot in service. */
@@ -21,8 +22,8 @@ export interface DirectorySyncOptions {
   readonly refreshIntervalMs: number;
   readonly now: () => number;
   readonly logger: Logger;
-  /** undici dispatcher (tests, proxies); default: undici's global one. */
-  readonly dispatcher?: Dispatcher;
+  /** The product's outbound dispatcher (net/dispatcher.ts). */
+  readonly dispatcher: Dispatcher;
   /** Called after each attempt (metrics, CLI progress). */
   readonly onResult?: (result: SyncResult) => void;
 }
@@ -52,29 +53,29 @@ export function createDirectorySync(options: DirectorySyncOptions) {
       const headers: Record<string, string> = { accept: "application/json" };
       if (current?.etag) headers["if-none-match"] = current.etag;
       if (current?.lastModified) headers["if-modified-since"] = current.lastModified;
-      const res = await request(options.participantsUrl, {
-        method: "GET",
+      const res = await exchange(options.participantsUrl, {
+        dispatcher: options.dispatcher,
         headers,
-        headersTimeout: options.fetchTimeoutMs,
-        bodyTimeout: options.fetchTimeoutMs,
-        signal: AbortSignal.timeout(options.fetchTimeoutMs),
+        timeoutMs: options.fetchTimeoutMs,
+        maxBytes: options.maxDocumentBytes,
+        limitName: "directory.maxDocumentBytes",
         // One request every few minutes: a fresh connection each time, never one the Directory closed while idle.
         reset: true,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        readBody: (status, h) => status === 200 && isJson(headerValue(h["content-type"])),
+        where: "",
       });
-      if (res.statusCode === 304 && current) {
-        await res.body.dump();
+      if (res.status === 304 && current) {
         const fetchedAt = options.now();
         await store.confirm(current.version, fetchedAt);
         return { status: "not-modified", meta: { ...current, fetchedAt }, ms: options.now() - started };
       }
-      const text = await readDocument(res, options.participantsUrl, options.maxDocumentBytes);
+      const text = documentText(res, options.participantsUrl);
       const organisations = parseParticipants(parseJsonDocument(text, options.participantsUrl));
       const meta: SnapshotMeta = {
         version: `${started.toString(36)}-${randomUUID().slice(0, 8)}`,
         fetchedAt: options.now(),
-        etag: header(res.headers.etag),
-        lastModified: header(res.headers["last-modified"]),
+        etag: headerValue(res.headers.etag),
+        lastModified: headerValue(res.headers["last-modified"]),
         organisations: organisations.length,
         source: options.participantsUrl,
       };
@@ -141,22 +142,16 @@ export function createDirectorySync(options: DirectorySyncOptions) {
   };
 }
 
-async function readDocument(res: Dispatcher.ResponseData, url: string, maxBytes: number): Promise<string> {
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`HTTP ${res.statusCode} from ${url}`);
-  }
-  const type = header(res.headers["content-type"]) ?? "";
-  if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
-    await res.body.dump();
-    throw new Error(`unexpected content type '${type.slice(0, 60)}' from ${url} (expected application/json)`);
-  }
-  return readBoundedText(res, maxBytes, "directory.maxDocumentBytes");
+function isJson(type: string | null): boolean {
+  return /^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type ?? "");
 }
 
-function header(value: string | string[] | undefined): string | null {
-  if (value === undefined) return null;
-  return Array.isArray(value) ? (value[0] ?? null) : value;
+/** The participants document's text: a 200 with a JSON media type, read within directory.maxDocumentBytes. */
+function documentText(res: OutboundResponse, url: string): string {
+  if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
+  const type = headerValue(res.headers["content-type"]) ?? "";
+  if (!isJson(type)) throw new Error(`unexpected content type '${type.slice(0, 60)}' from ${url} (expected application/json)`);
+  return res.body.toString("utf8");
 }
 
 function describe(err: unknown): string {

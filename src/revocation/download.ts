@@ -1,10 +1,10 @@
-import { request, type Dispatcher } from "undici";
-import { describeFetchError, readBoundedBytes } from "../directory/http-body.js";
+import type { Dispatcher } from "undici";
+import { exchange, headerValue } from "../net/exchange.js";
 
 export interface DownloadOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
-  readonly dispatcher?: Dispatcher | undefined;
+  readonly dispatcher: Dispatcher;
   /** Aborts the download (the service closing). */
   readonly signal?: AbortSignal | undefined;
 }
@@ -29,39 +29,18 @@ export async function downloadCrl(url: string, validators: { etag: string | null
   const headers: Record<string, string> = { accept: "application/pkix-crl, application/x-pkcs7-crl, */*;q=0.5" };
   if (validators?.etag) headers["if-none-match"] = validators.etag;
   if (validators?.lastModified) headers["if-modified-since"] = validators.lastModified;
-  const signal = o.signal ? AbortSignal.any([AbortSignal.timeout(o.timeoutMs), o.signal]) : AbortSignal.timeout(o.timeoutMs);
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, {
-      method: "GET",
-      headers,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-      signal,
-      // One request per AC every few minutes at most: a fresh connection, never one the server closed while idle.
-      reset: true,
-      ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
-    });
-  } catch (err) {
-    throw new Error(describeFetchError(err), { cause: err });
-  }
-  if (res.statusCode === 304 && validators) {
-    await res.body.dump().catch(() => undefined);
-    return { status: "not-modified", url };
-  }
-  if (res.statusCode !== 200) {
-    await res.body.dump().catch(() => undefined);
-    throw new Error(`HTTP ${res.statusCode}`);
-  }
-  try {
-    const body = new Uint8Array(await readBoundedBytes(res, o.maxBytes, "revocation.maxCrlBytes"));
-    return { status: "ok", value: { url, body, etag: header(res.headers.etag), lastModified: header(res.headers["last-modified"]) } };
-  } catch (err) {
-    throw new Error(describeFetchError(err), { cause: err });
-  }
-}
-
-function header(value: string | string[] | undefined): string | null {
-  if (value === undefined) return null;
-  return Array.isArray(value) ? (value[0] ?? null) : value;
+  const res = await exchange(url, {
+    dispatcher: o.dispatcher,
+    headers,
+    timeoutMs: o.timeoutMs,
+    maxBytes: o.maxBytes,
+    limitName: "revocation.maxCrlBytes",
+    signal: o.signal,
+    // One request per AC every few minutes at most: a fresh connection, never one the server closed while idle.
+    reset: true,
+    where: "",
+  });
+  if (res.status === 304 && validators) return { status: "not-modified", url };
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  return { status: "ok", value: { url, body: new Uint8Array(res.body), etag: headerValue(res.headers.etag), lastModified: headerValue(res.headers["last-modified"]) } };
 }

@@ -1,10 +1,11 @@
-import { request, type Dispatcher } from "undici";
-import { describeFetchError, readBoundedBytes } from "../directory/http-body.js";
+import type { Dispatcher } from "undici";
+import { exchange } from "../net/exchange.js";
+import { OutboundError } from "../net/errors.js";
 
 export interface OcspPostOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
-  readonly dispatcher?: Dispatcher | undefined;
+  readonly dispatcher: Dispatcher;
   /** Aborts the exchange (the service closing). */
   readonly signal?: AbortSignal | undefined;
 }
@@ -16,36 +17,25 @@ export interface OcspPostOptions {
  * short, secret-free reason otherwise (the caller names the URL).
  */
 export async function postOcspRequest(url: string, body: Uint8Array, o: OcspPostOptions): Promise<Uint8Array> {
-  const timeout = AbortSignal.timeout(o.timeoutMs);
-  const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
-  let res: Dispatcher.ResponseData;
+  let res;
   try {
-    res = await request(url, {
+    res = await exchange(url, {
+      dispatcher: o.dispatcher,
       method: "POST",
       headers: { "content-type": "application/ocsp-request", accept: "application/ocsp-response" },
       body,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-      signal,
-      ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
+      timeoutMs: o.timeoutMs,
+      maxBytes: o.maxBytes,
+      limitName: "revocation.ocsp.maxResponseBytes",
+      signal: o.signal,
+      where: "",
     });
   } catch (err) {
-    throw failure(err, timeout, o.timeoutMs);
+    if (err instanceof OutboundError && err.timedOut) throw new OcspTimeout(`timed out after ${o.timeoutMs} ms`, { cause: err });
+    throw err;
   }
-  if (res.statusCode !== 200) {
-    await res.body.dump().catch(() => undefined);
-    throw new Error(`HTTP ${res.statusCode}`);
-  }
-  try {
-    return new Uint8Array(await readBoundedBytes(res, o.maxBytes, "revocation.ocsp.maxResponseBytes"));
-  } catch (err) {
-    throw failure(err, timeout, o.timeoutMs);
-  }
-}
-
-function failure(err: unknown, timeout: AbortSignal, timeoutMs: number): Error {
-  if (timeout.aborted) return new OcspTimeout(`timed out after ${timeoutMs} ms`, { cause: err });
-  return new Error(describeFetchError(err), { cause: err });
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  return new Uint8Array(res.body);
 }
 
 /** The exchange did not finish within `timeoutMs` (counted apart from other failures). */

@@ -53,7 +53,7 @@ export interface OcspChecker {
 export interface OcspDeps {
   readonly logger: Logger;
   readonly now: () => number;
-  readonly dispatcher?: Dispatcher | undefined;
+  readonly dispatcher: Dispatcher;
   /** Aborts exchanges in flight (the service closing). */
   readonly signal: AbortSignal;
 }

@@ -12,7 +12,7 @@ export interface RefresherOptions {
   readonly store: RevocationStore;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly dispatcher?: Dispatcher | undefined;
+  readonly dispatcher: Dispatcher;
   /** Aborts downloads in flight (the service closing). */
   readonly signal?: AbortSignal;
 }

@@ -62,7 +62,7 @@ export interface RevocationDeps {
   readonly store: RevocationStore;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly dispatcher?: Dispatcher;
+  readonly dispatcher: Dispatcher;
 }
 
 const OK: RevocationVerdict = Object.freeze({ ok: true });

@@ -1,12 +1,13 @@
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from "undici";
-import { describeFetchError, discard, readBoundedBytes, readBoundedText } from "../directory/http-body.js";
+import type { Dispatcher } from "undici";
+import { followingRedirects } from "../net/dispatcher.js";
+import { exchange } from "../net/exchange.js";
 
 /** How a trust source is fetched: bounded in time and size (icp-brasil-facts §3 step 1). */
 export interface HttpOptions {
   /** Whole-exchange deadline, per request. */
   readonly timeoutMs: number;
-  /** undici dispatcher (tests, proxies); default: undici's global one. */
-  readonly dispatcher?: Dispatcher;
+  /** The product's outbound dispatcher (net/dispatcher.ts); redirects are followed on top of it. */
+  readonly dispatcher: Dispatcher;
 }
 
 /** A download that failed: the message names the URL and never quotes the body. */
@@ -17,42 +18,19 @@ export class DownloadError extends Error {
 // gov.br hosts move files around; a few redirects are followed, never an unbounded chain.
 const MAX_REDIRECTIONS = 3;
 
-async function get(url: string, options: HttpOptions): Promise<Dispatcher.ResponseData> {
-  let res: Dispatcher.ResponseData;
+/** GET `url` as bytes (the zip), at most `maxBytes`, declared or streamed. */
+export async function fetchBytes(url: string, maxBytes: number, limitName: string, options: HttpOptions): Promise<Uint8Array> {
+  let res;
   try {
-    res = await request(url, {
-      method: "GET",
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      dispatcher: (options.dispatcher ?? getGlobalDispatcher()).compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS })),
-    });
+    res = await exchange(url, { dispatcher: followingRedirects(options.dispatcher, MAX_REDIRECTIONS), timeoutMs: options.timeoutMs, maxBytes, limitName });
   } catch (err) {
-    throw new DownloadError(`GET ${url}: ${describeFetchError(err)}`);
+    throw new DownloadError((err as Error).message, { cause: err });
   }
-  if (res.statusCode !== 200) {
-    discard(res);
-    throw new DownloadError(`GET ${url}: HTTP ${res.statusCode}`);
-  }
-  return res;
+  if (res.status !== 200) throw new DownloadError(`GET ${url}: HTTP ${res.status}`);
+  return new Uint8Array(res.body);
 }
 
 /** GET `url` as UTF-8 text of at most `maxBytes`. */
 export async function fetchText(url: string, maxBytes: number, limitName: string, options: HttpOptions): Promise<string> {
-  const res = await get(url, options);
-  try {
-    return await readBoundedText(res, maxBytes, limitName);
-  } catch (err) {
-    throw new DownloadError(`GET ${url}: ${describeFetchError(err)}`);
-  }
-}
-
-/** GET `url` as bytes (the zip), at most `maxBytes`, declared or streamed. */
-export async function fetchBytes(url: string, maxBytes: number, limitName: string, options: HttpOptions): Promise<Uint8Array> {
-  const res = await get(url, options);
-  try {
-    return new Uint8Array(await readBoundedBytes(res, maxBytes, limitName));
-  } catch (err) {
-    throw new DownloadError(`GET ${url}: ${describeFetchError(err)}`);
-  }
+  return Buffer.from(await fetchBytes(url, maxBytes, limitName, options)).toString("utf8");
 }

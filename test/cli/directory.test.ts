@@ -10,6 +10,9 @@ import { createRedisStore } from "../../src/directory/redis-store.js";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { testPki } from "../helpers/edge.js";
 import { redisUrl, uniquePrefix } from "../helpers/redis.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 /** `ofb-edge directory sync|lookup` against the mock directory, with the memory and the Redis store. */
 
@@ -101,7 +104,7 @@ describe("ofb-edge directory lookup", () => {
     expect(unseen).toMatchObject({ code: 1, stdout: expect.stringContaining("not seen in any transport.jwks") });
     const store = await createRedisStore({ url: redisUrl(), keyPrefix });
     try {
-      const keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store, ttlMs: 60_000, negativeTtlMs: 1_000, timeoutMs: 2_000, maxBytes: 1 << 20 });
+      const keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store, ttlMs: 60_000, negativeTtlMs: 1_000, timeoutMs: 2_000, maxBytes: 1 << 20, dispatcher });
       expect(await keystore.keyStatus(a().organisationId!, a().softwareStatementId!, a().thumbprint)).toBe("active");
     } finally {
       await store.close();

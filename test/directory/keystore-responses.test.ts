@@ -6,6 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { createKeystore, KeystoreUnavailableError, type KeystoreOptions } from "../../src/directory/keystore.js";
 import type { DirectoryStore } from "../../src/directory/types.js";
 import { loadTestPki, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -42,7 +45,7 @@ describe("keystore responses: what is trusted, and every failure fails closed wi
       cacheGet: async () => null,
       cacheSet: async (key) => void writes.push(key),
     };
-    return createKeystore({ baseUrl: `http://127.0.0.1:${port}/ks/`, cache, ttlMs: 60_000, negativeTtlMs: 5_000, timeoutMs: 2_000, maxBytes: MAX_BYTES, ...overrides });
+    return createKeystore({ baseUrl: `http://127.0.0.1:${port}/ks/`, cache, ttlMs: 60_000, negativeTtlMs: 5_000, timeoutMs: 2_000, maxBytes: MAX_BYTES, dispatcher, ...overrides });
   };
 
   beforeAll(async () => {

@@ -5,6 +5,9 @@ import { createMemoryStore } from "../../src/directory/memory-store.js";
 import { startMockDirectory, type MockDirectory } from "../../src/directory/mock.js";
 import type { DirectoryStore } from "../../src/directory/types.js";
 import { loadTestPki, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 const TTL = 300_000;
 const NEGATIVE_TTL = 30_000;
@@ -56,7 +59,7 @@ describe("keystore key status against the test PKI's published keystore (ofb-fac
   beforeEach(() => {
     requests.length = 0;
     store = clockedCache();
-    keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024, now: store.now });
+    keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024, now: store.now, dispatcher });
   });
 
   it.each([

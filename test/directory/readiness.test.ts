@@ -11,6 +11,9 @@ import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { redisUrl, uniquePrefix } from "../helpers/redis.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 /**
  * DESIGN D5: the last good snapshot serves up to `maxStalenessMs`; beyond it, or before any snapshot, protected
@@ -147,7 +150,7 @@ describe("replicas sharing Redis", () => {
     ).directory!;
     const logger = createLogger({ level: "silent" });
     const now = () => Date.now();
-    const replicas = await Promise.all([1, 2].map(async () => createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now }), logger, now })));
+    const replicas = await Promise.all([1, 2].map(async () => createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now }), logger, now, dispatcher })));
     try {
       const published: string[] = [];
       replicas[1]!.store.onChange((meta) => published.push(meta.version));

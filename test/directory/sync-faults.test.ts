@@ -7,6 +7,9 @@ import { createDirectorySync, type DirectorySyncOptions, type SyncResult } from 
 import type { DirectoryStore } from "../../src/directory/types.js";
 import { createLogger } from "../../src/log/logger.js";
 import { testPki } from "../helpers/edge.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 /**
  * The sync against a real HTTP server that misbehaves in every way the issue lists. After any failure the
@@ -54,6 +57,7 @@ function setup(overrides: Partial<DirectorySyncOptions> = {}, store: DirectorySt
     refreshIntervalMs: 60_000,
     now: () => Date.now(),
     logger: createLogger({ level: "silent" }),
+    dispatcher,
     ...overrides,
   });
   return { store, sync };

@@ -13,6 +13,9 @@ import { testPki } from "../helpers/edge.js";
 import { startCrlServer, type CrlServer } from "./crl-server.js";
 import { HOUR, captureLogger, revocationPki, serialOf, signCrl, type RevocationPki } from "./fixtures.js";
 import { hex, startOcspResponder, type OcspHttpRoute, type OcspResponder, type OcspRoute } from "./ocsp-responder.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 /**
  * OCSP first, CRL as the fallback (DESIGN D4, icp-brasil-facts §7), against a real responder on 127.0.0.1 whose
@@ -92,7 +95,7 @@ async function service(tag: string, o: ServiceOptions = {}) {
     urls: { [p.sslAcInfo.sha256]: [crls.url(path("ssl-ac.crl"))], [p.rootInfo.sha256]: [crls.url(path("root.crl"))] },
     ocsp: { enabled: true, timeoutMs: 1_000, ...o.ocsp },
   });
-  const s = createRevocationService(config, { anchors: p.anchors, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger, now: o.now ?? (() => T0) });
+  const s = createRevocationService(config, { anchors: p.anchors, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger, now: o.now ?? (() => T0), dispatcher });
   open.push(() => s.close());
   await s.refreshNow();
   return { s, lines, url: (name: string) => responder.url(path(name)), path };
@@ -319,6 +322,7 @@ describe("OCSP cache", () => {
     const c = await chain("off.test", responder.url("/ocsp-test/off/ocsp"));
     const s = createRevocationService(revocationSchema.parse({ urls: { [p.sslAcInfo.sha256]: [crls.url("/ocsp-test/off/ssl-ac.crl")] } }), {
       anchors: p.anchors,
+      dispatcher,
       issuers: [p.sslAcInfo],
       store: createMemoryRevocationStore(),
       logger: captureLogger().logger,

@@ -11,6 +11,9 @@ import { testPki } from "../helpers/edge.js";
 import { deletePrefix, redisUrl, startRedisServer, uniquePrefix } from "../helpers/redis.js";
 import { startCrlServer, type CrlServer } from "./crl-server.js";
 import { HOUR, captureLogger, revocationPki, serialOf, signCrl, type RevocationPki } from "./fixtures.js";
+import { testDispatcher } from "../helpers/outbound.js";
+
+const dispatcher = testDispatcher();
 
 let p: RevocationPki;
 let server: CrlServer;
@@ -50,7 +53,7 @@ describe.each(Object.keys(STORES))("revocation by CRL (%s store)", (storeName) =
     const { logger, lines } = captureLogger();
     const urls = { [p.sslAcInfo.sha256]: [server.url(`/${storeName}/${tag}/ssl-ac.crl`)], [p.rootInfo.sha256]: [server.url(`/${storeName}/${tag}/root.crl`)], ...config.urls };
     const parsed = revocationSchema.parse({ fetchTimeoutMs: 2_000, ...config, urls });
-    const s = createRevocationService(parsed, { anchors: p.anchors, issuers: [p.sslAcInfo], store, logger, now });
+    const s = createRevocationService(parsed, { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store, logger, now });
     open.push(async () => {
       await s.close();
       await cleanup();
@@ -184,7 +187,7 @@ describe.each(Object.keys(STORES))("revocation by CRL (%s store)", (storeName) =
     const { logger } = captureLogger();
     const tag = `/${storeName}/lazy/`;
     const config = revocationSchema.parse({ onStale: "hard-fail", urls: { [p.sslAcInfo.sha256]: [server.url(`${tag}ssl-ac.crl`)], [p.rootInfo.sha256]: [server.url(`${tag}root.crl`)] } });
-    const s = createRevocationService(config, { anchors: p.anchors, issuers: [], store, logger, now: () => T0 });
+    const s = createRevocationService(config, { anchors: p.anchors, dispatcher, issuers: [], store, logger, now: () => T0 });
     open.push(() => s.close().then(cleanup));
     await publish(`${tag}ssl-ac.crl`, { revoked: [revokedLeaf()], thisUpdate, nextUpdate });
     await publish(`${tag}root.crl`, { thisUpdate, nextUpdate }, p.root);
@@ -208,7 +211,7 @@ describe("replicas sharing one Redis", () => {
     const replicas: { s: RevocationService; store: RevocationStore }[] = [];
     for (let i = 0; i < 2; i++) {
       const store = await createRedisRevocationStore({ url: redisUrl(), keyPrefix: prefix });
-      replicas.push({ store, s: createRevocationService(config, { anchors: p.anchors, issuers: [p.sslAcInfo], store, logger: captureLogger().logger, now: () => T0 }) });
+      replicas.push({ store, s: createRevocationService(config, { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store, logger: captureLogger().logger, now: () => T0 }) });
     }
     const [a, b] = replicas as [(typeof replicas)[number], (typeof replicas)[number]];
     try {
@@ -230,7 +233,7 @@ describe("replicas sharing one Redis", () => {
     const store = await createRedisRevocationStore({ url: redis.url, keyPrefix: uniquePrefix() });
     const { logger, lines } = captureLogger();
     const urls = { [p.sslAcInfo.sha256]: [server.url("/redis-down/ssl-ac.crl")], [p.rootInfo.sha256]: [server.url("/redis-down/root.crl")] };
-    const s = createRevocationService(revocationSchema.parse({ onStale: "hard-fail", urls }), { anchors: p.anchors, issuers: [p.sslAcInfo], store, logger, now: () => T0 });
+    const s = createRevocationService(revocationSchema.parse({ onStale: "hard-fail", urls }), { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store, logger, now: () => T0 });
     server.serve("/redis-down/ssl-ac.crl", { body: await signCrl(p.sslAc, { revoked: [{ serial: serialOf(revokedChain[0]!) }], thisUpdate, nextUpdate }) });
     server.serve("/redis-down/root.crl", { body: await signCrl(p.root, { thisUpdate, nextUpdate }) });
     try {
@@ -252,7 +255,7 @@ describe("replicas sharing one Redis", () => {
     server.serve("/race/ssl-ac.crl", { body: await signCrl(p.sslAc, { thisUpdate, nextUpdate }) });
     server.serve("/race/root.crl", { body: await signCrl(p.root, { thisUpdate, nextUpdate }) });
     const stores = await Promise.all([0, 1].map(() => createRedisRevocationStore({ url: redisUrl(), keyPrefix: prefix })));
-    const services = stores.map((store) => createRevocationService(config, { anchors: p.anchors, issuers: [p.sslAcInfo], store, logger: captureLogger().logger, now: () => T0 }));
+    const services = stores.map((store) => createRevocationService(config, { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store, logger: captureLogger().logger, now: () => T0 }));
     try {
       await Promise.all(services.map((s) => s.refreshNow()));
       await expect.poll(() => services.flatMap((s) => s.state().acs.map((x) => x.status)), { timeout: 5_000 }).toEqual(["fresh", "fresh", "fresh", "fresh"]);
@@ -268,7 +271,7 @@ describe("refresh schedule and CRL dates (memory store)", () => {
   async function service(tag: string, now: () => number, config: RevocationConfigInput = {}) {
     const { logger, lines } = captureLogger();
     const urls = { [p.sslAcInfo.sha256]: [server.url(`/schedule/${tag}/ssl-ac.crl`)], [p.rootInfo.sha256]: [server.url(`/schedule/${tag}/root.crl`)] };
-    const s = createRevocationService(revocationSchema.parse({ ...config, urls }), { anchors: p.anchors, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger, now });
+    const s = createRevocationService(revocationSchema.parse({ ...config, urls }), { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger, now });
     server.serve(`/schedule/${tag}/root.crl`, { body: await signCrl(p.root, { thisUpdate, nextUpdate }) });
     return { s, lines, path: `/schedule/${tag}/ssl-ac.crl` };
   }
@@ -332,7 +335,7 @@ describe("refresh schedule and CRL dates (memory store)", () => {
   });
 
   it("mode off checks nothing and fetches nothing", () => {
-    const s = createRevocationService(revocationSchema.parse({ mode: "off" }), { anchors: p.anchors, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger: captureLogger().logger, now: () => T0 });
+    const s = createRevocationService(revocationSchema.parse({ mode: "off" }), { anchors: p.anchors, dispatcher, issuers: [p.sslAcInfo], store: createMemoryRevocationStore(), logger: captureLogger().logger, now: () => T0 });
     expect(s.check(revokedChain, T0)).toEqual({ ok: true });
     expect(s.state().acs).toEqual([]);
   });
