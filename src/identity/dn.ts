@@ -8,7 +8,7 @@
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
 import { Name } from "@peculiar/asn1-x509";
 import { EdgeError } from "../errors.js";
-import { DIRECTORY_STRING_TAGS, decodeDerString, readDerElement, toUpperHex } from "./der-string.js";
+import { DIRECTORY_STRING_TAGS, decodeDerString, readDerElement, toUpperHex } from "../pki/der-string.js";
 
 /** One AttributeTypeAndValue with its value exactly as encoded. */
 export interface DnAttribute {

@@ -1,6 +1,6 @@
 import type { GeneralName } from "@peculiar/asn1-x509";
 import { EdgeError } from "../errors.js";
-import { DER_TAG, decodeDerString } from "./der-string.js";
+import { DER_TAG, decodeDerString } from "../pki/der-string.js";
 import type { IcpBrasilOtherNames } from "./types.js";
 
 /** ICP-Brasil otherName type ids read from the SubjectAltName (icp-brasil-facts §4.2). */

@@ -2,7 +2,7 @@ import { AsnArray, AsnConvert, AsnPropTypes, AsnType, AsnTypeTypes } from "@pecu
 import { Certificate, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from "@peculiar/asn1-x509";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import { isValidCnpj } from "./cnpj.js";
-import { readDerElement, toUpperHex } from "./der-string.js";
+import { readDerElement, toUpperHex } from "../pki/der-string.js";
 import { attributeValues, formatDn, readName, type DistinguishedName } from "./dn.js";
 import { readIcpBrasilOtherNames } from "./other-names.js";
 import type { IdentityResult, ParticipantIdentity } from "./types.js";

@@ -14,6 +14,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from "@peculiar/asn1-x509";
 import { RSAPublicKey, RsaSaPssParams } from "@peculiar/asn1-rsa";
+import { nameKey } from "./name-match.js";
 import { sha256Hex } from "./thumbprint.js";
 
 /** The facts about one certificate that chain policy needs, parsed once from its DER. */
@@ -23,6 +24,9 @@ export interface CertInfo {
   readonly sha256: string;
   readonly subjectDer: Uint8Array;
   readonly issuerDer: Uint8Array;
+  /** RFC 5280 §7.1 comparison keys of the subject and issuer names (pki/name-match.ts). */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
   /** The CN, for operator-facing messages only (peer-controlled: never used as a key). */
   readonly label: string;
   readonly notBefore: Date;
@@ -84,11 +88,15 @@ export function parseCertInfo(der: Uint8Array): CertInfo {
   const aki = ext.get(id_ce_authorityKeyIdentifier);
   const akiKeyId = aki ? AsnConvert.parse(aki, AuthorityKeyIdentifier).keyIdentifier : undefined;
 
+  const subjectDer = new Uint8Array(AsnConvert.serialize(tbs.subject));
+  const issuerDer = new Uint8Array(AsnConvert.serialize(tbs.issuer));
   return {
     der,
     sha256: sha256Hex(der),
-    subjectDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
-    issuerDer: new Uint8Array(AsnConvert.serialize(tbs.issuer)),
+    subjectDer,
+    issuerDer,
+    subjectKey: nameKey(subjectDer),
+    issuerKey: nameKey(issuerDer),
     label: commonName(tbs.subject),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
@@ -106,18 +114,20 @@ export function parseCertInfo(der: Uint8Array): CertInfo {
   };
 }
 
-/** True when `issuer` is the certificate named as `cert`'s issuer (exact DER name match, then key identifiers). */
+/**
+ * True when `issuer` is the certificate named as `cert`'s issuer: the names match under RFC 5280 §7.1 (not
+ * byte for byte: real ACs encode their subject with other string types than their certificates' issuer
+ * field), and the key identifiers, when both are present, agree (RFC 5280 §4.2.1.1) — which tells apart
+ * two generations of an AC that share a name.
+ */
 export function isIssuedBy(cert: CertInfo, issuer: CertInfo): boolean {
-  if (!bytesEqual(cert.issuerDer, issuer.subjectDer)) return false;
+  if (cert.issuerKey !== issuer.subjectKey) return false;
   return cert.authorityKeyId === null || issuer.subjectKeyId === null || cert.authorityKeyId === issuer.subjectKeyId;
 }
 
+/** RFC 5280 §3.2 / §6.1: self-issued when subject and issuer match (§7.1 comparison). */
 export function isSelfIssued(cert: CertInfo): boolean {
-  return bytesEqual(cert.issuerDer, cert.subjectDer);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+  return cert.issuerKey === cert.subjectKey;
 }
 
 function bitLength(bytes: Uint8Array): number {

@@ -6,7 +6,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { EdgeError } from "../errors.js";
-import { readDerElement, toUpperHex } from "../identity/der-string.js";
+import { readDerElement, toUpperHex } from "../pki/der-string.js";
 
 /**
  * - `sf-binary`: RFC 9440 §2.1, an RFC 8941 Byte Sequence `:<base64 DER>:` (Cloudflare `*_rfc9440`, GCP).

@@ -4,7 +4,7 @@
  * value's content octets the way OpenSSL does, not from a decoded string.
  */
 import { EdgeError } from "../errors.js";
-import { readDerElement, toUpperHex } from "../identity/der-string.js";
+import { readDerElement, toUpperHex } from "../pki/der-string.js";
 import { formatDn, readName, type DnAttribute } from "../identity/dn.js";
 import { OPENSSL_SHORT_NAMES } from "./format-attribute-names.js";
 

@@ -6,7 +6,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, id_ce_subjectAltName } from "@peculiar/asn1-x509";
 import { EdgeError } from "../errors.js";
-import { readDerElement, toUpperHex } from "../identity/der-string.js";
+import { readDerElement, toUpperHex } from "../pki/der-string.js";
 
 export { formatName } from "./format-dn.js";
 export type { DnFormat } from "./format-dn.js";

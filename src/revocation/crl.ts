@@ -24,7 +24,7 @@ export interface ParsedCrl {
   readonly tbs: Uint8Array;
   readonly signatureAlgorithm: AlgorithmIdentifier;
   readonly signature: Uint8Array;
-  /** The issuer Name's DER, compared byte for byte with the AC's subject (as chain building does). */
+  /** The issuer Name's DER, compared with the AC's subject per RFC 5280 §7.1 (as chain building does). */
   readonly issuerDer: Uint8Array;
   readonly thisUpdate: number;
   /** RFC 5280 §5.1.2.5: conforming CAs always include it; a CRL without it is refused (freshness unbounded). */

@@ -8,6 +8,7 @@ import { TAG, children, expectTlv, isOid, readTlv } from "./der.js";
 import { keyHash } from "./ocsp-request.js";
 import { OcspError } from "./ocsp-error.js";
 import { verifySignature } from "./signature.js";
+import { namesMatch } from "../pki/name-match.js";
 
 /** How the response names its signer (RFC 6960 §4.2.1 ResponderID): the DER of a Name, or a SHA-1 key hash. */
 export type ResponderId = { readonly byName: Uint8Array } | { readonly byKey: Uint8Array };
@@ -65,7 +66,7 @@ export async function responseSigner(responderId: ResponderId, certs: readonly U
 }
 
 function names(id: ResponderId, subjectDer: Uint8Array, hash: Uint8Array): boolean {
-  return "byKey" in id ? equal(id.byKey, hash) : equal(id.byName, subjectDer);
+  return "byKey" in id ? equal(id.byKey, hash) : namesMatch(id.byName, subjectDer);
 }
 
 /** The subject Name's DER, read where it lies (a re-encoding could differ from the bytes the CA signed). */

@@ -4,6 +4,7 @@ import { RsaSaPssParams } from "@peculiar/asn1-rsa";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import type { CertInfo } from "../pki/certificate.js";
 import { CrlError, type ParsedCrl } from "./crl.js";
+import { namesMatch } from "../pki/name-match.js";
 
 /**
  * Signature algorithms accepted on CRLs, OCSP responses and delegated OCSP responder certificates (STYLE habit 9:
@@ -32,12 +33,12 @@ export function publicKeyOf(issuer: CertInfo): KeyObject {
 }
 
 /**
- * RFC 5280 §6.3.3 (f), (b)(1): the CRL must name the AC as its issuer (byte-exact DER, as chain building
- * compares names) and carry a valid signature by the AC's key. Rejects with {@link CrlError} saying which
+ * RFC 5280 §6.3.3 (f), (b)(1): the CRL must name the AC as its issuer (names compared per RFC 5280 §7.1, as
+ * chain building compares them: ACs sign CRLs whose issuer field uses other string types) and carry a valid signature by the AC's key. Rejects with {@link CrlError} saying which
  * failed. The digest of a CRL of tens of MB is computed off the event loop (node:crypto's callback form).
  */
 export async function verifyCrl(crl: ParsedCrl, issuer: CertInfo, key: KeyObject): Promise<void> {
-  if (Buffer.compare(crl.issuerDer, issuer.subjectDer) !== 0) throw new CrlError(`the CRL's issuer is not '${issuer.label}'`);
+  if (!namesMatch(crl.issuerDer, issuer.subjectDer)) throw new CrlError(`the CRL's issuer is not '${issuer.label}'`);
   const valid = await verifySignature({ algorithm: crl.signatureAlgorithm, signed: crl.tbs, signature: crl.signature }, key, "CRL", (m) => new CrlError(m));
   if (!valid) throw new CrlError(`the CRL's signature does not verify with the key of '${issuer.label}'`);
 }

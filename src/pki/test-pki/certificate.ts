@@ -39,6 +39,8 @@ export interface SignRequest {
   readonly notAfter: Date;
   readonly serialNumber: string | undefined;
   readonly extensions: readonly x509.Extension[];
+  /** The issuer field as written; default the issuer's subject DER (or the subject, self-signed). */
+  readonly issuerName?: x509.Name;
 }
 
 /** Normalises a {@link SubjectInput} to an `x509.Name`. */
@@ -57,7 +59,7 @@ export async function signCertificate(request: SignRequest): Promise<IssuedCerti
       serialNumber: request.serialNumber ?? randomSerialNumber(),
       subject,
       // The issuer name is copied from the issuer's DER so string types match byte for byte (icp-brasil-facts §2.3).
-      issuer: request.issuer === "self" ? subject : new x509.Name(request.issuer.cert.subjectName.toArrayBuffer()),
+      issuer: request.issuerName ?? (request.issuer === "self" ? subject : new x509.Name(request.issuer.cert.subjectName.toArrayBuffer())),
       notBefore: request.notBefore,
       notAfter: request.notAfter,
       publicKey: request.keys.publicKey,

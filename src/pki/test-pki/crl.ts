@@ -11,6 +11,8 @@ export interface TestCrlSpec {
   /** Sign with this CA's key instead of the issuer's own (the issuer name stays `ca`'s): a forged CRL. */
   readonly signWith?: TestCa;
   readonly extensions?: x509.Extension[];
+  /** The issuer field as written; default `ca`'s subject byte for byte (real ACs may use other string types). */
+  readonly issuerName?: x509.Name;
 }
 
 /** A CRL issued by `ca` (DER), signed with SHA-256 by X509CrlGenerator. TEST ONLY. */
@@ -18,7 +20,7 @@ export async function signTestCrl(ca: TestCa, spec: TestCrlSpec): Promise<Uint8A
   const signing = await signingKeyFor((spec.signWith ?? ca).keys.privateKey, "SHA-256");
   const crl = await x509.X509CrlGenerator.create(
     {
-      issuer: new x509.Name(ca.cert.subjectName.toArrayBuffer()),
+      issuer: spec.issuerName ?? new x509.Name(ca.cert.subjectName.toArrayBuffer()),
       thisUpdate: spec.thisUpdate,
       ...(spec.nextUpdate ? { nextUpdate: spec.nextUpdate } : {}),
       entries: (spec.revoked ?? []).map((r) => ({ serialNumber: r.serial, revocationDate: r.at ?? spec.thisUpdate, ...(r.reason !== undefined ? { reason: r.reason } : {}) })),

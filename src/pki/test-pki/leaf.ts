@@ -62,6 +62,12 @@ export interface LeafOptions {
   readonly crlDistributionPoints?: readonly string[] | null;
   /** Appended after the defaults, e.g. {@link testExtension} for an unknown critical extension. */
   readonly extensions?: readonly x509.Extension[];
+  /**
+   * The issuer field as written into the certificate; default the issuer's subject, byte for byte. Real ACs
+   * issue certificates whose issuer field uses other string types than their own subject (PrintableString
+   * where the AC has UTF8String): the same name under RFC 5280 §7.1, other bytes.
+   */
+  readonly issuerName?: x509.Name;
 }
 
 /** OFB transport certificates: keyUsage critical digitalSignature, keyEncipherment (ofb-facts §4.1). */
@@ -146,6 +152,7 @@ async function issueLeaf(
     notAfter,
     serialNumber: options.serialNumber,
     extensions,
+    ...(options.issuerName ? { issuerName: options.issuerName } : {}),
   });
 }
 
