@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadTrustAnchors } from "../../src/pki/anchors.js";
+import { isIssuedBy, parseCertInfo, type CertInfo } from "../../src/pki/certificate.js";
+import { verifyPath } from "../../src/pki/path.js";
+import { checkValidity, createChainPolicy } from "../../src/pki/policy.js";
+import { sha256Hex } from "../../src/pki/thumbprint.js";
+import { BUNDLE_2026, LEAVES, WITHDRAWN, certificateDer, decodeAll, folderEntries } from "./real-fixtures.js";
+
+/** Every certificate of the real bundle and of the withdrawn ACs, by file. */
+const pool = decodeAll([...folderEntries(BUNDLE_2026), ...folderEntries(WITHDRAWN)]).filter((d) => d.info !== null);
+
+/** The path isIssuedBy builds from a leaf through the real certificates, as file names, up to a self-issued root. */
+function issuerPath(leaf: CertInfo): string[] {
+  const path: string[] = [];
+  let current = leaf;
+  while (path.length < 5) {
+    const issuer = pool.find((d) => d.info!.sha256 !== current.sha256 && isIssuedBy(current, d.info!));
+    if (!issuer) break;
+    path.push(issuer.entry);
+    if (issuer.info!.issuerKey === issuer.info!.subjectKey) break;
+    current = issuer.info!;
+  }
+  return path;
+}
+
+const leaf = (file: string) => parseCertInfo(certificateDer(join(LEAVES, file)));
+const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE-----\n`;
+const der = (entry: string) => pool.find((d) => d.entry === entry)!.der;
+/** The transport store's anchor: root v10 (what `trust fetch` pins; its ACs are what clients send). */
+const transportAnchors = loadTrustAnchors([{ source: "ICP-Brasilv10.crt", text: pem(der("ICP-Brasilv10.crt")) }]);
+
+describe("chain building on real leaves", () => {
+  it.each([
+    ["brcac-soluti-ssl-ev-g4.pem", "AC-SOLUTI-SSL-EV-G4.crt"],
+    ["brcac-certisign-ssl-ev-g4.pem", "AC-Certisign-ICP-Brasil-SSL-EV-G4.crt"],
+    ["brcac-serpro-sslv1.pem", "AC-SERPRO-SSLv1-v10.crt"],
+    ["brcac-serasa-ssl-ev-v3.pem", "AC-SERASA-SSL-EV-V3.crt"],
+    ["ssl-valid-ssl-ev.pem", "AC-VALID-SSL-EV.crt"],
+  ])("%s is issued by %s, which root v10 issued", (file, ac) => {
+    expect(issuerPath(leaf(file))).toEqual([ac, "ICP-Brasilv10.crt"]);
+  });
+
+  it("the v5 e-CNPJ certificate is issued by AC VALID RFB v5 under AC Secretaria da Receita Federal do Brasil v4 and root v5", () => {
+    expect(issuerPath(leaf("ecnpj-a1-valid-rfb-v5.der"))).toEqual([
+      "AC_VALID_RFB_v5.crt",
+      "AC_Secretaria_da_Receita_Federal_do_Brasil_v4.crt",
+      "ICP-Brasilv5.crt",
+    ]);
+  });
+});
+
+describe("chain policy on real transport certificates, anchored on root v10", () => {
+  const policy = createChainPolicy({ anchors: transportAnchors, minRsaBits: 2048, requireIntermediate: true, now: () => Date.parse("2024-01-15T00:00:00Z") });
+
+  it.each([
+    ["brcac-soluti-ssl-ev-g4.pem", "AC-SOLUTI-SSL-EV-G4.crt"],
+    ["brcac-certisign-ssl-ev-g4.pem", "AC-Certisign-ICP-Brasil-SSL-EV-G4.crt"],
+    ["brcac-serpro-sslv1.pem", "AC-SERPRO-SSLv1-v10.crt"],
+  ])("accepts %s sent with its AC (%s) inside its validity and builds leaf → AC → root v10", (file, ac) => {
+    const presented = [certificateDer(join(LEAVES, file)), der(ac)];
+    const opensslError = verifyPath(presented, transportAnchors);
+    expect(opensslError).toBeNull();
+    const verdict = policy(presented, opensslError);
+    if (!verdict.ok) throw new Error(`${verdict.code}: ${verdict.detail}`);
+    expect(verdict.chain.map((c) => c.sha256)).toEqual([sha256Hex(presented[0]!), sha256Hex(presented[1]!), transportAnchors.certs[0]!.sha256]);
+    // 2024-01-15 lies inside the validity of all three leaves (2023-08-16 → 2024-06-27 at the narrowest).
+    expect(checkValidity(verdict, Date.parse("2024-01-15T00:00:00Z"))).toBeNull();
+    // Public leaves have expired: the same chain judged today is refused on the leaf's date.
+    expect(checkValidity(verdict, Date.parse("2026-07-01T00:00:00Z"))).toMatchObject({ code: "CERT_EXPIRED", certIndex: 0 });
+  });
+
+  it("refuses the v5 e-CNPJ certificate, though it carries clientAuth: its path does not reach root v10", () => {
+    const presented = [certificateDer(join(LEAVES, "ecnpj-a1-valid-rfb-v5.der")), der("AC_VALID_RFB_v5.crt"), der("AC_Secretaria_da_Receita_Federal_do_Brasil_v4.crt")];
+    expect(parseCertInfo(presented[0]!).extendedKeyUsage).toContain("1.3.6.1.5.5.7.3.2");
+    const opensslError = verifyPath(presented, transportAnchors);
+    expect(opensslError).toBe("UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
+    expect(policy(presented, opensslError)).toMatchObject({ ok: false, rule: "path-validation" });
+  });
+});
