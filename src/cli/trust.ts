@@ -4,7 +4,7 @@ import type { Dispatcher } from "undici";
 import { createOutboundDispatcher } from "../net/dispatcher.js";
 import { buildTrustBundle, DEFAULT_TRUST_LIMITS, type TrustLimits, type TrustSource } from "../trust/build.js";
 import { checkPinSet, ICP_BRASIL_PINS, type PinSet } from "../trust/pins.js";
-import type { TrustReport } from "../trust/report.js";
+import type { ReportSource, TrustReport } from "../trust/report.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
@@ -15,6 +15,7 @@ const ITI_SHA512_URL = "https://acraiz.icpbrasil.gov.br/credenciadas/Certificado
 const ROOTS_JWKS_URL = "https://data.directory.openbankingbrasil.org.br/roots.jwks";
 const DEFAULT_OUT = { "icp-brasil": ".ofb-edge/trust/icp-brasil-transport.pem", sandbox: ".ofb-edge/trust/ofb-sandbox-transport.pem" } as const;
 const DEFAULT_TIMEOUT_SECONDS = 60;
+const SHA512_HEX = /^[0-9a-fA-F]{128}$/;
 
 const USAGE = `Usage: ofb-edge trust fetch [options]
 
@@ -22,6 +23,11 @@ Builds the mTLS transport trust bundle: root v10 and the v10 ACs usable for clie
 (extendedKeyUsage absent or with clientAuth), from candidates checked against the pinned roots.
 
   --source iti-zip|roots-jwks  where the candidates come from (default iti-zip)
+  --from FILE|DIR              no download (air-gapped hosts): a zip like the ITI's, a PEM file with any number
+                               of certificates, a DER certificate, or a folder of .crt/.cer/.pem/.der files
+                               (not recursive); pinned and selected like a download
+  --sha512 FILE|HEX            with --from ZIP: the zip's published SHA-512 (hashsha512.txt, sha512sum format)
+                               or the 128 hex digits; without it the zip's hash is reported as not checked
   --bundle-url URL             ITI zip (default ${ITI_BUNDLE_URL})
   --sha512-url URL             its published SHA-512, sha512sum format (default ${ITI_SHA512_URL})
   --roots-jwks-url URL         with --source roots-jwks (default ${ROOTS_JWKS_URL})
@@ -31,7 +37,7 @@ Builds the mTLS transport trust bundle: root v10 and the v10 ACs usable for clie
   --report FILE                JSON report (default: next to --out, <name>.report.json)
   --timeout SECONDS            per download (default ${DEFAULT_TIMEOUT_SECONDS})
 
-Exit status: 0 bundle written, 1 failure (download, SHA-512 mismatch, no pinned root; nothing written), 2 usage.`;
+Exit status: 0 bundle written, 1 failure (download or file, SHA-512 mismatch, no pinned root; nothing written), 2 usage.`;
 
 /** What tests (and only tests) replace: the pins, the clock, the HTTP dispatcher, the limits. */
 export interface TrustCliDeps {
@@ -43,6 +49,8 @@ export interface TrustCliDeps {
 
 type Values = {
   source?: string;
+  from?: string;
+  sha512?: string;
   "bundle-url"?: string;
   "sha512-url"?: string;
   "roots-jwks-url"?: string;
@@ -77,7 +85,7 @@ export async function runTrust(argv: string[], io: Io, deps: TrustCliDeps = {}):
       args: rest,
       options: {
         ...Object.fromEntries(
-          ["source", "bundle-url", "sha512-url", "roots-jwks-url", "preset", "sandbox-cas", "out", "report", "timeout"].map((name) => [name, { type: "string" as const }]),
+          ["source", "from", "sha512", "bundle-url", "sha512-url", "roots-jwks-url", "preset", "sandbox-cas", "out", "report", "timeout"].map((name) => [name, { type: "string" as const }]),
         ),
         help: { type: "boolean", short: "h" },
       },
@@ -136,9 +144,18 @@ function interpret(v: Values): { source: TrustSource; out: string; report: strin
   const remoteFlags = (["bundle-url", "sha512-url", "roots-jwks-url", "source"] as const).filter((f) => v[f] !== undefined);
   let source: TrustSource;
   if (preset === "sandbox") {
-    if (remoteFlags.length > 0) return `--preset sandbox reads --sandbox-cas only; --${remoteFlags[0]} does not apply`;
+    const other = [...remoteFlags, ...(["from", "sha512"] as const).filter((f) => v[f] !== undefined)];
+    if (other.length > 0) return `--preset sandbox reads --sandbox-cas only; --${other[0]} does not apply`;
     if (v["sandbox-cas"] === undefined) return "--preset sandbox needs --sandbox-cas FILE (the reference gives the sandbox CA names, not their certificates)";
     source = { kind: "sandbox-file", path: v["sandbox-cas"] };
+  } else if (v.from !== undefined) {
+    const downloadFlags = [...remoteFlags, ...(v.timeout === undefined ? [] : ["timeout"]), ...(v["sandbox-cas"] === undefined ? [] : ["sandbox-cas"])];
+    if (downloadFlags.length > 0) return `--from reads a local source; --${downloadFlags[0]} does not apply`;
+    if (v.from === "") return "--from needs a file or folder path";
+    if (v.sha512 === "") return "--sha512 needs a hash file or 128 hex digits";
+    source = { kind: "local", path: v.from, sha512: v.sha512 === undefined ? null : SHA512_HEX.test(v.sha512) ? { hex: v.sha512.toLowerCase() } : { file: v.sha512 } };
+  } else if (v.sha512 !== undefined) {
+    return "--sha512 goes with --from (a local zip); a download is checked against --sha512-url";
   } else {
     if (v["sandbox-cas"] !== undefined) return "--sandbox-cas goes with --preset sandbox";
     if (kind === "iti-zip" && v["roots-jwks-url"] !== undefined) return "--roots-jwks-url goes with --source roots-jwks";
@@ -167,13 +184,25 @@ function defaultReportPath(out: string): string {
   return join(dirname(out), `${name}.report.json`);
 }
 
+function sourceLine(source: ReportSource): string {
+  switch (source.kind) {
+    case "iti-zip":
+      return `source ${source.url}: SHA-512 matches ${source.sha512Url}`;
+    case "roots-jwks":
+      return `source ${source.url}`;
+    case "local-zip":
+      return source.checkedAgainst === null
+        ? `source ${source.path}: SHA-512 ${source.sha512} NOT CHECKED (give --sha512 FILE|HEX to check it)`
+        : `source ${source.path}: SHA-512 matches ${source.checkedAgainst}`;
+    case "local-folder":
+      return `source folder ${source.path}: ${source.files} certificate file(s)`;
+    default:
+      return `source ${source.path}`;
+  }
+}
+
 function printSummary(report: TrustReport, reportPath: string, io: Io): void {
-  const source = report.source;
-  io.stdout(
-    source.kind === "iti-zip"
-      ? `source ${source.url}: SHA-512 matches ${source.sha512Url}`
-      : `source ${source.kind === "roots-jwks" ? source.url : source.path}`,
-  );
+  io.stdout(sourceLine(report.source));
   const found = report.pinnedRoots.filter((r) => r.found).map((r) => r.name);
   const missing = report.pinnedRoots.filter((r) => !r.found).map((r) => r.name);
   io.stdout(`pinned roots found: ${found.join(", ") || "none"}${missing.length > 0 ? `; not usable: ${missing.join(", ")}` : ""}`);

@@ -7,6 +7,7 @@ import { DownloadError, fetchBytes, fetchText, type HttpOptions } from "./downlo
 import { BundleIntegrityError, checkSha512, parseSha512File, readZipEntries, type ZipLimits } from "./iti-zip.js";
 import { checkPinSet, type PinSet, type RootPin } from "./pins.js";
 import { buildReport, compareBundles, readPreviousBundle, renderBundle, type ReportSource, type TrustReport } from "./report.js";
+import { readLocalSource, SourceFileError, type Sha512Expectation } from "./local.js";
 import { JwksDocumentError, readRootsJwks } from "./roots-jwks.js";
 import { selectTrusted, type Selection } from "./select.js";
 import { selectTransport } from "./transport.js";
@@ -16,7 +17,9 @@ export type TrustSource =
   | { readonly kind: "iti-zip"; readonly bundleUrl: string; readonly sha512Url: string }
   | { readonly kind: "roots-jwks"; readonly url: string }
   /** A local PEM whose self-signed certificates are the anchors (the OFB sandbox PKI has no published pins). */
-  | { readonly kind: "sandbox-file"; readonly path: string };
+  | { readonly kind: "sandbox-file"; readonly path: string }
+  /** `--from`: a local zip, PEM or DER file, or folder (air-gapped hosts); pinned like a download. */
+  | { readonly kind: "local"; readonly path: string; readonly sha512: Sha512Expectation | null };
 
 export interface TrustLimits extends ZipLimits {
   readonly maxZipBytes: number;
@@ -114,10 +117,10 @@ async function loadSource(options: BuildTrustBundleOptions): Promise<{ entries: 
       const bytes = await readSourceFile(source.path, limits.maxFileBytes);
       return { entries: [{ name: basename(source.path), bytes }], skipped: [], source: { kind: "sandbox-file", path: source.path } };
     }
+    case "local":
+      return readLocalSource(source.path, source.sha512, limits);
   }
 }
-
-class SourceFileError extends Error {}
 
 async function readSourceFile(path: string, maxBytes: number): Promise<Uint8Array> {
   try {
@@ -170,7 +173,16 @@ function rejectionNotes(selection: Selection, names: readonly string[], pins: Pi
 }
 
 function sourceLabel(source: ReportSource): string {
-  return source.kind === "sandbox-file" ? source.path : source.kind === "iti-zip" ? `${source.url} (SHA-512 ${source.sha512})` : source.url;
+  switch (source.kind) {
+    case "iti-zip":
+      return `${source.url} (SHA-512 ${source.sha512})`;
+    case "roots-jwks":
+      return source.url;
+    case "local-zip":
+      return `${source.path} (SHA-512 ${source.sha512}, ${source.checkedAgainst === null ? "not checked" : `checked against ${source.checkedAgainst}`})`;
+    default:
+      return source.path;
+  }
 }
 
 /** A URL as it may appear in messages and files: without userinfo. */

@@ -13,7 +13,16 @@ export interface SourceEntry {
 export type DecodeProblem = "UNPARSEABLE" | "EXPLICIT_EC_PARAMETERS" | "KEY_UNDECODABLE";
 
 /** Why a whole entry was passed over before any certificate was read from it. */
-export type EntrySkipCode = "UNSAFE_NAME" | "NOT_CRT" | "TOO_LARGE" | "UNSUPPORTED_COMPRESSION" | "NOT_A_CERTIFICATE";
+export type EntrySkipCode =
+  | "UNSAFE_NAME"
+  | "NOT_CRT"
+  | "TOO_LARGE"
+  | "UNSUPPORTED_COMPRESSION"
+  | "NOT_A_CERTIFICATE"
+  /** A folder source: an entry that is not a regular file (folders are not read recursively). */
+  | "NOT_A_FILE"
+  /** A folder source: a file without a certificate extension. */
+  | "NOT_CERTIFICATE_FILE";
 
 /**
  * One certificate found in an entry. `der` and `sha256` exist whenever the framing (PEM or DER) was

@@ -41,14 +41,17 @@ export function parseSha512File(text: string, zipName: string, source: string): 
   return chosen[1]!.toLowerCase();
 }
 
-/** SHA-512 of the zip against the published value: integrity only, the hash comes from the same origin (§3 step 2). */
-export function checkSha512(zip: Uint8Array, expected: string, zipUrl: string, hashUrl: string): string {
+/**
+ * SHA-512 of the zip against the published value: integrity only, since ITI publishes `hashsha512.txt` on the
+ * same host as the zip.
+ * @param zipSource the zip's URL or path, for the message.
+ * @param hashSource where `expected` came from (the hash file's URL or path, or `--sha512`), for the message.
+ * @returns the zip's SHA-512 in lowercase hex.
+ */
+export function checkSha512(zip: Uint8Array, expected: string, zipSource: string, hashSource: string): string {
   const actual = createHash("sha512").update(zip).digest("hex");
   if (actual !== expected) {
-    throw new BundleIntegrityError(
-      "HASH_MISMATCH",
-      `SHA-512 of ${zipUrl} is ${actual}, but ${hashUrl} publishes ${expected}: the download is corrupt or tampered with`,
-    );
+    throw new BundleIntegrityError("HASH_MISMATCH", `SHA-512 of ${zipSource} is ${actual}, but ${hashSource} gives ${expected}: the zip is corrupt or tampered with`);
   }
   return actual;
 }

@@ -11,7 +11,13 @@ import { TRANSPORT_RULE, type Excluded } from "./transport.js";
 export type ReportSource =
   | { readonly kind: "iti-zip"; readonly url: string; readonly sha512Url: string; readonly sha512: string }
   | { readonly kind: "roots-jwks"; readonly url: string }
-  | { readonly kind: "sandbox-file"; readonly path: string };
+  | { readonly kind: "sandbox-file"; readonly path: string }
+  /** `--from` a zip: its SHA-512, and the hash file (or `--sha512`) it was checked against; `null`: not checked. */
+  | { readonly kind: "local-zip"; readonly path: string; readonly sha512: string; readonly checkedAgainst: string | null }
+  /** `--from` a PEM or DER certificate file. */
+  | { readonly kind: "local-file"; readonly path: string }
+  /** `--from` a folder: how many certificate files were read from it. */
+  | { readonly kind: "local-folder"; readonly path: string; readonly files: number };
 
 /** What the report says about one certificate; `null` where the certificate could not be read that far. */
 export interface CertSummary {

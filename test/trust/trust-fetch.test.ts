@@ -210,7 +210,7 @@ describe("ofb-edge trust fetch", () => {
     const dir = await tempDir();
     const { code, stderr } = await run(dir);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/SHA-512 of http:\/\/127\.0\.0\.1:\d+\/ACcompactado\.zip is [0-9a-f]{128}, but .*hashsha512\.txt publishes [0-9a-f]{128}: the download is corrupt or tampered with \[HASH_MISMATCH\]; nothing written/);
+    expect(stderr).toMatch(/SHA-512 of http:\/\/127\.0\.0\.1:\d+\/ACcompactado\.zip is [0-9a-f]{128}, but .*hashsha512\.txt gives [0-9a-f]{128}: the zip is corrupt or tampered with \[HASH_MISMATCH\]; nothing written/);
     expect(existsSync(join(dir, "transport.pem"))).toBe(false);
     expect(existsSync(join(dir, "transport.report.json"))).toBe(false);
   });
