@@ -274,7 +274,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           requireIntermediate: config.policy.requireIntermediate,
           now: () => deps.clock().getTime(),
         });
-        const evaluator = createPeerEvaluator({ evaluateChain: policy, allowOpenInsurance: config.policy.allowOpenInsurance });
+        const evaluator = createPeerEvaluator({ evaluateChain: policy, allowOpenInsurance: config.policy.allowOpenInsurance, cnpj: config.policy.cnpj });
         const tlsPeer = (socket: object) => peerState(socket, evaluator.evaluate);
         const forwarded = l.trustedProxy
           ? createForwardedPeer({

@@ -121,6 +121,10 @@ export const policySchema = z.strictObject({
     .describe("SHA-256 fingerprints of the issuing ACs allowed to issue client certificates; default: any AC under the trust anchors."),
   requireIntermediate: z.boolean().default(true).describe("The client must send its intermediate: a leaf issued directly by a trust anchor is rejected."),
   allowOpenInsurance: z.boolean().default(false).describe("Accept OPIBR- (Open Insurance) organisation identifiers (DESIGN D8)."),
+  cnpj: z
+    .enum(["flag", "refuse"])
+    .default("flag")
+    .describe("A certificate CNPJ (serialNumber or otherName 2.16.76.1.3.3) of 8 to 14 characters [0-9A-Z] that fails its check digits, as the OFB sandbox's own certificates carry: flag forwards the participant (identified by organisation id and software statement id) with the CNPJ marked unverified (x-ofb-cnpj-verified: false, cnpj_verified in the identity assertion); refuse answers 401 IDENTITY_CNPJ_INVALID. A value of any other shape is refused either way."),
 });
 
 export const proxySchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { EdgeErrorCode } from "../errors.js";
+import type { CnpjPolicy } from "../identity/cnpj.js";
 import { parseIdentity } from "../identity/parse.js";
 import type { ParticipantIdentity } from "../identity/types.js";
 import type { ChainAccepted } from "../pki/policy.js";
@@ -35,6 +36,8 @@ export const ABSENT: PeerState = Object.freeze({ status: "absent" });
 export interface PeerEvaluatorOptions {
   readonly evaluateChain: (presented: readonly Uint8Array[], opensslError: string | null) => import("../pki/policy.js").ChainVerdict;
   readonly allowOpenInsurance: boolean;
+  /** `policy.cnpj`: a CNPJ that fails its check digits is flagged (default) or refused. */
+  readonly cnpj?: CnpjPolicy;
   /** Distinct chains remembered; repeated connections from one client then cost one hash. */
   readonly cacheSize?: number;
 }
@@ -73,7 +76,7 @@ export function createPeerEvaluator(options: PeerEvaluatorOptions) {
     if (!verdict.ok) {
       return freeze({ status: "rejected", thumbprint, failure: { code: verdict.code, stage: "pki", rule: verdict.rule, certIndex: verdict.certIndex, detail: verdict.detail } });
     }
-    const parsed = parseIdentity(presented[0]!, { allowOpenInsurance: options.allowOpenInsurance });
+    const parsed = parseIdentity(presented[0]!, { allowOpenInsurance: options.allowOpenInsurance, cnpj: options.cnpj });
     if (!parsed.ok) {
       return freeze({ status: "rejected", thumbprint, failure: { code: parsed.code, stage: "identity", rule: "ofb-subject", certIndex: 0, detail: parsed.detail } });
     }

@@ -40,6 +40,27 @@ export function normaliseCnpj(input: string): string {
   return input.replace(/[./-]/g, "");
 }
 
+/** What the edge does with a certificate CNPJ that fails its check digits (`policy.cnpj`). */
+export type CnpjPolicy = "flag" | "refuse";
+
+// The CNPJ alphabet, from the 8-character root (raiz) up to the full 14 characters.
+const CNPJ_SHAPE = /^[0-9A-Z]{8,14}$/;
+
+/**
+ * How far a CNPJ read from a certificate can be trusted, judged on the certificate's own characters (nothing
+ * stripped, nothing case-folded):
+ * - `verified`: a valid CNPJ ({@link isValidCnpj});
+ * - `unverified`: 8 to 14 characters of `[0-9A-Z]` that are not a valid CNPJ (wrong check digits, or a root
+ *   with a truncated establishment): the shape of a mistyped CNPJ, which the OFB sandbox's own client
+ *   certificates carry (`1335323600189`, 13 digits, the sandbox Directory's "13.353.236/001-89");
+ * - `malformed`: anything else (punctuation, spaces, lower case, fewer than 8 or more than 14 characters).
+ *   No policy accepts it: it is not a CNPJ at all.
+ */
+export function cnpjStatus(value: string): "verified" | "unverified" | "malformed" {
+  if (isValidCnpj(value)) return "verified";
+  return CNPJ_SHAPE.test(value) ? "unverified" : "malformed";
+}
+
 /** The 8-character root (raiz) shared by all establishments of one company: `11222333000181` → `11222333`. */
 export function cnpjRoot(cnpj: string): string {
   return cnpj.slice(0, 8);

@@ -1,5 +1,6 @@
 /** Participant identity from a client certificate, read by OID (ofb-facts §4). Pure: no sockets, no clock. */
-export { cnpjRoot, isValidCnpj, normaliseCnpj } from "./cnpj.js";
+export { cnpjRoot, cnpjStatus, isValidCnpj, normaliseCnpj } from "./cnpj.js";
+export type { CnpjPolicy } from "./cnpj.js";
 export { attributeValues, formatDn, readName } from "./dn.js";
 export type { DistinguishedName, DnAttribute, DnFormat, NameInput } from "./dn.js";
 export { ICP_BRASIL_OTHER_NAME, readIcpBrasilOtherNames } from "./other-names.js";

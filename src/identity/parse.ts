@@ -1,16 +1,22 @@
 import { AsnArray, AsnConvert, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
 import { Certificate, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from "@peculiar/asn1-x509";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
-import { isValidCnpj } from "./cnpj.js";
+import { cnpjStatus, type CnpjPolicy } from "./cnpj.js";
 import { readDerElement, toUpperHex } from "../pki/der-string.js";
 import { attributeValues, formatDn, readName, type DistinguishedName } from "./dn.js";
 import { readIcpBrasilOtherNames } from "./other-names.js";
 import type { IdentityResult, ParticipantIdentity } from "./types.js";
 
-/** Options of {@link parseIdentity}; there are no defaults, the caller states the policy. */
+/** Options of {@link parseIdentity}: the caller states the policy. */
 export interface ParseIdentityOptions {
   /** Accept `OPIBR-` (Open Insurance) organisation identifiers (ofb-facts §4.2). */
   readonly allowOpenInsurance: boolean;
+  /**
+   * A CNPJ shaped like one (8–14 characters of `[0-9A-Z]`) that fails its check digits: `flag` accepts the
+   * identity with `cnpjVerified: false`, `refuse` answers `IDENTITY_CNPJ_INVALID`. Default `flag`, the product
+   * default (`policy.cnpj`). A value that is not shaped like a CNPJ is refused either way.
+   */
+  readonly cnpj?: CnpjPolicy;
 }
 
 const OID = {
@@ -163,9 +169,11 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
   const serial = singleValue(subject, OID.serialNumber, "serialNumber");
   if (!serial.ok) return serial;
   const cnpj = serial.value ?? otherNames?.cnpj ?? null;
-  if (cnpj !== null && !isValidCnpj(cnpj)) {
+  const status = cnpj === null ? null : cnpjStatus(cnpj);
+  if (cnpj !== null && status !== "verified") {
     const source = serial.value === null ? "otherName 2.16.76.1.3.3" : "serialNumber (2.5.4.5)";
-    return reject("IDENTITY_CNPJ_INVALID", `${source} ${quote(cnpj)} is not a valid CNPJ`);
+    if (status === "malformed") return reject("IDENTITY_CNPJ_INVALID", `${source} ${quote(cnpj)} is not a CNPJ (8 to 14 characters of 0-9 and A-Z)`);
+    if ((options.cnpj ?? "flag") === "refuse") return reject("IDENTITY_CNPJ_INVALID", `${source} ${quote(cnpj)} fails the CNPJ check digits (policy.cnpj refuse)`);
   }
 
   const tbs = certificate.tbsCertificate;
@@ -173,6 +181,7 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
     ...org.value,
     softwareStatementId: uid.value,
     cnpj,
+    cnpjVerified: status === "verified",
     commonName: attributeValues(subject, OID.commonName)[0] ?? null,
     dnsNames: Object.freeze(names.value.flatMap((name) => (name.dNSName === undefined ? [] : [name.dNSName]))),
     uris: Object.freeze(
@@ -194,7 +203,8 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
  * validity checks belong to `pki/`.
  *
  * Rejections name the rule: `IDENTITY_SOFTWARE_STATEMENT_MISSING`, `IDENTITY_ORGANISATION_MISSING`,
- * `IDENTITY_ORGANISATION_INVALID`, `IDENTITY_OPEN_INSURANCE_NOT_ALLOWED`, `IDENTITY_CNPJ_INVALID`, and
+ * `IDENTITY_ORGANISATION_INVALID`, `IDENTITY_OPEN_INSURANCE_NOT_ALLOWED`, `IDENTITY_CNPJ_INVALID` (a value that
+ * is not shaped like a CNPJ; with `cnpj: "refuse"` also one whose check digits fail), and
  * `CERT_MALFORMED` for DER that does not parse or an ambiguous identity (two different UIDs,
  * organizationIdentifiers, serialNumbers or UUID OUs). Details quote at most 100 characters of the
  * offending value, never the certificate.

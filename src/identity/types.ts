@@ -23,8 +23,17 @@ export interface ParticipantIdentity {
   readonly organisationIdPrefix: "OFBBR" | "OPIBR" | null;
   /** Software statement id, from `UID` (0.9.2342.19200300.100.1.1). */
   readonly softwareStatementId: string;
-  /** CNPJ from `serialNumber` (2.5.4.5) or otherName 2.16.76.1.3.3; validated check digits. */
+  /**
+   * CNPJ from `serialNumber` (2.5.4.5) or otherName 2.16.76.1.3.3, as the certificate spells it: 8 to 14
+   * characters of `[0-9A-Z]`. Whether its check digits hold is {@link cnpjVerified}.
+   */
   readonly cnpj: string | null;
+  /**
+   * `true` when {@link cnpj} is a valid CNPJ; `false` when the certificate carries none, or one that fails its
+   * check digits and was accepted unverified (`policy.cnpj: "flag"`). The participant is identified by
+   * organisation id and software statement id, never by an unverified CNPJ.
+   */
+  readonly cnpjVerified: boolean;
   readonly commonName: string | null;
   readonly dnsNames: readonly string[];
   readonly uris: readonly string[];

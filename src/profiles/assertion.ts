@@ -11,6 +11,8 @@ export interface AssertedIdentity {
   readonly organisationId: string;
   readonly softwareStatementId: string;
   readonly cnpj: string | null;
+  /** Whether `cnpj` passed its check digits (`false`: accepted unverified under `policy.cnpj: "flag"`). */
+  readonly cnpjVerified: boolean;
   /** The organisation's active Directory roles; null when the route did not check the Directory. */
   readonly roles: readonly string[] | null;
   /** `client_id` of the verified access token, when the route verified one. */
@@ -126,7 +128,7 @@ export function createIdentityAssertionSigner(config: IdentityAssertionConfig, d
         cnf: { "x5t#S256": identity.thumbprint },
         org_id: identity.organisationId,
         software_statement_id: identity.softwareStatementId,
-        ...(identity.cnpj === null ? {} : { cnpj: identity.cnpj }),
+        ...(identity.cnpj === null ? {} : { cnpj: identity.cnpj, cnpj_verified: identity.cnpjVerified }),
         ...(identity.roles === null ? {} : { roles: identity.roles }),
         ...(identity.clientId === null ? {} : { client_id: identity.clientId }),
         interaction_id: identity.interactionId,

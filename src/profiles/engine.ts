@@ -91,6 +91,7 @@ const CERTIFICATE_SOURCES: ReadonlySet<string> = new Set([
   "organisation-id",
   "software-statement-id",
   "cnpj",
+  "cnpj-verified",
   "xfcc",
   "traefik-info",
 ]);
@@ -159,6 +160,8 @@ function certificateValue(h: ProfileHeader, client: VerifiedClient): Value {
       return client.identity.softwareStatementId;
     case "cnpj":
       return client.identity.cnpj;
+    case "cnpj-verified":
+      return client.identity.cnpj === null ? null : String(client.identity.cnpjVerified);
     case "xfcc":
       return xfcc(h, f);
     case "traefik-info":

@@ -37,6 +37,7 @@ export const SOURCES = {
   "organisation-id": "the OFB organisation id from the certificate",
   "software-statement-id": "the OFB software statement id (UID) from the certificate",
   cnpj: "the CNPJ from the certificate",
+  "cnpj-verified": "\"true\" when the certificate's CNPJ passed its check digits, \"false\" when it was accepted unverified (policy.cnpj flag); nothing without a CNPJ",
   roles: "the organisation's Active Directory roles, on routes that checked the Directory (separator)",
   "client-id": "client_id of the verified, certificate-bound access token",
   scope: "scope of the verified, certificate-bound access token",

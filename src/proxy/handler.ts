@@ -25,6 +25,7 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
         organisationId: client.identity.organisationId,
         softwareStatementId: client.identity.softwareStatementId,
         cnpj: client.identity.cnpj,
+        cnpjVerified: client.identity.cnpjVerified,
         roles: participant?.activeRoles ?? null,
         clientId: token?.clientId ?? null,
         interactionId: c.get("interactionId"),

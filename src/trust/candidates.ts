@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { OID, parseCertInfo, type CertInfo } from "../pki/certificate.js";
+import { readDerElement } from "../pki/der-string.js";
 import { sha256Hex } from "../pki/thumbprint.js";
 
 /** One raw entry of a source: a zip member, one `x5c` element, one file. */
@@ -60,13 +61,23 @@ export function decodeEntry(entry: SourceEntry): Decoded[] | EntrySkip {
 }
 
 function frame(bytes: Uint8Array): Uint8Array[] {
-  if (bytes[0] === DER_SEQUENCE) return [bytes];
+  if (bytes[0] === DER_SEQUENCE) return [certificateElement(bytes)];
   // PEM is ASCII; text around the blocks (a BOM, comments) is ignored. latin1 maps bytes 1:1, never throws.
   const text = Buffer.from(bytes).toString("latin1");
   return [...text.replace(/\r\n?/g, "\n").matchAll(PEM_BLOCK)]
     .map((m) => Buffer.from((m[1] ?? "").replace(/\s+/g, ""), "base64"))
     .filter((der) => der.length > 0)
-    .map((der) => new Uint8Array(der));
+    .map((der) => certificateElement(new Uint8Array(der)));
+}
+
+/**
+ * The certificate's own DER element, without bytes that follow it. OpenSSL and Node read the first element and
+ * ignore the rest (a published PEM whose final `=` was JSON-escaped to `u003d` decodes to 4 extra bytes), so the
+ * fingerprint is the certificate's, as a TLS peer sends it. Bytes that are not one element are left to the parser.
+ */
+function certificateElement(der: Uint8Array): Uint8Array {
+  const element = readDerElement(der);
+  return element === null ? der : der.subarray(0, element.encodedLength);
 }
 
 /** Decodes one DER certificate; the first failing check names the problem. */

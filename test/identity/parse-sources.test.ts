@@ -80,10 +80,12 @@ describe("parseIdentity: CNPJ from otherName 2.16.76.1.3.3 when there is no seri
     });
   });
 
-  it("rejects an otherName CNPJ with wrong check digits, naming the source", async () => {
-    const result = parseIdentity(await withSan([otherName(ICP_BRASIL_OTHER_NAME.cnpj, stringDer(0x04, "43142666000198"))]), OFB);
+  it("flags an otherName CNPJ with wrong check digits by default, and refuses it with policy.cnpj refuse, naming the source", async () => {
+    const der = await withSan([otherName(ICP_BRASIL_OTHER_NAME.cnpj, stringDer(0x04, "43142666000198"))]);
+    expect(parseIdentity(der, OFB)).toMatchObject({ ok: true, identity: { cnpj: "43142666000198", cnpjVerified: false } });
+    const result = parseIdentity(der, { ...OFB, cnpj: "refuse" });
     expect(result).toMatchObject({ ok: false, code: "IDENTITY_CNPJ_INVALID" });
-    expect(!result.ok && result.detail).toContain("2.16.76.1.3.3");
+    expect(!result.ok && result.detail).toContain("otherName 2.16.76.1.3.3");
   });
 
   it("prefers serialNumber over the otherName", async () => {
@@ -93,7 +95,7 @@ describe("parseIdentity: CNPJ from otherName 2.16.76.1.3.3 when there is no seri
   });
 
   it("leaves cnpj null when neither source is present", async () => {
-    expect(parseIdentity(await withSan([dns]), OFB)).toMatchObject({ ok: true, identity: { cnpj: null, otherNames: null } });
+    expect(parseIdentity(await withSan([dns]), OFB)).toMatchObject({ ok: true, identity: { cnpj: null, cnpjVerified: false, otherNames: null } });
     expect(parseIdentity(await issueLeaf(keys, { subject: nameDer(subjectWithoutSerial) }), OFB)).toMatchObject({
       ok: true,
       identity: { cnpj: null, dnsNames: [], uris: [], otherNames: null },

@@ -35,8 +35,8 @@ beforeAll(async () => {
   keys = await generateKeys();
 });
 
-async function identityOf(rdns: readonly Attribute[], allowOpenInsurance = false) {
-  return parseIdentity(await issueLeaf(keys, { subject: nameDer(rdns) }), { allowOpenInsurance });
+async function identityOf(rdns: readonly Attribute[], allowOpenInsurance = false, cnpj?: "flag" | "refuse") {
+  return parseIdentity(await issueLeaf(keys, { subject: nameDer(rdns) }), { allowOpenInsurance, ...(cnpj ? { cnpj } : {}) });
 }
 
 describe("parseIdentity: the OFB subject formats", () => {
@@ -60,6 +60,7 @@ describe("parseIdentity: the OFB subject formats", () => {
         organisationIdPrefix: "OFBBR",
         softwareStatementId: UID,
         cnpj: "33264668000103",
+        cnpjVerified: true,
         commonName: HOST,
         dnsNames: [HOST],
         uris: ["https://rico.com.vc/"],
@@ -229,10 +230,36 @@ describe("parseIdentity: rejections name the rule", () => {
     expect(detail.length).toBeLessThan(200);
   });
 
-  it("rejects invalid CNPJ check digits in serialNumber and accepts the alphanumeric 12ABC34501DE35", async () => {
-    expect(await identityOf(ofbSubject({ serialNumber: "33264668000104" }))).toMatchObject({ ok: false, code: "IDENTITY_CNPJ_INVALID" });
-    expect(await identityOf(ofbSubject({ serialNumber: "33.264.668/0001-03" }))).toMatchObject({ ok: false, code: "IDENTITY_CNPJ_INVALID" });
-    expect(await identityOf(ofbSubject({ serialNumber: "12ABC34501DE35" }))).toMatchObject({ ok: true, identity: { cnpj: "12ABC34501DE35" } });
+  it("verifies the alphanumeric CNPJ 12ABC34501DE35 (IN RFB nº 2.229/2024)", async () => {
+    expect(await identityOf(ofbSubject({ serialNumber: "12ABC34501DE35" }))).toMatchObject({ ok: true, identity: { cnpj: "12ABC34501DE35", cnpjVerified: true } });
+  });
+
+  it.each(["33.264.668/0001-03", "3326466", "332646680001030", "12abc34501de35", " 33264668000103", "33264668 000103", "3326466800010Ã"])(
+    "refuses serialNumber %j, which is not shaped like a CNPJ, whatever policy.cnpj says",
+    async (serialNumber) => {
+      for (const policy of ["flag", "refuse"] as const) {
+        const result = await identityOf(ofbSubject({ serialNumber }), false, policy);
+        expect(result, policy).toMatchObject({ ok: false, code: "IDENTITY_CNPJ_INVALID" });
+        expect(!result.ok && result.detail).toMatch(/^serialNumber \(2\.5\.4\.5\) ".*" is not a CNPJ \(8 to 14 characters of 0-9 and A-Z\)$/);
+      }
+    },
+  );
+});
+
+describe("parseIdentity: a CNPJ that fails its check digits (policy.cnpj)", () => {
+  it.each(["33264668000104", "1335323600189", "33264668", "12ABC34501DE"])("flags %s as unverified by default", async (serialNumber) => {
+    expect(await identityOf(ofbSubject({ serialNumber }))).toMatchObject({ ok: true, identity: { cnpj: serialNumber, cnpjVerified: false, organisationId: ORG, softwareStatementId: UID } });
+  });
+
+  it("refuses it with policy.cnpj refuse, naming the rule", async () => {
+    const result = await identityOf(ofbSubject({ serialNumber: "33264668000104" }), false, "refuse");
+    expect(result).toEqual({ ok: false, code: "IDENTITY_CNPJ_INVALID", detail: 'serialNumber (2.5.4.5) "33264668000104" fails the CNPJ check digits (policy.cnpj refuse)' });
+  });
+
+  it("a valid CNPJ is verified in both modes", async () => {
+    for (const policy of ["flag", "refuse"] as const) {
+      expect(await identityOf(ofbSubject(), false, policy)).toMatchObject({ ok: true, identity: { cnpj: "33264668000103", cnpjVerified: true } });
+    }
   });
 
   it("matches Node's serial number text", async () => {

@@ -134,7 +134,7 @@ const EXPECTED: Record<string, string> = {
   "no-uid": "IDENTITY_SOFTWARE_STATEMENT_MISSING",
   "no-org-id": "IDENTITY_ORGANISATION_MISSING",
   "open-insurance": "IDENTITY_OPEN_INSURANCE_NOT_ALLOWED",
-  "cnpj-invalid": "IDENTITY_CNPJ_INVALID",
+  "cnpj-invalid": "accept",
   revoked: "CERT_REVOKED",
   denied: "CERT_DENIED",
 };

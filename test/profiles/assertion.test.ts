@@ -29,6 +29,7 @@ const identity: AssertedIdentity = {
   organisationId: "74e929d9-33b6-4d85-8ba7-c146c867a817",
   softwareStatementId: "c2f1b1b4-4b5e-4c8a-9a53-0e3b1f1d2a77",
   cnpj: "12345678000195",
+  cnpjVerified: true,
   roles: ["DADOS", "PAGTO"],
   clientId: "client-7",
   interactionId: "0b3b4c7e-1f2a-4d5e-8f9a-0b1c2d3e4f5a",
@@ -100,6 +101,7 @@ describe.each([
       org_id: identity.organisationId,
       software_statement_id: identity.softwareStatementId,
       cnpj: "12345678000195",
+      cnpj_verified: true,
       roles: ["DADOS", "PAGTO"],
       client_id: "client-7",
       interaction_id: identity.interactionId,
@@ -138,9 +140,16 @@ describe("assertion claims", () => {
     const signer = signerFor({ key: "p256.pkcs8.pem" });
     const payload = await verify(signer, await signer.sign({ ...identity, cnpj: null, roles: null, clientId: null }));
     expect(payload).not.toHaveProperty("cnpj");
+    expect(payload).not.toHaveProperty("cnpj_verified");
     expect(payload).not.toHaveProperty("roles");
     expect(payload).not.toHaveProperty("client_id");
     expect(payload.interaction_id).toBe(identity.interactionId);
+  });
+
+  it("marks a CNPJ accepted without valid check digits (policy.cnpj flag) as cnpj_verified: false", async () => {
+    const signer = signerFor({ key: "p256.pkcs8.pem" });
+    const payload = await verify(signer, await signer.sign({ ...identity, cnpj: "1335323600189", cnpjVerified: false }));
+    expect([payload.cnpj, payload.cnpj_verified]).toEqual(["1335323600189", false]);
   });
 
   it("keeps an empty role list (checked, none active) apart from an unchecked one", async () => {

@@ -108,6 +108,7 @@ describe("built-in profiles reproduce their origin byte for byte", () => {
       "x-ofb-organisation-id": a.organisationId,
       "x-ofb-software-statement-id": a.softwareStatementId,
       "x-ofb-cnpj": a.cnpj,
+      "x-ofb-cnpj-verified": "true",
       "x-ofb-x5t-s256": createHash("sha256").update(leaf.raw).digest("base64url"),
     });
   });

@@ -56,6 +56,7 @@ const VARIANTS = {
   "organisation-id": [{}],
   "software-statement-id": [{}, { maxBytes: 16, onOversize: { flag: "x-p-ssid-oversize", value: "1" } }],
   cnpj: [{}, { whenAbsent: { value: "(null)" } }],
+  "cnpj-verified": [{}, { whenAbsent: { value: "(no CNPJ)" } }],
   roles: [{}, { separator: " " }],
   "client-id": [{}],
   scope: [{}],

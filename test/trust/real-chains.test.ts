@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadTrustAnchors } from "../../src/pki/anchors.js";
@@ -47,6 +48,15 @@ describe("chain building on real leaves", () => {
       "AC_Secretaria_da_Receita_Federal_do_Brasil_v4.crt",
       "ICP-Brasilv5.crt",
     ]);
+  });
+});
+
+describe("reading a real certificate file whose base64 runs past the certificate", () => {
+  it("takes the certificate's own DER (the SERPRO leaf's final '=' is published as 'u003d')", () => {
+    const file = join(LEAVES, "brcac-serpro-sslv1.pem");
+    expect(readFileSync(file, "latin1")).toMatch(/u003d\r?\n-----END CERTIFICATE-----/);
+    const der = certificateDer(file);
+    expect([der.length, sha256Hex(der)]).toEqual([1886, "549c2cc4127e7fb836a7ae95563cd68e02653877672d563e574021d8290ec1bb"]);
   });
 });
 

@@ -173,7 +173,7 @@ export const CLIENT_CATALOGUE: readonly ClientSpec[] = [
     directory: null,
     keystore: "none",
   }),
-  like("cnpj-invalid", "IDENTITY_CNPJ_INVALID", "serialNumber (CNPJ) with a wrong check digit", { cnpj: "invalid" }),
+  like("cnpj-invalid", "accept", "serialNumber (CNPJ) with a wrong check digit: forwarded with x-ofb-cnpj-verified: false (policy.cnpj refuse: IDENTITY_CNPJ_INVALID)", { cnpj: "invalid" }),
   like("revoked", CERT_REVOKED, "Valid certificate whose serial number goes on ssl-ac's CRL"),
   like("denied", CERT_DENIED, "Valid certificate whose thumbprint goes on the operator's deny list"),
 ];
