@@ -8,13 +8,14 @@ import type { Organisation, SnapshotMeta } from "./types.js";
 const PUNCTUATION = /[./\-\s]/g;
 
 /**
- * The index keys an organisation is found under: its registration number and, for a full 14-character CNPJ,
- * also its 8-character root. ofb-facts §1.2: most 2021 Directory entries hold only the root, while certificates
- * carry the full CNPJ, so both the full value and the root are compared.
+ * The index keys an organisation is found under: its registration number and, when it is longer than a CNPJ root
+ * (9 to 14 characters), also its 8-character root. Most 2021 Directory entries hold only the root while
+ * certificates carry the full CNPJ, and the OFB sandbox's own entry is "13.353.236/001-89" (13 characters, its
+ * certificates' serialNumber 1335323600189): comparing the root as well finds each from the other.
  */
 export function cnpjIndexKeys(registrationNumber: string): string[] {
   if (!registrationNumber) return [];
-  return registrationNumber.length === 14 ? [registrationNumber, registrationNumber.slice(0, 8)] : [registrationNumber];
+  return registrationNumber.length > 8 && registrationNumber.length <= 14 ? [registrationNumber, registrationNumber.slice(0, 8)] : [registrationNumber];
 }
 
 /** The index keys to look a CNPJ up under; accepts punctuation and lower-case letters (alphanumeric CNPJ). */

@@ -87,6 +87,26 @@ describe.each(implementations)("DirectoryStore contract: $name store", ({ open }
     expect(await byCnpj("not a cnpj")).toEqual([]);
   });
 
+  it("the OFB sandbox's malformed registration number (13.353.236/001-89) is found by its root, its digits and as printed", async () => {
+    h = await open();
+    const sandbox = org("b961c4eb-509d-4edf-afeb-35642b38185d", "1335323600189");
+    const nineCharacters = org("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5", "223344556");
+    await h.store.publish(snapshot("sandbox", [sandbox, nineCharacters, ROOT_ONLY]));
+    const byCnpj = async (q: string) => (await h.store.organisationsByCnpj(q)).map((o) => o.id).sort();
+    // Root, the certificate's 13-digit serialNumber, the Directory's printed form: the same organisation.
+    expect(await byCnpj("13353236")).toEqual([sandbox.id]);
+    expect(await byCnpj("1335323600189")).toEqual([sandbox.id]);
+    expect(await byCnpj("13.353.236/001-89")).toEqual([sandbox.id]);
+    // A full CNPJ of the same root finds it too (same legal entity), as for 14-character entries.
+    expect(await byCnpj("13353236000189")).toEqual([sandbox.id]);
+    expect(await byCnpj("22334455")).toEqual([nineCharacters.id]);
+    expect(await byCnpj("133532")).toEqual([]);
+    // A 13-character query finds its own entry and a root-only entry of its root.
+    const rootEntry = org("2d3e4f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6", "13353236");
+    await h.store.publish(snapshot("sandbox-2", [sandbox, rootEntry], 1_700_000_060_000));
+    expect(await byCnpj("1335323600189")).toEqual([sandbox.id, rootEntry.id].sort());
+  });
+
   it("a second publish replaces the first completely: a withdrawn-from-the-document organisation is gone", async () => {
     h = await open();
     await h.store.publish(V1);
