@@ -70,7 +70,7 @@ describe("policy.cnpj", () => {
     const before = backend.received.length;
     const res = await httpsRequest({ pki, port: refusing.port, credentials: clientCredentials(pki, "cnpj-invalid"), path: ACCOUNTS });
     expect(res.status).toBe(401);
-    expect((JSON.parse(res.body) as { errors: { code: string }[] }).errors[0]!.code).toBe("IDENTITY_CNPJ_INVALID");
+    expect((JSON.parse(res.body.toString("utf8")) as { errors: { code: string }[] }).errors[0]!.code).toBe("IDENTITY_CNPJ_INVALID");
     expect(backend.received.length).toBe(before);
     const ok = await httpsRequest({ pki, port: refusing.port, credentials: clientCredentials(pki, "participant-a"), path: ACCOUNTS });
     expect(ok.status).toBe(200);
