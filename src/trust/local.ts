@@ -24,7 +24,7 @@ export class SourceFileError extends Error {
 /** Certificate files a folder source reads (the ITI zip names its entries `.crt`; operators also keep `.cer`, `.pem`, `.der`). */
 const CERTIFICATE_FILE = new Set([".crt", ".cer", ".pem", ".der"]);
 
-// A zip starts with a local file header, or with the end-of-central-directory record when it is empty (APPNOTE 4.3.6, 4.3.16).
+// A zip starts with a local file header, or with the end-of-central-directory record when it is empty (PKWARE APPNOTE.TXT 4.3.7, 4.3.16).
 const isZip = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 0x03 && b[3] === 0x04) || (b[2] === 0x05 && b[3] === 0x06));
 
 /**
