@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTrust } from "../../src/cli/trust.js";
 import { DEFAULT_TRUST_LIMITS, type TrustLimits } from "../../src/trust/build.js";
 import type { TrustReport } from "../../src/trust/report.js";
-import { BUNDLE_2026, BUNDLE_2026_AT, HASH_2020, ROOT_V10_SHA256, ZIP_2020, certificateDer } from "./real-fixtures.js";
+import { BUNDLE_2026, BUNDLE_2026_AT, FIXTURES, HASH_2020, ROOT_V10_SHA256, ZIP_2020, certificateDer } from "./real-fixtures.js";
 
 function capture() {
   const stdout: string[] = [];
@@ -87,6 +87,23 @@ describe("ofb-edge trust fetch --from (local sources)", () => {
     expect(small.stderr).toMatch(/ICP-Brasilv10\.crt: \d+ bytes exceeds the certificate file limit \(100\) \[SOURCE_FILE_INVALID\]/);
     const zip = await fetchFrom(["--from", ZIP_2020, "--out", out()], { ...DEFAULT_TRUST_LIMITS, maxZipBytes: 1000 });
     expect(zip.stderr).toMatch(/ACcompactado\.zip: 303983 bytes exceeds the zip size limit \(1000\) \[SOURCE_FILE_INVALID\]/);
+  });
+
+  it("--preset sandbox on the real OFB sandbox G2 CAs: the published root is the anchor, its issuing CA is kept", async () => {
+    const file = join(dir, "sandbox-cas.pem");
+    const sandbox = join(FIXTURES, "ofb-sandbox");
+    await writeFile(file, (await readFile(join(sandbox, "issuing-ca-g2.pem"), "latin1")) + (await readFile(join(sandbox, "root-ca-g2.pem"), "latin1")));
+    const target = out();
+    const { io, stdout } = capture();
+    expect(await runTrust(["fetch", "--preset", "sandbox", "--sandbox-cas", file, "--out", target], io, { now: () => BUNDLE_2026_AT })).toBe(0);
+    const report = JSON.parse(await readFile(target.replace(/\.pem$/, ".report.json"), "utf8")) as TrustReport;
+    const root = "f8484e94f4ff7597155f2f4497a89a73fab02a4f4dd8a53e06f40c870241ffb7";
+    expect(report.pinnedRoots).toEqual([{ name: "Open Finance sandbox Root CA - G2", sha256: root, found: true }]);
+    expect(report.kept.map((k) => [k.entry, k.sha256])).toEqual([
+      ["sandbox-cas.pem#2", root],
+      ["sandbox-cas.pem#1", "446ff65914c7467f105b38dfc2d2b4fb16ac65e88005829a6c4dbd5160232207"],
+    ]);
+    expect(stdout.join("\n")).toMatch(/1 root\(s\) \+ 1 AC\(s\)/);
   });
 
   it.each([
