@@ -36,9 +36,10 @@ export interface RevocationService {
    * `ocsp.enabled`). Synchronous and O(1) per certificate; an AC (or a certificate's OCSP status) seen for the
    * first time, or due, is fetched in the background, and this call decides with what it holds: a certificate
    * without a usable OCSP answer follows the CRL rules. A CRL being obtained for the first time gives a
-   * `pending` verdict (see `prepare`).
+   * `pending` verdict (see `prepare`). `handshake`: a connection-time check, whose requests are checked again
+   * (a certificate let through unchecked is counted per request, not here).
    */
-  check(chain: readonly CertInfo[], now: number): RevocationVerdict;
+  check(chain: readonly CertInfo[], now: number, options?: { readonly handshake?: boolean }): RevocationVerdict;
   /**
    * Waits for what `check` needs for `chain` and does not hold yet: the first CRL of each AC in the chain
    * (started now if it never was, at most `firstFetchWaitMs`) and the OCSP answers (at most `ocsp.timeoutMs`);
@@ -196,7 +197,7 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
   }
 
   /** No CRL held for `a` (certificate `i` of the chain): pending, refused (hard-fail) or let through unchecked (soft-fail). */
-  function withoutCrl(a: Authority, i: number): RevocationVerdict {
+  function withoutCrl(a: Authority, i: number, handshake: boolean): RevocationVerdict {
     const label = a.cert.label;
     if (a.first?.open) return { ok: false, code: "CERT_REVOCATION_UNAVAILABLE", certIndex: i, detail: `the CRL of '${label}' is being obtained for the first time`, pending: true };
     const hard = config.onStale === "hard-fail";
@@ -216,11 +217,11 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
         logger.warn({ kind: "revocation", event: "crl-missing", ac: label, sha256: a.sha256, reason: a.lastError }, "no CRL for this AC could be obtained; its certificates are accepted unchecked (onStale soft-fail)");
       }
     }
-    a.unchecked += 1;
+    if (!handshake) a.unchecked += 1;
     return OK;
   }
 
-  function checkOne(cert: CertInfo, issuer: CertInfo, i: number, t: number): RevocationVerdict {
+  function checkOne(cert: CertInfo, issuer: CertInfo, i: number, t: number, handshake: boolean): RevocationVerdict {
     const f = factsOf(cert, issuer);
     const a = authority(issuer, true);
     kick(a);
@@ -236,7 +237,7 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       if (!crl || offset === undefined) return OK;
       return { ok: false, code: "CERT_REVOKED", certIndex: i, detail: `certificate ${i} ('${cert.label}') ${texts.crl(crl, offset, issuer)}` };
     }
-    if (!a.crl) return withoutCrl(a, i);
+    if (!a.crl) return withoutCrl(a, i, handshake);
     const status = freshness(a, t, config);
     const offset = a.crl.parsed.revoked.find(f.serial, f.serialHash);
     if (offset !== undefined) {
@@ -286,13 +287,13 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
   }
 
   return {
-    check(chain, t) {
+    check(chain, t, options) {
       let firstUnavailable: RevocationVerdict | null = null;
       for (let i = 0; i < chain.length; i++) {
         if (isTop(chain, i)) break;
         const cert = chain[i]!;
         const issuer = chain[i + 1];
-        const verdict = issuer ? checkOne(cert, issuer, i, t) : unavailable(i, `certificate ${i} ('${cert.label}') has no issuer in the chain`);
+        const verdict = issuer ? checkOne(cert, issuer, i, t, options?.handshake === true) : unavailable(i, `certificate ${i} ('${cert.label}') has no issuer in the chain`);
         if (!verdict.ok && verdict.code === "CERT_REVOKED") return verdict;
         if (!verdict.ok) firstUnavailable ??= verdict;
       }

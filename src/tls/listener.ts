@@ -104,7 +104,7 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
       const chain = state.client.verdict.chain;
       const decision = revocation.prepare(chain, nowMs).then(() => {
         deciding.delete(socket);
-        const verdict = revocation.check(chain, deps.clock().getTime());
+        const verdict = revocation.check(chain, deps.clock().getTime(), { handshake: true });
         if (!verdict.ok) refuse(socket, state, { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail });
       });
       deciding.set(socket, decision);
@@ -199,7 +199,7 @@ function connectionFailure(state: PeerState, nowMs: number, revocation?: Revocat
   if (state.status === "rejected") return state.failure;
   const invalid = checkValidity(state.client.verdict, nowMs);
   if (invalid || !revocation) return invalid;
-  const verdict = revocation.check(state.client.verdict.chain, nowMs);
+  const verdict = revocation.check(state.client.verdict.chain, nowMs, { handshake: true });
   if (verdict.ok) return null;
   return verdict.pending ? "pending" : { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail };
 }
