@@ -28,10 +28,11 @@ const UNSHARED: StoreLock = { release: async () => undefined };
 const LOCK_MARGIN_MS = 60_000;
 
 /**
- * Keeps each AC's CRL current, refreshed from its own nextUpdate (RFC 5280 §5.1.2.5: the date by which the next CRL will be issued). Per AC: one attempt
- * at a time in this process (single-flight) and one download at a time across replicas (the store's lock); a
- * CRL another replica stored is adopted instead of downloaded again. Distribution points are tried in order and
- * the first CRL that passes every check wins; when none does, the CRL held stays in service and the attempt is
+ * Keeps each AC's CRL current, refreshed from its own nextUpdate (RFC 5280 §5.1.2.5: the date by which the next
+ * CRL will be issued). Per AC: one attempt at a time in this process (single-flight) and one download at a time
+ * across replicas (the store's lock); a CRL another replica stored is adopted instead of downloaded again, and a
+ * replica with no CRL yet waits for the one being downloaded. Distribution points are tried in order and the
+ * first CRL that passes every check wins; when none does, the CRL held stays in service and the attempt is
  * retried with backoff. While the store cannot be reached, each replica downloads and keeps CRLs on its own.
  */
 export function createRefresher(o: RefresherOptions) {

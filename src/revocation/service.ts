@@ -2,13 +2,14 @@ import type { Dispatcher } from "undici";
 import type { Logger } from "../log/logger.js";
 import type { TrustAnchors } from "../pki/anchors.js";
 import { isIssuedBy, isSelfIssued, type CertInfo } from "../pki/certificate.js";
-import { coverage, freshness, iso, learnUrls, newAuthority, openFirstFetch, type Authority, type FirstFetch } from "./authority.js";
+import { freshness, iso, learnUrls, newAuthority, openFirstFetch, type Authority, type FirstFetch } from "./authority.js";
 import { certificateFacts, type CertificateFacts } from "./certificate-facts.js";
 import type { RevocationConfig } from "./config.js";
 import { createOcspChecker, type OcspChecker, type OcspState } from "./ocsp.js";
 import type { OcspAnswer } from "./ocsp-response.js";
 import { createLocalCrlFiles } from "./local-files.js";
 import { createLocalOffer } from "./local-offer.js";
+import { createMissingCrlRule } from "./missing-crl.js";
 import { createRefresher } from "./refresh.js";
 import { authorityState, type AuthorityState } from "./state.js";
 import type { RevocationStore } from "./store.js";
@@ -107,6 +108,7 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
   const authorities = new Map<string, Authority>();
   const facts = new WeakMap<CertInfo, CertificateFacts | Error>();
   const texts = createVerdictTexts();
+  const withoutCrl = createMissingCrlRule(config, logger);
   const warnedResponders = new WeakSet<OcspAnswer>();
   const closing = new AbortController();
   const refresher = createRefresher({ config, store: deps.store, logger, now, dispatcher: deps.dispatcher, signal: closing.signal });
@@ -194,31 +196,6 @@ export function createRevocationService(config: RevocationConfig, deps: Revocati
       logger.error({ kind: "revocation", event: "ocsp-responder-revoked", ac: a.cert.label, sha256: a.sha256, responder: responder.label }, "the delegated OCSP responder is on its AC's CRL: its answers are ignored");
     }
     return !listed && (status === "fresh" || status === "stale-grace");
-  }
-
-  /** No CRL held for `a` (certificate `i` of the chain): pending, refused (hard-fail) or let through unchecked (soft-fail). */
-  function withoutCrl(a: Authority, i: number, handshake: boolean): RevocationVerdict {
-    const label = a.cert.label;
-    if (a.first?.open) return { ok: false, code: "CERT_REVOCATION_UNAVAILABLE", certIndex: i, detail: `the CRL of '${label}' is being obtained for the first time`, pending: true };
-    const hard = config.onStale === "hard-fail";
-    if (coverage(a) === "uncovered") {
-      if (!a.warnedUncovered) {
-        a.warnedUncovered = true;
-        logger[hard ? "error" : "warn"](
-          { kind: "revocation", event: "revocation-uncovered", ac: label, sha256: a.sha256, onStale: config.onStale },
-          hard ? "no CRL source for this AC: its certificates are refused (hard-fail)" : "no CRL source for this AC: its certificates are accepted unchecked (soft-fail)",
-        );
-      }
-      if (hard) return unavailable(i, `no CRL source for '${label}': the certificate names no CRL distribution point, and neither revocation.urls nor revocation.crlFiles provides one`);
-    } else {
-      if (hard) return unavailable(i, `no CRL of '${label}' has been obtained${a.lastError ? ` (${a.lastError.slice(0, 200)})` : ""}`);
-      if (!a.warnedMissing) {
-        a.warnedMissing = true;
-        logger.warn({ kind: "revocation", event: "crl-missing", ac: label, sha256: a.sha256, reason: a.lastError }, "no CRL for this AC could be obtained; its certificates are accepted unchecked (onStale soft-fail)");
-      }
-    }
-    if (!handshake) a.unchecked += 1;
-    return OK;
   }
 
   function checkOne(cert: CertInfo, issuer: CertInfo, i: number, t: number, handshake: boolean): RevocationVerdict {

@@ -141,6 +141,10 @@ describe("an AC without any CRL source (its certificates name no distribution po
         expect(errorOf(res).detail).toContain("no CRL source for 'AC TESTE DP BARE'");
       }
       expect(backend.received.length).toBe(before);
+      expect(edge.logs.find((l) => l.kind === "access" && l.code === "CERT_REVOCATION_UNAVAILABLE")).toMatchObject({
+        certIndex: 0,
+        reason: "revocation status unknown (no CRL source for the AC, or its CRL unavailable or stale)",
+      });
       const ready = await readyz(edge.edge.adminPort!);
       expect(ready.status).toBe(503);
       expect(ready.body.revocation).toMatchObject({ reason: "no CRL source for AC TESTE DP BARE (hard-fail: their certificates are refused)", uncovered: ["AC TESTE DP BARE"] });

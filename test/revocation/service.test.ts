@@ -251,6 +251,26 @@ describe("replicas sharing one Redis", () => {
     }
   });
 
+  it("first connections on two replicas at once: one downloads, the other waits for its CRL instead of deciding without one", async () => {
+    const prefix = uniquePrefix();
+    const urls = { [p.sslAcInfo.sha256]: [server.url("/first-shared/ssl-ac.crl")], [p.rootInfo.sha256]: [server.url("/first-shared/root.crl")] };
+    const config = revocationSchema.parse({ onStale: "hard-fail", store: { type: "redis", url: redisUrl(), keyPrefix: prefix }, urls });
+    server.serve("/first-shared/ssl-ac.crl", { body: await signCrl(p.sslAc, { revoked: [{ serial: serialOf(revokedChain[0]!) }], thisUpdate, nextUpdate }), delayMs: 300 });
+    server.serve("/first-shared/root.crl", { body: await signCrl(p.root, { thisUpdate, nextUpdate }), delayMs: 300 });
+    const stores = await Promise.all([0, 1].map(() => createRedisRevocationStore({ url: redisUrl(), keyPrefix: prefix })));
+    // No ACs known in advance: both learn ssl-ac from the chain, as a replica does from its first client.
+    const services = stores.map((store) => createRevocationService(config, { anchors: p.anchors, dispatcher, issuers: [], store, logger: captureLogger().logger, now: () => T0 }));
+    try {
+      await Promise.all(services.map((s) => s.prepare(revokedChain, T0)));
+      expect(services.map((s) => s.check(revokedChain, T0))).toMatchObject([{ code: "CERT_REVOKED" }, { code: "CERT_REVOKED" }]);
+      expect(services.map((s) => s.check(goodChain, T0))).toEqual([{ ok: true }, { ok: true }]);
+      expect([server.hits("/first-shared/ssl-ac.crl"), server.hits("/first-shared/root.crl")]).toEqual([1, 1]);
+    } finally {
+      for (const [i, s] of services.entries()) await s.close().then(() => stores[i]!.close());
+      await deletePrefix(redisUrl(), prefix);
+    }
+  });
+
   it("two replicas starting together download each CRL once (per-AC lock)", async () => {
     const prefix = uniquePrefix();
     const urls = { [p.sslAcInfo.sha256]: [server.url("/race/ssl-ac.crl")], [p.rootInfo.sha256]: [server.url("/race/root.crl")] };
