@@ -151,7 +151,7 @@ export function isHeld(a: Authority, der: Uint8Array): boolean {
 
 export type Freshness = "fresh" | "stale-grace" | "stale" | "missing";
 
-/** DESIGN D4 at `now`: fresh until nextUpdate; then within `graceMs` only in soft-fail. */
+/** At `now`: fresh until nextUpdate (RFC 5280 §5.1.2.5); then within `graceMs` only in soft-fail (`revocation.onStale`). */
 export function freshness(a: Authority, now: number, o: { readonly onStale: "soft-fail" | "hard-fail"; readonly graceMs: number }): Freshness {
   if (!a.crl) return "missing";
   const nextUpdate = a.crl.parsed.nextUpdate;
