@@ -15,6 +15,8 @@ import { registerOperationalMetrics, type ClientWatch } from "./metrics/operatio
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { openRevocationService } from "./revocation/open.js";
 import { REVOCATION_OFF, type RevocationService } from "./revocation/service.js";
+import { revocationReadiness } from "./revocation/readiness.js";
+import { isSelfIssued } from "./pki/certificate.js";
 import { createOutboundDispatcher } from "./net/dispatcher.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
@@ -98,8 +100,10 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     // One service for every listener: the union of their trust anchors bounds where chains stop.
     const bySha256 = new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c]));
     const anchors = { pem: [...new Set(generation.prepared.flatMap((p) => p.anchors.pem))], certs: [...bySha256.values()], bySha256 };
-    revocation = await openRevocationService(config.revocation, { anchors, issuers: [], logger: deps.logger, now, dispatcher: outbound });
-    revocation.start();
+    // The ACs in the trust-anchor files (what `trust fetch` writes next to the root): their issuers' CRLs are
+    // fetched at start, and each is reported from the start as covered or pending.
+    const issuers = anchors.certs.filter((c) => !isSelfIssued(c));
+    revocation = await openRevocationService(config.revocation, { anchors, issuers, logger: deps.logger, now, dispatcher: outbound });
   } catch (cause) {
     await outbound.close();
     await deny?.close();
@@ -117,6 +121,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     now,
     logger: deps.logger,
   });
+  // CRLs known before any client arrives load while the Directory syncs; listening waits for both (bounded).
+  const revocationStarted = revocation.start();
   const shared = { directory, verifier, tokens, deny, assertion, watch, revocation };
   let apps = generation.apps(shared);
 
@@ -176,12 +182,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
         readiness: () => ({
           trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
-          ...(config.revocation.mode === "crl" && config.revocation.onStale === "hard-fail" && {
-            revocation: (() => {
-              const bad = revocation.state().acs.filter((a) => a.urls.length > 0 && (a.status === "missing" || a.status === "stale"));
-              return bad.length === 0 ? null : `no usable CRL for ${bad.map((a) => a.ac).join(", ")} (hard-fail)`;
-            })(),
-          }),
+          ...(config.revocation.mode === "crl" && { revocation: revocationReadiness(revocation, config.revocation.onStale) }),
         }),
         metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
     : null;
@@ -194,6 +195,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
       directory.start();
       if (!known) await directory.syncOnce();
     }
+    await revocationStarted;
     for (const { l, server } of servers) listeners.push(await listenOn(l, server, deps.logger));
     for (const { l, server } of passthroughServers) passthrough.push(await listenOn(l, server, deps.logger));
     if (admin) {

@@ -66,6 +66,7 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
     ...cfg,
     ...(cfg.headerProfiles && { headerProfiles: { files: cfg.headerProfiles.files.map(abs) } }),
     ...(cfg.identityAssertion && { identityAssertion: { ...cfg.identityAssertion, key: abs(cfg.identityAssertion.key) } }),
+    ...(cfg.revocation.crlFiles.length > 0 && { revocation: { ...cfg.revocation, crlFiles: cfg.revocation.crlFiles.map(abs) } }),
     ...(as && {
       authorizationServer: {
         ...as,

@@ -15,8 +15,11 @@ export function createAdminServer(deps: {
   /** The Prometheus exposition (aggregated across workers in cluster mode). */
   readonly metrics?: () => Promise<string>;
   readonly metricsContentType?: string;
-  /** Further readiness conditions (deny list Redis reachable, trust anchors loaded): null when met, else the reason. */
-  readonly readiness?: () => Record<string, string | null>;
+  /**
+   * Further readiness conditions (deny list Redis reachable, trust anchors loaded, revocation): null when met,
+   * else the reason; or `{ reason, detail }` to report more about the condition either way.
+   */
+  readonly readiness?: () => Record<string, string | null | { readonly reason: string | null; readonly detail: Readonly<Record<string, unknown>> }>;
 }): Server {
   return createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -29,13 +32,15 @@ export function createAdminServer(deps: {
     if (path === "/healthz") return send(200, { status: "ok" });
     if (path === "/readyz") {
       const state = deps.directory?.state();
-      const others = Object.entries(deps.readiness?.() ?? {});
-      const failing = others.filter(([, reason]) => reason !== null);
-      const ready = (state?.ready ?? true) && failing.length === 0;
+      const others = Object.entries(deps.readiness?.() ?? {}).map(([name, check]) => {
+        const { reason, detail } = check !== null && typeof check === "object" ? check : { reason: check, detail: {} };
+        return [name, reason, detail] as const;
+      });
+      const ready = (state?.ready ?? true) && others.every(([, reason]) => reason === null);
       return send(ready ? 200 : 503, {
         ready,
         ...(state && { directory: state.ready ? { version: state.version, ageSeconds: Math.round(state.ageMs / 1000) } : { reason: state.reason } }),
-        ...Object.fromEntries(others.map(([name, reason]) => [name, reason === null ? { ready: true } : { reason }])),
+        ...Object.fromEntries(others.map(([name, reason, detail]) => [name, reason === null ? { ready: true, ...detail } : { reason, ...detail }])),
       });
     }
     if (path === "/metrics" && deps.metrics) {

@@ -22,13 +22,14 @@ export function clientCertificate(deps: {
   /** Operational metrics and signals about the clients seen (expiry, first seen). */
   watch?: ClientWatch;
   /**
-   * Revocation status of the chain, checked per request (a CRL can change while a connection is open). The OCSP
-   * answers it needs are obtained once per connection and client, before the first check.
+   * Revocation status of the chain, checked per request (a CRL can change while a connection is open). What the
+   * first check needs and is not held yet (the first CRL of each AC in the chain, OCSP answers) is awaited once
+   * per connection and client, before that check, within the service's bounds.
    */
   revocation?: RevocationService;
 }): MiddlewareHandler<EdgeEnv> {
-  // The client whose OCSP answers were last obtained on each connection: one per connection with mTLS, but a
-  // trusted terminator's connection carries many clients, each of which needs its own before its first check.
+  // The client last prepared for on each connection: one per connection with mTLS, but a trusted terminator's
+  // connection carries many clients, each of which needs its own CRLs and OCSP answers before its first check.
   const preparedFor = new WeakMap<object, object>();
   return async function clientCertificate(c, next) {
     const state = deps.peer(c.env.incoming, c.env.incoming.socket);

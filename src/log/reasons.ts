@@ -23,7 +23,7 @@ export const REASON_BY_CODE = {
   CERT_MALFORMED: "malformed certificate",
   CERT_DENIED: "denied (operator deny list, certificate)",
   CERT_REVOKED: "revoked (CRL or OCSP)",
-  CERT_REVOCATION_UNAVAILABLE: "revocation status unknown (CRL unavailable or stale)",
+  CERT_REVOCATION_UNAVAILABLE: "revocation status unknown (no CRL source for the AC, or its CRL unavailable or stale)",
   PARTICIPANT_DENIED: "denied (operator deny list, participant)",
   IDENTITY_SOFTWARE_STATEMENT_MISSING: "no software statement id (UID) in the certificate",
   IDENTITY_ORGANISATION_MISSING: "no organisation id in the certificate",

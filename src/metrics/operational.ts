@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { Gauge } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import type { TokenVerifier } from "../binding/verifier.js";
 import type { VerifiedClient } from "../connection/peer-state.js";
 import type { DirectoryService } from "../directory/service.js";
@@ -13,6 +13,7 @@ const DAY_MS = 86_400_000;
 const MAX_CLIENT_ORGANISATIONS = 1_000;
 /** Thumbprints remembered for the "first seen" signal. */
 const MAX_THUMBPRINTS = 100_000;
+const COVERAGE_VALUE = { covered: 1, uncovered: 0, pending: -1 } as const;
 
 export interface OperationalSources {
   readonly directory: DirectoryService | null;
@@ -77,11 +78,14 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
     },
   });
 
+  // Per-AC values are the same in every worker, or differ only while one has not seen the AC yet: the cluster
+  // aggregate takes the largest (a sum would multiply ages by the number of workers).
   new Gauge({
     name: "ofb_edge_crl_age_seconds",
     help: "Age of each AC's CRL in service (now − thisUpdate), by AC and status (fresh, stale-grace, stale, missing).",
     labelNames: ["ac", "status"],
     registers,
+    aggregator: "max",
     collect() {
       this.reset();
       for (const a of s.revocation?.state().acs ?? []) this.set({ ac: a.ac, status: a.status }, a.ageMs === undefined ? -1 : a.ageMs / 1000);
@@ -92,9 +96,41 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
     help: "Revoked serials in each AC's CRL in service.",
     labelNames: ["ac"],
     registers,
+    aggregator: "max",
     collect() {
       this.reset();
       for (const a of s.revocation?.state().acs ?? []) if (a.serials !== undefined) this.set({ ac: a.ac }, a.serials);
+    },
+  });
+  new Gauge({
+    name: "ofb_edge_revocation_ac_covered",
+    help: "Whether a CRL source covers each AC the edge knows (trust-anchor files, client chains): 1 covered (distribution point, revocation.urls or a local CRL file), 0 uncovered (seen in a client chain, no source: refused in hard-fail, accepted unchecked in soft-fail), -1 pending (known from the trust-anchor files, its distribution point not learned yet).",
+    labelNames: ["ac", "sha256"],
+    registers,
+    aggregator: "max",
+    collect() {
+      this.reset();
+      for (const a of s.revocation?.state().acs ?? []) this.set({ ac: a.ac, sha256: a.sha256 }, COVERAGE_VALUE[a.coverage]);
+    },
+  });
+  new Gauge({
+    name: "ofb_edge_revocation_ac_crl_status",
+    help: "Each AC's CRL status, 1 on its current status: fresh, stale-grace, stale, missing, or loading (being obtained for the first time); summed over workers.",
+    labelNames: ["ac", "sha256", "status"],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of s.revocation?.state().acs ?? []) this.set({ ac: a.ac, sha256: a.sha256, status: a.loading ? "loading" : a.status }, 1);
+    },
+  });
+  new Counter({
+    name: "ofb_edge_revocation_unchecked_total",
+    help: "Certificates accepted without a revocation check (soft-fail: their AC has no CRL source, or its CRL could not be obtained), by AC.",
+    labelNames: ["ac", "sha256"],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of s.revocation?.state().acs ?? []) if (a.unchecked > 0) this.inc({ ac: a.ac, sha256: a.sha256 }, a.unchecked);
     },
   });
 

@@ -15,6 +15,34 @@ export interface LoadedCrl {
   readonly source: Omit<StoredCrl, "der">;
 }
 
+/** The first time an AC's CRL is sought: every connection that needs it meanwhile waits on this one, within a bound. */
+export interface FirstFetch {
+  /** Settles when the attempt ends or the wait bound passes, whichever comes first; never rejects. */
+  readonly wait: Promise<void>;
+  /** True until the attempt ended or the bound passed: while open, a missing CRL is not yet a verdict. */
+  open: boolean;
+}
+
+/**
+ * A first fetch over `attempt` (which never rejects), open until it ends or `waitMs` passes: connections that
+ * need the CRL meanwhile share this one wait instead of deciding on a CRL not obtained yet.
+ */
+export function openFirstFetch(attempt: Promise<unknown>, waitMs: number): FirstFetch {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+    timer.unref();
+  });
+  const first: FirstFetch = {
+    wait: Promise.race([attempt, bound]).then(() => {
+      clearTimeout(timer);
+      first.open = false;
+    }),
+    open: true,
+  };
+  return first;
+}
+
 /** What this replica knows about one AC (or root): its certificate, where its CRL is, and the CRL it holds. */
 export interface Authority {
   /** SHA-256 of the AC certificate, lowercase hex: the key of everything about it. */
@@ -27,16 +55,58 @@ export interface Authority {
   failures: number;
   lastError: string | null;
   pending: Promise<void> | null;
-  /** Log once: a missing CRL served in soft-fail; the nextUpdate of a CRL logged as stale. */
+  /** The first attempt to obtain its CRL with the sources known; null when none was waited for yet. */
+  first: FirstFetch | null;
+  /** An attempt ended since its sources were last extended: a missing CRL is then a verdict, not a wait. */
+  attempted: boolean;
+  /** The issuer of a certificate in a client chain (not only known from the trust-anchor files). */
+  seen: boolean;
+  /** A local CRL file that named this AC as issuer and verified with its key. */
+  file: string | null;
+  /** Certificates it issued accepted without a revocation check (soft-fail: no CRL source, or no CRL obtained). */
+  unchecked: number;
+  /** Log once: a missing CRL served in soft-fail; no CRL source; the nextUpdate of a CRL logged as stale. */
   warnedMissing: boolean;
+  warnedUncovered: boolean;
   warnedStale: number | null;
   key: KeyObject | null;
 }
 
 export function newAuthority(cert: CertInfo, urls: readonly string[]): Authority {
-  const a: Authority = { sha256: cert.sha256, cert, urls: [], crl: null, nextAttemptAt: 0, failures: 0, lastError: null, pending: null, warnedMissing: false, warnedStale: null, key: null };
+  const a: Authority = {
+    sha256: cert.sha256,
+    cert,
+    urls: [],
+    crl: null,
+    nextAttemptAt: 0,
+    failures: 0,
+    lastError: null,
+    pending: null,
+    first: null,
+    attempted: false,
+    seen: false,
+    file: null,
+    unchecked: 0,
+    warnedMissing: false,
+    warnedUncovered: false,
+    warnedStale: null,
+    key: null,
+  };
   learnUrls(a, urls);
   return a;
+}
+
+/**
+ * Whether a CRL source is known for the AC: `covered` (a distribution point, a `revocation.urls` entry or a
+ * local CRL file), `uncovered` (seen issuing a certificate of a client chain, and none of those), or `pending`
+ * (known only from the trust-anchor files: its distribution point is learned from the first certificate it
+ * issued that a client presents).
+ */
+export type Coverage = "covered" | "uncovered" | "pending";
+
+export function coverage(a: Authority): Coverage {
+  if (a.urls.length > 0 || a.file !== null || a.crl !== null) return "covered";
+  return a.seen ? "uncovered" : "pending";
 }
 
 /** Adds distribution points not yet known; true when any was new. */
@@ -56,12 +126,16 @@ export function learnUrls(a: Authority, urls: readonly string[]): boolean {
  * replayed old CRL never replaces a newer one). Throws {@link CrlError}.
  */
 export async function loadCrl(a: Authority, stored: StoredCrl, now: number): Promise<LoadedCrl> {
-  const parsed = await parseCrl(stored.der);
+  return acceptCrl(a, await parseCrl(stored.der), provenance(stored), now);
+}
+
+/** {@link loadCrl} for a CRL already parsed (a local file's). */
+export async function acceptCrl(a: Authority, parsed: ParsedCrl, source: LoadedCrl["source"], now: number): Promise<LoadedCrl> {
   a.key ??= publicKeyOf(a.cert);
   await verifyCrl(parsed, a.cert, a.key);
   if (parsed.thisUpdate > now + MAX_CLOCK_SKEW_MS) throw new CrlError(`thisUpdate ${iso(parsed.thisUpdate)} is in the future`);
   if (a.crl && parsed.thisUpdate < a.crl.parsed.thisUpdate) throw new CrlError(`older (thisUpdate ${iso(parsed.thisUpdate)}) than the CRL held (${iso(a.crl.parsed.thisUpdate)})`);
-  return { parsed, source: provenance(stored) };
+  return { parsed, source };
 }
 
 /** Where a stored CRL came from, without its bytes. */
@@ -77,7 +151,7 @@ export function isHeld(a: Authority, der: Uint8Array): boolean {
 
 export type Freshness = "fresh" | "stale-grace" | "stale" | "missing";
 
-/** DESIGN D4 at `now`: fresh until nextUpdate; then within `graceMs` only in soft-fail. */
+/** At `now`: fresh until nextUpdate (RFC 5280 §5.1.2.5); then within `graceMs` only in soft-fail (`revocation.onStale`). */
 export function freshness(a: Authority, now: number, o: { readonly onStale: "soft-fail" | "hard-fail"; readonly graceMs: number }): Freshness {
   if (!a.crl) return "missing";
   const nextUpdate = a.crl.parsed.nextUpdate;

@@ -22,8 +22,8 @@ const acFingerprint = z
   .transform((s) => s.replace(/:/g, "").toLowerCase());
 
 /**
- * OCSP (RFC 6960) for certificates whose issuer offers it (icp-brasil-facts §7: most current leaves name a
- * responder; CA certificates never do). An answer decides only while it is fresh and verified; anything else
+ * OCSP (RFC 6960) for certificates whose issuer offers it (most current ICP-Brasil leaves name a responder; CA
+ * certificates never do). An answer decides only while it is fresh and verified; anything else
  * (unknown, an error, a time-out, no answer yet) falls back to the CRL.
  */
 const ocspSchema = z.strictObject({
@@ -55,8 +55,8 @@ const ocspSchema = z.strictObject({
 });
 
 /**
- * DESIGN D4 and icp-brasil-facts §7: revocation by CRL (and optionally OCSP first) for every certificate of a client chain below its trust
- * anchor. Mounted as the top-level `revocation` section.
+ * Revocation by CRL (RFC 5280 §6.3; optionally OCSP first, RFC 6960) for every certificate of a client chain
+ * below its root. Mounted as the top-level `revocation` section.
  */
 export const revocationSchema = z.strictObject({
   mode: z
@@ -66,7 +66,9 @@ export const revocationSchema = z.strictObject({
   onStale: z
     .enum(["soft-fail", "hard-fail"])
     .default("soft-fail")
-    .describe("What a CRL past its nextUpdate (or a CRL never obtained) means. soft-fail: keep serving for graceMs, then reject; hard-fail: reject at once."),
+    .describe(
+      "What a CRL past its nextUpdate, a CRL that could not be obtained, or an AC with no CRL source at all means. soft-fail: keep serving for graceMs (a CRL never obtained, or no source: accept unchecked, logged and counted), then reject; hard-fail: reject at once, and /readyz is not ready.",
+    ),
   graceMs: positiveMs(6 * HOUR).describe(
     "soft-fail only: how long past nextUpdate a CRL keeps serving. ICP-Brasil distribution points are plain-HTTP hosts run by each AC and have been down for hours at a time; " +
       "6 h rides out such an outage, including one that starts just before nextUpdate, without turning it into an outage of every Open Finance API, " +
@@ -77,12 +79,25 @@ export const revocationSchema = z.strictObject({
     "At most one download per AC this often (per deployment, thanks to the shared store); failed downloads are retried sooner (1 s, 2 s, … up to this).",
   ),
   fetchTimeoutMs: positiveMs(30_000).describe("Bound on one download (headers and body), per distribution point."),
+  firstFetchWaitMs: positiveMs(10_000).describe(
+    "How long a client's first connection waits for the first CRL of an AC in its chain that was never obtained (connections arriving meanwhile share the one fetch), and how long start-up waits for the CRLs known before any client. " +
+      "Past it, or when the fetch fails, onStale decides. 10 s fits a CRL of a few MB (5 MB is 4 s at 10 Mbit/s) from a plain-HTTP distribution point, and stays well inside the 30 s or more that HTTP clients commonly wait for a response.",
+  ),
   maxCrlBytes: z.number().int().min(1024).default(64 * 1024 * 1024).describe("Largest CRL accepted; ICP-Brasil CRLs range from a few kB to tens of MB."),
   store: storeSchema.default({ type: "memory" }),
   urls: z
     .record(acFingerprint, z.array(z.url({ protocol: /^https?$/ })).min(1).max(8))
     .optional()
     .describe("Extra CRL distribution points per AC (SHA-256 of the AC certificate), tried before the ones its certificates name: mirrors, tests."),
+  crlFiles: z
+    .array(z.string().min(1))
+    .max(64)
+    .default([])
+    .describe(
+      "Local CRL files or folders (every file in a folder, names starting with '.' skipped): DER, or PEM with one or more X509 CRL blocks. Each CRL serves the AC whose subject is its issuer and whose key verifies it; " +
+        "a newer CRL (thisUpdate) wins over an older one whatever its source. Files are read again when they change. For edges that cannot reach the distribution points.",
+    ),
+  crlFilesCheckMs: z.number().int().min(100).default(10_000).describe("How often crlFiles are looked at for new or changed files (modification time and size)."),
   ocsp: ocspSchema.default(() => ocspSchema.parse({})),
 });
 

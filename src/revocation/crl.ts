@@ -51,14 +51,34 @@ const INVALIDITY_DATE = Uint8Array.of(0x55, 0x1d, 0x18); // 2.5.29.24
 const CERTIFICATE_ISSUER = Uint8Array.of(0x55, 0x1d, 0x1d); // 2.5.29.29
 const REMOVE_FROM_CRL = CRLReasons.removeFromCRL;
 
-const PEM = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/;
+const PEM = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]*?)-----END X509 CRL-----/g;
 
-/** RFC 5280 §4.2.1.13 says DER over HTTP; a PEM body is accepted too, as some repositories serve one. */
-export function crlBytes(body: Uint8Array): Uint8Array {
-  if (body[0] !== 0x2d) return body;
-  const match = PEM.exec(Buffer.from(body).toString("latin1"));
-  if (!match) throw new CrlError("neither DER nor a PEM X509 CRL");
-  return Buffer.from(match[1]!.replace(/\s+/g, ""), "base64");
+/**
+ * The CRLs in a body or file: DER as RFC 5280 §4.2.1.13 says a distribution point serves it, or PEM (RFC 7468
+ * §5, `X509 CRL`) with one or more CRLs, LF or CRLF, text around the blocks ignored. Throws {@link CrlError}
+ * when it is neither. Nothing is parsed beyond the encoding: see {@link parseCrl}.
+ */
+export function crlDers(body: Uint8Array): Uint8Array[] {
+  if (body[0] === TAG.sequence) return [body];
+  const blocks = [...Buffer.from(body).toString("latin1").matchAll(PEM)];
+  if (blocks.length === 0) throw new CrlError("neither DER nor a PEM X509 CRL");
+  return blocks.map((m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64")));
+}
+
+/**
+ * The issuer Name's DER of a CRL, read without parsing the rest (choosing, among several CRLs, the one an AC
+ * issued). Throws {@link CrlError} when the CRL is malformed that far.
+ */
+export function crlIssuerDer(der: Uint8Array): Uint8Array {
+  try {
+    const list = expectTlv(der, 0, der.length, TAG.sequence, "CertificateList");
+    const tbs = expectTlv(der, list.content, list.end, TAG.sequence, "tbsCertList");
+    let field = readTlv(der, tbs.content, tbs.end);
+    if (field.tag === TAG.integer) field = readTlv(der, field.end, tbs.end);
+    return slice(der, expectTlv(der, field.end, tbs.end, TAG.sequence, "issuer"));
+  } catch (err) {
+    throw new CrlError(`malformed CRL: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Entries indexed between two yields to the event loop: a CRL of a million entries never stalls requests for long. */

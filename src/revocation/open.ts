@@ -5,7 +5,8 @@ import { createMemoryRevocationStore } from "./store.js";
 
 /**
  * The configured revocation service with the store it owns (closed with it): memory for a single instance,
- * Redis to share downloads between replicas. Rejects when Redis cannot be reached within its connect timeout.
+ * Redis to share downloads between replicas. Rejects when Redis cannot be reached within its connect timeout, or
+ * when an option is refused (a `crlFiles` path that does not exist).
  */
 export async function openRevocationService(config: RevocationConfig, deps: Omit<RevocationDeps, "store">): Promise<RevocationService> {
   if (config.mode === "off") return REVOCATION_OFF;
@@ -14,7 +15,14 @@ export async function openRevocationService(config: RevocationConfig, deps: Omit
   if (s.type === "memory") store = createMemoryRevocationStore({ now: deps.now });
   else if (!s.url) throw new Error("revocation.store.url is not set and REDIS_URL is empty: the Redis store needs an address");
   else store = await createRedisRevocationStore({ url: s.url, keyPrefix: s.keyPrefix, connectTimeoutMs: s.connectTimeoutMs, logger: deps.logger });
-  const service = createRevocationService(config, { ...deps, store });
+  let service: RevocationService;
+  try {
+    service = createRevocationService(config, { ...deps, store });
+  } catch (err) {
+    // A bad option (a crlFiles path that does not exist) must not leave the store's connections open.
+    await store.close();
+    throw err;
+  }
   return {
     ...service,
     async close() {

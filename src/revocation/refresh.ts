@@ -3,7 +3,8 @@ import type { StoreLock } from "../directory/types.js";
 import type { Logger } from "../log/logger.js";
 import { isHeld, iso, loadCrl, provenance, type Authority, type LoadedCrl } from "./authority.js";
 import type { RevocationConfig } from "./config.js";
-import { crlBytes } from "./crl.js";
+import { crlDers, crlIssuerDer } from "./crl.js";
+import { nameKey } from "../pki/name-match.js";
 import { downloadCrl } from "./download.js";
 import type { RevocationStore, StoredCrl } from "./store.js";
 
@@ -19,16 +20,19 @@ export interface RefresherOptions {
 
 /** While another replica holds an AC's lock, look again this soon (its pub/sub message usually comes first). */
 const LOCKED_RETRY_MS = 2_000;
+/** With no CRL held yet, how often to look for the one another replica is downloading (between pub/sub messages). */
+const LOCKED_POLL_MS = 250;
 /** Stands in for the shared lock while the store cannot be reached. */
 const UNSHARED: StoreLock = { release: async () => undefined };
 /** Lock margin beyond the downloads themselves, for parsing and verifying a large CRL and storing it. */
 const LOCK_MARGIN_MS = 60_000;
 
 /**
- * Keeps each AC's CRL current (icp-brasil-facts §7: refresh from each CRL's own nextUpdate). Per AC: one attempt
- * at a time in this process (single-flight) and one download at a time across replicas (the store's lock); a
- * CRL another replica stored is adopted instead of downloaded again. Distribution points are tried in order and
- * the first CRL that passes every check wins; when none does, the CRL held stays in service and the attempt is
+ * Keeps each AC's CRL current, refreshed from its own nextUpdate (RFC 5280 §5.1.2.5: the date by which the next
+ * CRL will be issued). Per AC: one attempt at a time in this process (single-flight) and one download at a time
+ * across replicas (the store's lock); a CRL another replica stored is adopted instead of downloaded again, and a
+ * replica with no CRL yet waits for the one being downloaded. Distribution points are tried in order and the
+ * first CRL that passes every check wins; when none does, the CRL held stays in service and the attempt is
  * retried with backoff. While the store cannot be reached, each replica downloads and keeps CRLs on its own.
  */
 export function createRefresher(o: RefresherOptions) {
@@ -38,7 +42,10 @@ export function createRefresher(o: RefresherOptions) {
   function refresh(a: Authority): Promise<void> {
     a.pending ??= attempt(a)
       .catch((err: unknown) => failed(a, (err as Error).message))
-      .finally(() => void (a.pending = null));
+      .finally(() => {
+        a.pending = null;
+        a.attempted = true;
+      });
     return a.pending;
   }
 
@@ -49,31 +56,56 @@ export function createRefresher(o: RefresherOptions) {
   }
 
   async function attempt(a: Authority): Promise<void> {
-    await adopt(a);
-    if (!isDue(a)) return scheduled(a);
-    if (a.urls.length === 0) {
-      // Nothing to try until a certificate issued by this AC (or `revocation.urls`) names a distribution point.
-      a.lastError = "no CRL distribution point known yet";
-      a.nextAttemptAt = Infinity;
-      return;
-    }
-    const lock = await store.tryLock(a.sha256, config.fetchTimeoutMs * a.urls.length + LOCK_MARGIN_MS).catch((err: unknown) => {
-      // The shared store down must not let CRLs go stale: download without the lock, as a single instance would.
-      storeFailed(a, "lock", err);
-      return UNSHARED;
-    });
-    if (!lock) return void (a.nextAttemptAt = now() + Math.min(LOCKED_RETRY_MS, config.minRefreshIntervalMs));
-    try {
-      // Another replica may have stored a CRL while this one waited for the lock.
+    for (;;) {
       await adopt(a);
       if (!isDue(a)) return scheduled(a);
-      const { stored, loaded } = await download(a);
-      install(a, loaded);
-      scheduled(a);
-      await store.put(a.sha256, stored).catch((err: unknown) => storeFailed(a, "put", err));
-    } finally {
-      await lock.release().catch(() => undefined);
+      if (a.urls.length === 0) {
+        // Nothing to try until a certificate issued by this AC (or `revocation.urls`) names a distribution point.
+        if (!a.crl) a.lastError = "no CRL distribution point known yet";
+        a.nextAttemptAt = Infinity;
+        return;
+      }
+      const lock = await store.tryLock(a.sha256, config.fetchTimeoutMs * a.urls.length + LOCK_MARGIN_MS).catch((err: unknown) => {
+        // The shared store down must not let CRLs go stale: download without the lock, as a single instance would.
+        storeFailed(a, "lock", err);
+        return UNSHARED;
+      });
+      if (!lock) {
+        if (a.crl) return void (a.nextAttemptAt = now() + Math.min(LOCKED_RETRY_MS, config.minRefreshIntervalMs));
+        // No CRL at all yet: another replica is downloading it. This attempt lasts until that one stores it (or
+        // its lock lapses), so a first connection waiting here is decided by that CRL, not by its absence.
+        await changed(a.sha256);
+        if (o.signal?.aborted) return;
+        continue;
+      }
+      try {
+        // Another replica may have stored a CRL while this one waited for the lock.
+        await adopt(a);
+        if (!isDue(a)) return scheduled(a);
+        const { stored, loaded } = await download(a);
+        install(a, loaded);
+        scheduled(a);
+        await store.put(a.sha256, stored).catch((err: unknown) => storeFailed(a, "put", err));
+        return;
+      } finally {
+        await lock.release().catch(() => undefined);
+      }
     }
+  }
+
+  /** Resolves when the store says `ac`'s CRL changed, after LOCKED_POLL_MS, or when the service closes. */
+  function changed(ac: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        o.signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, LOCKED_POLL_MS);
+      const off = store.onChange((changedAc) => (changedAc === null || changedAc === ac) && done());
+      o.signal?.addEventListener("abort", done);
+    });
   }
 
   /**
@@ -105,7 +137,7 @@ export function createRefresher(o: RefresherOptions) {
           if (!held) throw new Error("HTTP 304 to an unconditional request");
           return confirmed(held, { ...held.source, fetchedAt: now() });
         }
-        const stored: StoredCrl = { der: crlBytes(result.value.body), url, fetchedAt: now(), etag: result.value.etag, lastModified: result.value.lastModified };
+        const stored: StoredCrl = { der: crlFor(a, result.value.body), url, fetchedAt: now(), etag: result.value.etag, lastModified: result.value.lastModified };
         if (held && isHeld(a, stored.der)) return confirmed(held, provenance(stored));
         return { stored, loaded: await loadCrl(a, stored, now()) };
       } catch (err) {
@@ -117,6 +149,8 @@ export function createRefresher(o: RefresherOptions) {
 
   function install(a: Authority, loaded: LoadedCrl): void {
     const previous = a.crl;
+    // Whatever its source (download, another replica, a local file), an older CRL never replaces a newer one.
+    if (previous && loaded.parsed.thisUpdate < previous.parsed.thisUpdate) return;
     a.crl = loaded;
     a.lastError = null;
     a.warnedMissing = false;
@@ -126,6 +160,12 @@ export function createRefresher(o: RefresherOptions) {
       { kind: "revocation", event: "crl-loaded", ac: a.cert.label, sha256: a.sha256, url: source.url, thisUpdate: iso(parsed.thisUpdate), nextUpdate: iso(parsed.nextUpdate), serials: parsed.revoked.size, bytes: parsed.der.length },
       "CRL loaded",
     );
+  }
+
+  /** A CRL from a local file, already checked for `a`: in service from now on, downloads scheduled from its nextUpdate. */
+  function installLocal(a: Authority, loaded: LoadedCrl): void {
+    install(a, loaded);
+    if (a.crl === loaded) scheduled(a);
   }
 
   function scheduled(a: Authority): void {
@@ -147,7 +187,26 @@ export function createRefresher(o: RefresherOptions) {
     logger.warn({ kind: "revocation", event: "crl-refresh-failed", ac: a.cert.label, sha256: a.sha256, reason: a.lastError, held, failures: a.failures }, "CRL refresh failed; the CRL held (if any) stays in service");
   }
 
-  return { refresh, adopt };
+  return { refresh, adopt, installLocal };
+}
+
+/**
+ * The CRL of `a` in a downloaded body: the body itself when DER, else among its PEM CRLs the one whose issuer
+ * is the AC (RFC 5280 §7.1 comparison), as some repositories publish several ACs' CRLs in one file. With one
+ * CRL and no match, that CRL is returned for the checks to say what is wrong with it.
+ */
+function crlFor(a: Authority, body: Uint8Array): Uint8Array {
+  const ders = crlDers(body);
+  if (ders.length === 1) return ders[0]!;
+  const match = ders.find((der) => {
+    try {
+      return nameKey(crlIssuerDer(der)) === a.cert.subjectKey;
+    } catch {
+      return false;
+    }
+  });
+  if (!match) throw new Error(`none of the ${ders.length} CRLs in the body names '${a.cert.label}' as its issuer`);
+  return match;
 }
 
 /** The CRL held, confirmed unchanged by a distribution point: stored again with its new provenance. */

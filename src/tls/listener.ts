@@ -28,9 +28,10 @@ export interface ListenerDeps {
   readonly logger: Logger;
   readonly metrics: EdgeMetrics;
   /**
-   * Revocation checks: a strict listener closes a connection whose chain is revoked. The handshake check stays
-   * synchronous: an OCSP answer already held decides, otherwise the CRL does (the answer is fetched in the
-   * background, and before the connection's first request by the certificate stage).
+   * Revocation checks: a strict listener closes a connection whose chain is revoked. The handshake check is
+   * synchronous: an OCSP answer already held decides, otherwise the CRL does. When a CRL the chain needs is being
+   * obtained for the first time, a strict listener holds the connection's requests until it is in (bounded by
+   * the service), then decides; a permissive one leaves that to the certificate stage, which waits the same way.
    */
   readonly revocation?: RevocationService;
 }
@@ -59,6 +60,8 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
   });
   // A reload swaps the pipeline for requests that start after it; requests in flight finish on the old one.
   let handle = listenerFor(deps.app);
+  // Strict connections whose revocation verdict waits for a first CRL: their requests wait for it too.
+  const deciding = new WeakMap<object, Promise<void>>();
   const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, (req, res) => {
     // A backslash in the request target is refused here, where the headers can still be read, so that the
     // client's interaction id is echoed (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusal cannot see it.
@@ -72,7 +75,12 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
       res.end(body);
       return;
     }
-    void handle(req, res);
+    const decision = deciding.get(req.socket);
+    if (!decision) return void handle(req, res);
+    // A refused connection is destroyed by then: its request goes nowhere, as if refused at the handshake.
+    void decision.then(() => {
+      if (!req.socket.destroyed) void handle(req, res);
+    });
   });
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
@@ -88,8 +96,26 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
     }
     const state = peer(socket);
     metrics.connections.inc({ listener: config.name, result: state.status });
-    const failure = connectionFailure(state, deps.clock().getTime(), deps.revocation);
+    const nowMs = deps.clock().getTime();
+    const failure = connectionFailure(state, nowMs, deps.revocation);
+    if (failure === "pending") {
+      if (config.mode !== "strict" || state.status !== "accepted" || !deps.revocation) return;
+      const { revocation } = deps;
+      const chain = state.client.verdict.chain;
+      const decision = revocation.prepare(chain, nowMs).then(() => {
+        deciding.delete(socket);
+        const verdict = revocation.check(chain, deps.clock().getTime(), { handshake: true });
+        if (!verdict.ok) refuse(socket, state, { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail });
+      });
+      deciding.set(socket, decision);
+      return;
+    }
     if (!failure || (state.status === "absent" && config.mode === "permissive")) return;
+    refuse(socket, state, failure);
+  });
+
+  /** Logs a client certificate refused at connection time; a strict listener closes the connection. */
+  function refuse(socket: TLSSocket, state: PeerState, failure: ConnectionFailure): void {
     if (config.mode === "strict") metrics.handshakeFailures.inc({ listener: config.name, reason: failure.code });
     log.warn(
       {
@@ -108,7 +134,7 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
       "client certificate rejected",
     );
     if (config.mode === "strict") socket.destroy();
-  });
+  }
 
   // A handshake that failed in OpenSSL (protocol version, cipher, no certificate on a strict listener) or a
   // chain Node dropped after OpenSSL's path validation failed (`authorizationError`, strict listeners).
@@ -157,12 +183,23 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
   };
 }
 
-/** What closes a strict connection: no certificate, a failed verdict, or a chain outside its validity now. */
-function connectionFailure(state: PeerState, nowMs: number, revocation?: RevocationService): { code: EdgeErrorCode; rule: string; certIndex: number | undefined; detail: string } | null {
+interface ConnectionFailure {
+  readonly code: EdgeErrorCode;
+  readonly rule: string;
+  readonly certIndex: number | undefined;
+  readonly detail: string;
+}
+
+/**
+ * What closes a strict connection: no certificate, a failed verdict, a chain outside its validity now, or a
+ * revoked chain; "pending" while a CRL the chain needs is obtained for the first time (not a verdict yet).
+ */
+function connectionFailure(state: PeerState, nowMs: number, revocation?: RevocationService): ConnectionFailure | "pending" | null {
   if (state.status === "absent") return { code: "CERT_REQUIRED", rule: "certificate-present", certIndex: undefined, detail: "no client certificate was presented" };
   if (state.status === "rejected") return state.failure;
   const invalid = checkValidity(state.client.verdict, nowMs);
   if (invalid || !revocation) return invalid;
-  const verdict = revocation.check(state.client.verdict.chain, nowMs);
-  return verdict.ok ? null : { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail };
+  const verdict = revocation.check(state.client.verdict.chain, nowMs, { handshake: true });
+  if (verdict.ok) return null;
+  return verdict.pending ? "pending" : { code: verdict.code, rule: "revocation", certIndex: verdict.certIndex, detail: verdict.detail };
 }

@@ -10,8 +10,11 @@ describe("revocation configuration", () => {
       refreshBeforeMs: 15 * 60_000,
       minRefreshIntervalMs: 5 * 60_000,
       fetchTimeoutMs: 30_000,
+      firstFetchWaitMs: 10_000,
       maxCrlBytes: 64 * 1024 * 1024,
       store: { type: "memory" },
+      crlFiles: [],
+      crlFilesCheckMs: 10_000,
       ocsp: { enabled: false, timeoutMs: 2_000, maxResponseBytes: 64 * 1024, cacheMaxEntries: 10_000, refreshBeforeMs: 5 * 60_000, maxAgeMs: 3_600_000, failureCacheMs: 60_000, nonce: false },
     });
   });

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 
 /** What one path answers. */
 export type CrlRoute =
-  | { readonly body: Uint8Array; readonly status?: number }
+  /** `delayMs`: answers that much later (a real repository's latency, so a test can see who waits for it). */
+  | { readonly body: Uint8Array; readonly status?: number; readonly delayMs?: number }
   | { readonly status: number }
   /** Never answers (a time-out). */
   | { readonly hang: true }
@@ -26,7 +27,9 @@ export async function startCrlServer() {
       return;
     }
     if (!("body" in route)) return void res.writeHead(route.status).end();
-    res.writeHead(route.status ?? 200, { "content-type": "application/pkix-crl", "content-length": route.body.length }).end(route.body);
+    const send = () => void res.writeHead(route.status ?? 200, { "content-type": "application/pkix-crl", "content-length": route.body.length }).end(route.body);
+    if (route.delayMs) setTimeout(send, route.delayMs);
+    else send();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

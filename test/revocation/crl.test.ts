@@ -2,7 +2,7 @@ import * as x509 from "@peculiar/x509";
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { certificateFacts } from "../../src/revocation/certificate-facts.js";
-import { CrlError, crlBytes, parseCrl, revokedEntry, type ParsedCrl } from "../../src/revocation/crl.js";
+import { CrlError, crlDers, crlIssuerDer, parseCrl, revokedEntry, type ParsedCrl } from "../../src/revocation/crl.js";
 import { serialHash } from "../../src/revocation/serial-index.js";
 import { publicKeyOf, verifyCrl } from "../../src/revocation/signature.js";
 import { testPki } from "../helpers/edge.js";
@@ -90,6 +90,19 @@ describe("CRL parsing (RFC 5280 §5)", () => {
     const crl = await parseCrl(der);
     expect([crl.revoked.size, find(crl, "0a"), find(crl, "0b") !== undefined]).toEqual([1, undefined, true]);
     const pem = new TextEncoder().encode(x509.PemConverter.encode(der.buffer as ArrayBuffer, "X509 CRL"));
-    expect(Buffer.compare(crlBytes(pem), der)).toBe(0);
+    expect(crlDers(pem).map((d) => Buffer.compare(d, der))).toEqual([0]);
+  });
+
+  it("reads every CRL of a PEM file (LF or CRLF, text around the blocks) and each one's issuer without parsing it", async () => {
+    const [ac, root] = await Promise.all([signCrl(p.sslAc, { thisUpdate, nextUpdate }), signCrl(p.root, { thisUpdate, nextUpdate })]);
+    const pem = (der: Uint8Array) => x509.PemConverter.encode(der.slice().buffer as ArrayBuffer, "X509 CRL");
+    for (const eol of ["\n", "\r\n"]) {
+      const text = `Certificate Revocation List (CRL):${eol}${pem(ac).replace(/\n/g, eol)}${eol}# root${eol}${pem(root).replace(/\n/g, eol)}${eol}`;
+      const ders = crlDers(new TextEncoder().encode(text));
+      expect(ders.map((d) => Buffer.from(d).toString("hex"))).toEqual([Buffer.from(ac).toString("hex"), Buffer.from(root).toString("hex")]);
+      expect(ders.map((d) => Buffer.compare(crlIssuerDer(d), (d === ders[0] ? p.sslAcInfo : p.rootInfo).subjectDer))).toEqual([0, 0]);
+    }
+    expect(() => crlDers(new TextEncoder().encode("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))).toThrow(/neither DER nor a PEM X509 CRL/);
+    expect(() => crlIssuerDer(Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01))).toThrow(CrlError);
   });
 });

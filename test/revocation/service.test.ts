@@ -156,6 +156,8 @@ describe.each(Object.keys(STORES))("revocation by CRL (%s store)", (storeName) =
     server.serve(soft.path("ssl-ac.crl"), { hang: true });
     server.serve(soft.path("root.crl"), { hang: true });
     await Promise.all([hard.s.refreshNow(), soft.s.refreshNow()]);
+    // The leaf names one more distribution point (the run's PKI's, where nothing listens): prepare tries it too.
+    await Promise.all([hard.s.prepare(goodChain, T0), soft.s.prepare(goodChain, T0)]);
     expect(hard.s.check(goodChain, T0)).toMatchObject({ ok: false, code: "CERT_REVOCATION_UNAVAILABLE", certIndex: 0, detail: expect.stringContaining("HTTP 404") });
     expect(soft.s.check(goodChain, T0)).toEqual({ ok: true });
     expect(soft.s.check(goodChain, T0)).toEqual({ ok: true });
@@ -174,8 +176,9 @@ describe.each(Object.keys(STORES))("revocation by CRL (%s store)", (storeName) =
     server.serve(path("down.crl"), { status: 503 });
     await publish(path("up.crl"), { revoked: [{ serial: serialOf(leaf), reason: x509.X509CrlReason.superseded }], thisUpdate, nextUpdate });
     await publish(path("root.crl"), { thisUpdate, nextUpdate }, p.root);
-    // The configured ssl-ac URL (404) comes first; then the leaf's two, in its order.
-    expect(s.check(chain, T0)).toEqual({ ok: true });
+    // The configured ssl-ac URL (404) comes first; then the leaf's two, in its order. Until that first fetch
+    // ends, a check has no verdict to give.
+    expect(s.check(chain, T0)).toMatchObject({ ok: false, code: "CERT_REVOCATION_UNAVAILABLE", pending: true });
     await s.refreshNow();
     expect([server.hits(path("ssl-ac.crl")), server.hits(path("down.crl")), server.hits(path("up.crl"))]).toEqual([1, 1, 1]);
     expect(s.check(chain, T0)).toMatchObject({ ok: false, code: "CERT_REVOKED", certIndex: 0, detail: expect.stringContaining("superseded") });
@@ -245,6 +248,26 @@ describe("replicas sharing one Redis", () => {
     } finally {
       await s.close();
       await store.close();
+    }
+  });
+
+  it("first connections on two replicas at once: one downloads, the other waits for its CRL instead of deciding without one", async () => {
+    const prefix = uniquePrefix();
+    const urls = { [p.sslAcInfo.sha256]: [server.url("/first-shared/ssl-ac.crl")], [p.rootInfo.sha256]: [server.url("/first-shared/root.crl")] };
+    const config = revocationSchema.parse({ onStale: "hard-fail", store: { type: "redis", url: redisUrl(), keyPrefix: prefix }, urls });
+    server.serve("/first-shared/ssl-ac.crl", { body: await signCrl(p.sslAc, { revoked: [{ serial: serialOf(revokedChain[0]!) }], thisUpdate, nextUpdate }), delayMs: 300 });
+    server.serve("/first-shared/root.crl", { body: await signCrl(p.root, { thisUpdate, nextUpdate }), delayMs: 300 });
+    const stores = await Promise.all([0, 1].map(() => createRedisRevocationStore({ url: redisUrl(), keyPrefix: prefix })));
+    // No ACs known in advance: both learn ssl-ac from the chain, as a replica does from its first client.
+    const services = stores.map((store) => createRevocationService(config, { anchors: p.anchors, dispatcher, issuers: [], store, logger: captureLogger().logger, now: () => T0 }));
+    try {
+      await Promise.all(services.map((s) => s.prepare(revokedChain, T0)));
+      expect(services.map((s) => s.check(revokedChain, T0))).toMatchObject([{ code: "CERT_REVOKED" }, { code: "CERT_REVOKED" }]);
+      expect(services.map((s) => s.check(goodChain, T0))).toEqual([{ ok: true }, { ok: true }]);
+      expect([server.hits("/first-shared/ssl-ac.crl"), server.hits("/first-shared/root.crl")]).toEqual([1, 1]);
+    } finally {
+      for (const [i, s] of services.entries()) await s.close().then(() => stores[i]!.close());
+      await deletePrefix(redisUrl(), prefix);
     }
   });
 
