@@ -34,6 +34,18 @@ function extensionProblem(der: Uint8Array): string | null {
   return null;
 }
 
+const stores = new WeakMap<TrustAnchors, X509Certificate[]>();
+
+/** The certificates of the trust-anchor files as Node objects, decoded once per loaded set. */
+function storeOf(anchors: TrustAnchors): X509Certificate[] {
+  let store = stores.get(anchors);
+  if (store === undefined) {
+    store = anchors.certs.map((c) => new X509Certificate(c.der));
+    stores.set(anchors, store);
+  }
+  return store;
+}
+
 /**
  * Path validation for a chain that did not arrive in a TLS handshake (a certificate forwarded by a trusted
  * TLS terminator, or a file given to `ofb-edge inspect`), answering with OpenSSL's verify code names so the
@@ -53,7 +65,7 @@ export function verifyPath(presented: readonly Uint8Array[], anchors: TrustAncho
   } catch {
     return "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY";
   }
-  const store = anchors.certs.map((c) => new X509Certificate(c.der));
+  const store = storeOf(anchors);
   const isAnchor = (c: X509Certificate) => anchors.bySha256.has(normalizeFingerprint(c.fingerprint256));
   const path: X509Certificate[] = [certs[0]!];
   const pool = certs.slice(1);

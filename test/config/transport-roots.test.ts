@@ -93,6 +93,23 @@ describe("policy.transportRoots in the configuration", () => {
   });
 });
 
+describe("trust-anchor files at start-up", () => {
+  it("an AC whose root is in no file stops `config check`, naming the key, the file, the certificate and the fix", async () => {
+    const bundle = join(dir, "orphan-ac.pem");
+    writeFileSync(bundle, readFileSync(pki.ca.root.cert, "utf8") + readFileSync(pki.ca.v5Ac.cert, "utf8"));
+    const r = await check(writeConfig(config({ transportRoots: [pki.ca.root.cert] }, [bundle])));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`  listeners[0].tls.trustAnchors: ${bundle}: certificate #2 'AC Secretaria da Receita Federal do Brasil v4 TESTE' is an AC whose issuer 'Autoridade Certificadora Raiz Brasileira v5 TESTE' is in none of the trust-anchor files`);
+    expect(r.stderr).toContain("add its root (and any AC between) to the files, or remove the AC");
+  });
+
+  it("the root + ACs bundle and the every-root file pass `config check` with the test root pinned", async () => {
+    for (const file of [pki.anchorFiles.bundle, pki.anchorFiles.allRoots]) {
+      expect((await check(writeConfig(config({ transportRoots: [pki.ca.root.cert] }, [file])))).code, file).toBe(0);
+    }
+  });
+});
+
 describe("a running edge", () => {
   let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;
