@@ -12,7 +12,7 @@ import { proxySchema, type Config, type ConfigInput, type TlsListenerConfig } fr
 import { createLogger } from "../src/log/logger.js";
 import { createMetrics } from "../src/metrics/registry.js";
 import { startEdge } from "../src/server.js";
-import { readTlsMaterial } from "../src/tls/material.js";
+import { readTlsMaterial, readTransportRoots } from "../src/tls/material.js";
 import { serverTlsOptions } from "../src/tls/profile.js";
 import { placeLoadGenerator } from "./cpus.js";
 
@@ -102,6 +102,8 @@ export function benchConfigInput(spec: RoleSpec) {
       { name: "bench", host: "127.0.0.1", port: 0, mode: "strict", tls: { cert: spec.cert, key: spec.key, trustAnchors: [spec.trustAnchors] } },
     ],
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: spec.upstream, ...spec.route }],
+    // The test PKI's trust-anchor file holds its root only: the transport root.
+    policy: { transportRoots: [spec.trustAnchors] },
     log: { level: spec.logLevel },
     workers: 1,
     ...(spec.profileFiles ? { headerProfiles: { files: [...spec.profileFiles] } } : {}),
@@ -288,7 +290,7 @@ function copyHeaders(headers: IncomingHttpHeaders | Dispatcher.ResponseData["hea
  */
 async function startBaseline(spec: RoleSpec): Promise<Started> {
   const config = benchConfig(spec);
-  const { material } = readTlsMaterial(config.listeners[0] as TlsListenerConfig, 0, "bench-config");
+  const { material } = readTlsMaterial(config.listeners[0] as TlsListenerConfig, 0, "bench-config", readTransportRoots(config.policy.transportRoots, "bench-config"));
   const pool = new Pool(spec.upstream, { connections: proxySchema.parse({}).connectionsPerUpstream });
   let handshakes = 0;
   let requests = 0;

@@ -11,7 +11,8 @@ import { startEmbeddedDefault, type EmbeddedDefault } from "./dev/embedded.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics } from "./metrics/registry.js";
 import { startEdge, type RunningEdge } from "./server.js";
-import { readTlsMaterial } from "./tls/material.js";
+import { checkTlsFiles } from "./tls/material.js";
+import { SHA256_FINGERPRINT } from "./pki/thumbprint.js";
 
 /**
  * Composition root (STYLE): the only module that reads `process.env`, creates the logger, clock and
@@ -59,7 +60,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   let running: { stop: () => Promise<void>; reload: (next: Config) => Promise<void> };
   try {
     // Read every TLS file once here, so a bad file is reported once, before any worker starts.
-    config.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, file));
+    checkTlsFiles(config, file);
     running = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
   } catch (err) {
     await closeBackend?.();
@@ -72,7 +73,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     reloading = reloading.then(async () => {
       try {
         const next = options.configFile ? loadConfigFile(options.configFile, env) : current;
-        next.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, file));
+        checkTlsFiles(next, file);
         await running.reload(next);
         current = next;
         logger.info({ kind: "lifecycle", event: "reloaded", trigger }, "configuration reloaded");
@@ -121,6 +122,7 @@ function configFiles(configFile: string | undefined, config: Config): string[] {
     for (const f of [l.tls.cert, l.tls.key, ...l.tls.trustAnchors, ...(l.tls.dhparam ? [l.tls.dhparam] : []), ...(l.trustedProxy?.clientTrustAnchors ?? [])]) files.add(f);
   }
   for (const f of config.headerProfiles?.files ?? []) files.add(f);
+  for (const f of config.policy.transportRoots) if (!SHA256_FINGERPRINT.test(f)) files.add(f);
   return [...files];
 }
 

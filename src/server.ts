@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
@@ -16,7 +17,6 @@ import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { openRevocationService } from "./revocation/open.js";
 import { REVOCATION_OFF, type RevocationService } from "./revocation/service.js";
 import { revocationReadiness } from "./revocation/readiness.js";
-import { isSelfIssued } from "./pki/certificate.js";
 import { createOutboundDispatcher } from "./net/dispatcher.js";
 import { ConfigError } from "./errors.js";
 import { loadProfiles, readProfileFile } from "./profiles/load.js";
@@ -25,11 +25,13 @@ import { createStripPredicate } from "./proxy/sanitize.js";
 import type { Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
+import type { TrustAnchors } from "./pki/anchors.js";
 import { createChainPolicy } from "./pki/policy.js";
+import { normalizeFingerprint } from "./pki/thumbprint.js";
 import { createUpstreams } from "./proxy/upstream.js";
 import { createListener } from "./tls/listener.js";
 import { createPassthroughMetrics, createPassthroughServer, type PassthroughServer } from "./tls/passthrough.js";
-import { readTlsMaterial } from "./tls/material.js";
+import { readTlsMaterial, readTransportRoots } from "./tls/material.js";
 import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
 
@@ -97,13 +99,10 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   let revocation: RevocationService = REVOCATION_OFF;
   try {
     if (config.denyList) deny = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
-    // One service for every listener: the union of their trust anchors bounds where chains stop.
-    const bySha256 = new Map(generation.prepared.flatMap((p) => p.anchors.certs).map((c) => [c.sha256, c]));
-    const anchors = { pem: [...new Set(generation.prepared.flatMap((p) => p.anchors.pem))], certs: [...bySha256.values()], bySha256 };
-    // The ACs in the trust-anchor files (what `trust fetch` writes next to the root): their issuers' CRLs are
-    // fetched at start, and each is reported from the start as covered or pending.
-    const issuers = anchors.certs.filter((c) => !isSelfIssued(c));
-    revocation = await openRevocationService(config.revocation, { anchors, issuers, logger: deps.logger, now, dispatcher: outbound });
+    // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
+    // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
+    // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
+    revocation = await openRevocationService(config.revocation, { anchors: generation.allAnchors, issuers: generation.bundleIssuers, logger: deps.logger, now, dispatcher: outbound });
   } catch (cause) {
     await outbound.close();
     await deny?.close();
@@ -250,7 +249,19 @@ interface SharedStages {
  * each listener's pipeline on the shared, restart-only stages.
  */
 function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAssertionSigner | null) {
-  const prepared = config.listeners.flatMap((l, i) => (terminatesTls(l) ? [{ config: l, index: i, ...readTlsMaterial(l, i, deps.configFile) }] : []));
+  const transportRoots = readTransportRoots(config.policy.transportRoots, deps.configFile);
+  const prepared = config.listeners.flatMap((l, i) => (terminatesTls(l) ? [{ config: l, index: i, ...readTlsMaterial(l, i, deps.configFile, transportRoots) }] : []));
+  const roots = new Map(prepared.flatMap((p) => p.anchors.roots).map((c) => [c.sha256, c]));
+  /** Every listener's anchors (roots), for the services shared by all listeners. */
+  const allAnchors: TrustAnchors = {
+    pem: [...roots.values()].map((c) => new X509Certificate(c.der).toString()),
+    certs: [...roots.values()],
+    roots: [...roots.values()],
+    issuers: [],
+    bySha256: roots,
+  };
+  /** Every listener's allowed issuers (the ACs of its trust-anchor files), deduplicated. */
+  const bundleIssuers = [...new Map(prepared.flatMap((p) => p.anchors.issuers).map((c) => [c.sha256, c])).values()];
   const loadedProfiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
   const profilesByRoute = new Map(config.routes.map((r, i) => [r.name, routeProfiles(r, i, loadedProfiles, deps.configFile)]));
   const inputProfile = (name: string, index: number) => {
@@ -271,8 +282,9 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
       prepared.map(({ config: l, anchors, index: li }) => {
         const policy = createChainPolicy({
           anchors,
+          transportRoots,
           minRsaBits: config.policy.minRsaBits,
-          allowedIssuers: config.policy.allowedIssuers ? new Set(config.policy.allowedIssuers.map((f) => f.replace(/:/g, "").toLowerCase())) : undefined,
+          allowedIssuers: config.policy.allowedIssuers ? new Set(config.policy.allowedIssuers.map(normalizeFingerprint)) : undefined,
           requireIntermediate: config.policy.requireIntermediate,
           now: () => deps.clock().getTime(),
         });
@@ -317,7 +329,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
         return [l.name, { app, tlsPeer }] as const;
       }),
     );
-  return { prepared, upstreams, apps };
+  return { prepared, allAnchors, bundleIssuers, upstreams, apps };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */

@@ -1,17 +1,16 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { configJsonSchema } from "../config/json-schema.js";
-import { terminatesTls } from "../config/schema.js";
-import { ConfigError } from "../errors.js";
+import { reportConfigError } from "./config-error.js";
 import { loadProfiles } from "../profiles/load.js";
 import { routeProfiles } from "../profiles/select.js";
-import { readTlsMaterial } from "../tls/material.js";
+import { checkTlsFiles } from "../tls/material.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
 /**
  * `ofb-edge config check --config FILE`: validates the file and every file it names (certificates, keys,
- * trust anchors) without starting anything. `ofb-edge config schema`: prints the JSON Schema.
+ * trust anchors, transport roots) without starting anything. `ofb-edge config schema`: prints the JSON Schema.
  */
 export async function runConfig(argv: string[], io: Io, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const [sub, ...rest] = argv;
@@ -37,15 +36,12 @@ export async function runConfig(argv: string[], io: Io, env: Readonly<Record<str
   }
   try {
     const config = loadConfigFile(values.config, env);
-    config.listeners.forEach((l, i) => terminatesTls(l) && readTlsMaterial(l, i, values.config!));
+    checkTlsFiles(config, values.config);
     const profiles = loadProfiles({ files: config.headerProfiles?.files ?? [] });
     config.routes.forEach((r, i) => routeProfiles(r, i, profiles, values.config!));
     io.stdout(`${values.config}: valid (${config.listeners.length} listener(s), ${config.routes.length} route(s))`);
     return 0;
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.file}: invalid`);
-    for (const i of err.issues) io.stderr(`  ${i.path || "(root)"}: ${i.message}`);
-    return 1;
+    return reportConfigError(err, io);
   }
 }

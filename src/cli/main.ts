@@ -10,7 +10,8 @@ import { runDev } from "./dev.js";
 import { runDirectory } from "./directory.js";
 import { runPki } from "./pki.js";
 import { runTrust } from "./trust.js";
-import { runInspect, runProfiles } from "./profiles.js";
+import { runInspect } from "./inspect.js";
+import { runProfiles } from "./profiles.js";
 
 /** The `ofb-edge` command line: one sub-command per file in src/cli. */
 const USAGE = `Usage: ofb-edge <command> [options]
@@ -28,8 +29,9 @@ Commands:
   deny add|remove|list --config FILE   the instant deny list (--thumbprint | --organisation | --software-statement)
   profiles check [FILE ...]      validate the built-in header profiles and the given profile files
   profiles list | schema         the built-in profiles; the profile JSON Schema
-  inspect CERT.pem [--trust-anchors ROOTS.pem] [--profile NAME ...]
-                                 identity, thumbprint, policy verdict and the headers each profile would send
+  inspect CERT.pem [--trust-anchors FILE] [--transport-root SHA256|FILE] [--at INSTANT] [--profile NAME ...]
+                                 identity fields, thumbprint, the chain and each certificate's role, the policy
+                                 verdict (at an instant) and the headers each profile would send (see --help)
   conformance [--target URL …]  the conformance suite, locally (default) or against a deployment;
                                  reports in reports/conformance (see 'ofb-edge conformance --help')
   conformance recorder           the recording backend for running the suite against a deployment

@@ -71,7 +71,7 @@ function printSummary(manifest: TestPkiManifest, out: string, elapsedMs: number,
   const dir = resolve(out);
   const rel = (path: string) => relative(dir, path);
   io.stdout(`Test PKI written to ${dir} in ${(elapsedMs / 1000).toFixed(1)} s (TEST ONLY: never trust it in production).`);
-  io.stdout(`  trust anchors  ${rel(manifest.trustAnchors)}`);
+  io.stdout(`  trust anchors  ${rel(manifest.trustAnchors)} (the root; transport root: ${rel(manifest.ca.root.cert)}), ${rel(manifest.anchorFiles.bundle)} (root + ACs), ${rel(manifest.anchorFiles.allRoots)} (every root)`);
   io.stdout(`  server         ${rel(manifest.server.cert)} + ${rel(manifest.server.key)} (${manifest.server.hostnames.join(", ")}, 127.0.0.1, ::1)`);
   io.stdout(`  directory      ${rel(manifest.directory.participants)}, ${rel(manifest.directory.roles)}, ${rel(manifest.directory.keystore)}/`);
   io.stdout("  clients        (chain.pem + key.pem; expected edge outcome)");
@@ -84,7 +84,7 @@ function printSummary(manifest: TestPkiManifest, out: string, elapsedMs: number,
   if (a !== undefined) {
     const shown = (path: string) => join(out, rel(path));
     io.stdout(
-      `Hint: trust only ${shown(manifest.trustAnchors)} on the edge; clients send chain.pem (leaf + AC), e.g. curl --cacert ${shown(manifest.trustAnchors)} --cert ${shown(a.chain)} --key ${shown(a.key)} https://localhost:8443/open-banking/...`,
+      `Hint: on the edge, tls.trustAnchors ${shown(manifest.trustAnchors)} and policy.transportRoots ${shown(manifest.ca.root.cert)}; clients send chain.pem (leaf + AC), e.g. curl --cacert ${shown(manifest.trustAnchors)} --cert ${shown(a.chain)} --key ${shown(a.key)} https://localhost:8443/open-banking/...`,
     );
   }
 }

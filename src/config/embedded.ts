@@ -10,6 +10,8 @@ export function embeddedConfig(options: {
   readonly serverCert: string;
   readonly serverKey: string;
   readonly trustAnchors: string;
+  /** The test PKI's root file: the transport root (`policy.transportRoots`). */
+  readonly transportRoot: string;
   readonly upstream: string;
   readonly port: number;
   /** The built-in mock directory's URLs. */
@@ -27,6 +29,7 @@ export function embeddedConfig(options: {
         tls: { cert: options.serverCert, key: options.serverKey, trustAnchors: [options.trustAnchors] },
       },
     ],
+    policy: { transportRoots: [options.transportRoot] },
     directory: { participantsUrl: options.directory.participantsUrl, keystoreUrl: options.directory.keystoreUrl, store: { type: "memory" } },
     authorizationServer: { issuer: options.issuer },
     // The generated test PKI names CRL distribution points but publishes no CRLs.

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { applyEnvOverrides } from "./env.js";
 import { jsonSyntaxErrorLocation } from "./json-syntax.js";
+import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
 import { configSchema, terminatesTls, type Config, type ConfigInput } from "./schema.js";
 
 /**
@@ -64,6 +65,8 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   const auth = as?.introspection?.auth;
   return {
     ...cfg,
+    // A policy.transportRoots entry is a fingerprint or a PEM file.
+    policy: { ...cfg.policy, transportRoots: cfg.policy.transportRoots.map((entry) => (SHA256_FINGERPRINT.test(entry) ? entry : abs(entry))) },
     ...(cfg.headerProfiles && { headerProfiles: { files: cfg.headerProfiles.files.map(abs) } }),
     ...(cfg.identityAssertion && { identityAssertion: { ...cfg.identityAssertion, key: abs(cfg.identityAssertion.key) } }),
     ...(cfg.revocation.crlFiles.length > 0 && { revocation: { ...cfg.revocation, crlFiles: cfg.revocation.crlFiles.map(abs) } }),

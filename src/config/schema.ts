@@ -2,6 +2,8 @@ import { z } from "zod";
 import { identityAssertionSchema } from "../profiles/assertion-config.js";
 import { passthroughSchema } from "../tls/passthrough-config.js";
 import { revocationSchema } from "../revocation/config.js";
+import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
+import { ICP_BRASIL_PINS } from "../trust/pins.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -20,7 +22,7 @@ export const tlsSchema = z.strictObject({
   trustAnchors: z
     .array(z.string().min(1))
     .min(1)
-    .describe("PEM bundle files with the trust anchors (roots) for client certificates. Intermediates must be sent by the client."),
+    .describe("PEM files with the certificates client chains are validated against: the roots (the anchors) and, optionally, the ACs a client chain may pass through (what `ofb-edge trust fetch` writes). When the files hold ACs, a client's AC must be one of them; either way the client must send its own AC."),
   dhe: z
     .boolean()
     .default(false)
@@ -113,14 +115,22 @@ export const routeSchema = z.strictObject({
     .describe("Scopes the access token must all carry (403 insufficient_scope otherwise). Needs binding enforce or report."),
 });
 
+/** ICP-Brasil root v10 (SHA-256 of its DER): the OFB transport hierarchy, the same pin `ofb-edge trust fetch` builds from. */
+export const DEFAULT_TRANSPORT_ROOTS: readonly string[] = ICP_BRASIL_PINS.pinned.filter((pin) => ICP_BRASIL_PINS.transportRoots.includes(pin.name)).map((pin) => pin.sha256);
+
 export const policySchema = z.strictObject({
   minRsaBits: z.number().int().min(1024).max(16384).default(2048),
+  transportRoots: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...DEFAULT_TRANSPORT_ROOTS])
+    .describe("The roots of the transport hierarchy: SHA-256 fingerprints (hex, colons optional) or PEM files whose certificates are pinned by their SHA-256. A client chain must end at one of them, whatever the trust-anchor files hold (OFB: transport certificates are issued under ICP-Brasil root v10; v5 e-CNPJ certificates carry clientAuth too). Default: ICP-Brasil root v10."),
   allowedIssuers: z
-    .array(z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "a SHA-256 fingerprint in hex (colons optional)"))
+    .array(z.string().regex(SHA256_FINGERPRINT, "a SHA-256 fingerprint in hex (colons optional)"))
     .optional()
-    .describe("SHA-256 fingerprints of the issuing ACs allowed to issue client certificates; default: any AC under the trust anchors."),
-  requireIntermediate: z.boolean().default(true).describe("The client must send its intermediate: a leaf issued directly by a trust anchor is rejected."),
-  allowOpenInsurance: z.boolean().default(false).describe("Accept OPIBR- (Open Insurance) organisation identifiers (DESIGN D8)."),
+    .describe("SHA-256 fingerprints of the issuing ACs allowed to issue client certificates; default: the ACs of the trust-anchor files, or any AC under the anchors when the files hold roots only."),
+  requireIntermediate: z.boolean().default(true).describe("The client must send its intermediate: a leaf whose AC the client did not send (even if the trust-anchor files hold it), or one issued directly by a root, is rejected."),
+  allowOpenInsurance: z.boolean().default(false).describe("Accept OPIBR- (Open Insurance Brasil) organisation identifiers; Open Finance Brasil certificates carry OFBBR-."),
   cnpj: z
     .enum(["flag", "refuse"])
     .default("flag")

@@ -156,6 +156,8 @@ function localConfig(o: {
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
   return {
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
+    // The test PKI's root is the transport hierarchy (the default, ICP-Brasil root v10, is not in it).
+    policy: { transportRoots: [o.pki.ca.root.cert] },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require" },
       { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE] },
@@ -223,6 +225,7 @@ async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pk
   const config = parseConfig(
     {
       listeners: [{ name: "outage", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
+      policy: { transportRoots: [o.pki.ca.root.cert] },
       routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: o.recorder.url }],
       directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl, store: { type: "memory" }, maxStalenessMs: OUTAGE_STALENESS_MS },
       revocation: { mode: "off" },

@@ -42,48 +42,76 @@ export interface PeerEvaluatorOptions {
   readonly cacheSize?: number;
 }
 
+/** In the cache under the leaf's key: verdicts for this leaf depend on the chain presented (see below). */
+const PER_CHAIN = Symbol("per-chain");
+
 /**
  * Chain policy + participant identity for what a connection presented. Results are remembered per
  * (leaf, OpenSSL verify result), so a client's next connection costs a hash and a map look-up instead of a
  * read of its chain and a policy run: reading the presented chain off the socket is the most expensive
  * per-connection step Node has (it copies and re-decodes every intermediate).
  *
- * Keying on the leaf rather than the whole chain is sound because the verify result is in the key: when
- * OpenSSL accepted the chain, any other chain it accepts for the same leaf certifies the same issuer name and
- * key, so identity, key-usage and leaf checks cannot differ; only a re-certified intermediate with different
- * properties (say, a SHA-1 re-issue of the same AC) could, and the first chain seen decides for it. The
- * clock-dependent validity check is not part of this result (see `checkValidity`).
+ * Keying on the leaf rather than the whole chain is sound while OpenSSL's store holds roots only: the verify
+ * result is in the key, and when OpenSSL accepted the chain, any other chain it accepts for the same leaf
+ * certifies the same issuer name and key, so identity, key-usage and leaf checks cannot differ; only a
+ * re-certified intermediate with different properties (say, a SHA-1 re-issue of the same AC) could, and the
+ * first chain seen decides for it. When the trust-anchor files hold the leaf's AC, OpenSSL accepts the leaf
+ * with or without that AC sent, and "the client sends its intermediate" is judged on what it sent: such a
+ * verdict (`fromTrustFiles`) marks the leaf, and its connections are then keyed by the certificates they
+ * presented too (their chain read each time). The clock-dependent validity check is not part of this result
+ * (see `checkValidity`).
  */
 export function createPeerEvaluator(options: PeerEvaluatorOptions) {
-  const cache = new LRUCache<string, PeerState>({ max: options.cacheSize ?? 10_000 });
+  const cache = new LRUCache<string, PeerState | typeof PER_CHAIN>({ max: options.cacheSize ?? 10_000 });
 
   function evaluate(presented: Presented): PeerState {
     if (presented.leaf === null) return ABSENT;
     // Node computed the leaf's SHA-256 when it read the certificate; hash it here only if it did not.
     const leafHash = presented.leafSha256 || createHash("sha256").update(presented.leaf).digest("hex");
-    const key = `${presented.opensslError ?? ""}|${leafHash}`;
-    let state = cache.get(key);
-    if (state === undefined) {
-      state = compute(presented.chain(), presented.opensslError);
+    const leafKey = `${presented.opensslError ?? ""}|${leafHash}`;
+    let chain: Uint8Array[] | undefined;
+    let key = leafKey;
+    let state = cache.get(leafKey);
+    if (state === PER_CHAIN) {
+      chain = presented.chain();
+      key = chainKey(leafKey, chain);
+      state = cache.get(key);
+    }
+    if (state === undefined || state === PER_CHAIN) {
+      chain ??= presented.chain();
+      const computed = compute(chain, presented.opensslError);
+      if (computed.perChain && key === leafKey) {
+        cache.set(leafKey, PER_CHAIN);
+        key = chainKey(leafKey, chain);
+      }
+      state = computed.state;
       cache.set(key, state);
     }
     return state;
   }
 
-  function compute(presented: readonly Uint8Array[], opensslError: string | null): PeerState {
+  function compute(presented: readonly Uint8Array[], opensslError: string | null): { state: PeerState; perChain: boolean } {
     const thumbprint = x5tS256(presented[0]!);
     const verdict = options.evaluateChain(presented, opensslError);
+    const perChain = verdict.fromTrustFiles === true;
     if (!verdict.ok) {
-      return freeze({ status: "rejected", thumbprint, failure: { code: verdict.code, stage: "pki", rule: verdict.rule, certIndex: verdict.certIndex, detail: verdict.detail } });
+      return { perChain, state: freeze({ status: "rejected", thumbprint, failure: { code: verdict.code, stage: "pki", rule: verdict.rule, certIndex: verdict.certIndex, detail: verdict.detail } }) };
     }
     const parsed = parseIdentity(presented[0]!, { allowOpenInsurance: options.allowOpenInsurance, cnpj: options.cnpj });
     if (!parsed.ok) {
-      return freeze({ status: "rejected", thumbprint, failure: { code: parsed.code, stage: "identity", rule: "ofb-subject", certIndex: 0, detail: parsed.detail } });
+      return { perChain, state: freeze({ status: "rejected", thumbprint, failure: { code: parsed.code, stage: "identity", rule: "ofb-subject", certIndex: 0, detail: parsed.detail } }) };
     }
-    return freeze({ status: "accepted", client: { thumbprint, identity: parsed.identity, verdict } });
+    return { perChain, state: freeze({ status: "accepted", client: { thumbprint, identity: parsed.identity, verdict } }) };
   }
 
   return { evaluate, clear: () => cache.clear() };
+}
+
+/** The leaf's key and the SHA-256 of every certificate sent after it, in order. */
+function chainKey(leafKey: string, chain: readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const der of chain.slice(1)) hash.update(createHash("sha256").update(der).digest());
+  return `${leafKey}|${hash.digest("hex")}`;
 }
 
 function freeze<T extends PeerState>(state: T): T {

@@ -4,7 +4,8 @@ import { join, relative, resolve } from "node:path";
 import { embeddedConfig } from "../config/embedded.js";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { generateTestPki, loadTestPki, MANIFEST_FILE, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { ConfigError } from "../errors.js";
+import { generateTestPki, loadTestPki, MANIFEST_FILE, TEST_PKI_VERSION, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startMockDirectory } from "../directory/mock.js";
 import { startAuthorizationServerStub } from "./authorization-server.js";
 import { startEchoBackend } from "./echo-backend.js";
@@ -43,9 +44,11 @@ export async function startEmbeddedDefault(options: {
   readonly cwd: string;
 }): Promise<EmbeddedDefault> {
   const pkiDir = join(resolve(options.stateDir), "pki");
-  const current = existsSync(join(pkiDir, MANIFEST_FILE)) ? await loadTestPki(pkiDir) : null;
+  const present = existsSync(join(pkiDir, MANIFEST_FILE));
+  // A test PKI of an older layout (manifest version) is generated anew, like one about to expire.
+  const current = present ? await loadTestPki(pkiDir).catch((err: unknown) => (err instanceof ConfigError && outdated(pkiDir) ? null : Promise.reject(err))) : null;
   const usable = current !== null && !expiresSoon(current, options.now);
-  const manifest = usable ? current : await generateTestPki({ out: pkiDir, force: current !== null, now: options.now });
+  const manifest = usable ? current : await generateTestPki({ out: pkiDir, force: present, now: options.now });
   const backend = await startEchoBackend();
   const directory = await startMockDirectory({ fixtureDir: join(pkiDir, "directory"), host: "127.0.0.1", port: 0 });
   const authorizationServer = await startAuthorizationServerStub({ host: "127.0.0.1", port: 0 });
@@ -59,6 +62,7 @@ export async function startEmbeddedDefault(options: {
         serverCert: manifest.server.cert,
         serverKey: manifest.server.key,
         trustAnchors: manifest.trustAnchors,
+        transportRoot: manifest.ca.root.cert,
         upstream: backend.url,
         port: EMBEDDED_PORT,
         directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl },
@@ -95,6 +99,16 @@ export async function startEmbeddedDefault(options: {
     `https://localhost:${config.listeners[0]!.port}/open-banking/accounts/v2/accounts`,
   ].join(" ");
   return { config, pkiDir, generated: !usable, curl, tokenFile, close };
+}
+
+/** True when the manifest in `dir` is readable JSON of another layout version than this release writes. */
+function outdated(dir: string): boolean {
+  try {
+    const { version } = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as { version?: unknown };
+    return version !== TEST_PKI_VERSION;
+  } catch {
+    return false;
+  }
 }
 
 function expiresSoon(manifest: TestPkiManifest, now: Date): boolean {

@@ -20,6 +20,7 @@ export const REASON_BY_CODE = {
   CERT_KEY_TOO_WEAK: "key too small",
   CERT_SIGNATURE_WEAK: "weak signature (SHA-1)",
   CERT_ISSUER_NOT_ALLOWED: "issuing AC not allowed",
+  CERT_HIERARCHY_NOT_TRANSPORT: "not a transport hierarchy (root outside policy.transportRoots, e.g. a v5 e-CNPJ)",
   CERT_MALFORMED: "malformed certificate",
   CERT_DENIED: "denied (operator deny list, certificate)",
   CERT_REVOKED: "revoked (CRL or OCSP)",

@@ -29,6 +29,8 @@ export interface CertInfo {
   readonly issuerKey: string;
   /** The CN, for operator-facing messages only (peer-controlled: never used as a key). */
   readonly label: string;
+  /** The issuer's CN, for messages only, like `label`. */
+  readonly issuerLabel: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly signatureAlgorithm: string;
@@ -98,6 +100,7 @@ export function parseCertInfo(der: Uint8Array): CertInfo {
     subjectKey: nameKey(subjectDer),
     issuerKey: nameKey(issuerDer),
     label: commonName(tbs.subject),
+    issuerLabel: commonName(tbs.issuer),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
     signatureAlgorithm: cert.signatureAlgorithm.algorithm,

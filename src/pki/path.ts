@@ -3,6 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import type { TrustAnchors } from "./anchors.js";
 import { parseCertInfo } from "./certificate.js";
+import { normalizeFingerprint } from "./thumbprint.js";
 
 /** Extensions OpenSSL processes (RFC 5280 §4.2); a critical one outside this set fails path validation. */
 const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -18,6 +19,9 @@ const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
   "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
 ]);
 
+/** OpenSSL's default verify depth (100) is far beyond any real chain; this bound only stops a cycle early. */
+const MAX_DEPTH = 10;
+
 /** Constraints this validator does not evaluate: their presence fails closed. */
 const UNEVALUATED: ReadonlySet<string> = new Set(["2.5.29.30", "2.5.29.33", "2.5.29.36", "2.5.29.54"]);
 
@@ -30,12 +34,26 @@ function extensionProblem(der: Uint8Array): string | null {
   return null;
 }
 
+const stores = new WeakMap<TrustAnchors, X509Certificate[]>();
+
+/** The certificates of the trust-anchor files as Node objects, decoded once per loaded set. */
+function storeOf(anchors: TrustAnchors): X509Certificate[] {
+  let store = stores.get(anchors);
+  if (store === undefined) {
+    store = anchors.certs.map((c) => new X509Certificate(c.der));
+    stores.set(anchors, store);
+  }
+  return store;
+}
+
 /**
  * Path validation for a chain that did not arrive in a TLS handshake (a certificate forwarded by a trusted
  * TLS terminator, or a file given to `ofb-edge inspect`), answering with OpenSSL's verify code names so the
- * same table (pki/openssl-errors.ts) and policy apply. It checks what OpenSSL would for these chains: each
- * certificate is issued (names) and signed by the next, every issuer is a CA (basicConstraints) within its
- * pathLenConstraint, and the chain ends at a configured anchor. Validity is checked per request against the
+ * same table (pki/openssl-errors.ts) and policy apply. It builds the path as OpenSSL does with the trust-anchor
+ * files as its store: at each step an issuer from the files first (roots and ACs, X509_V_FLAG_TRUSTED_FIRST),
+ * else one the client sent, until a root of the files; whether the client sent its own AC is chain policy's
+ * question, as for a handshake. Then: each certificate is issued (names) and signed by the next, every issuer
+ * is a CA (basicConstraints) within its pathLenConstraint. Validity is checked per request against the
  * injected clock (policy `checkValidity`), as for handshake chains. Name constraints and policy constraints
  * are not evaluated here, so a chain that carries them fails closed (ICP-Brasil transport chains use neither),
  * as does any critical extension OpenSSL would not know.
@@ -47,13 +65,20 @@ export function verifyPath(presented: readonly Uint8Array[], anchors: TrustAncho
   } catch {
     return "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY";
   }
-  const anchorCerts = anchors.certs.map((a) => new X509Certificate(a.der));
-  const isAnchor = (c: X509Certificate) => anchorCerts.some((a) => a.raw.equals(c.raw));
-  // The chain as sent, up to the first anchor the client may have included.
-  const path: X509Certificate[] = [];
-  for (const c of certs) {
-    path.push(c);
-    if (isAnchor(c)) break;
+  const store = storeOf(anchors);
+  const isAnchor = (c: X509Certificate) => anchors.bySha256.has(normalizeFingerprint(c.fingerprint256));
+  const path: X509Certificate[] = [certs[0]!];
+  const pool = certs.slice(1);
+  for (;;) {
+    const last = path[path.length - 1]!;
+    if (isAnchor(last)) break;
+    // Self-signed as OpenSSL means it (names and signature), whatever the keyUsage says.
+    if (last.subject === last.issuer && last.verify(last.publicKey)) return path.length === 1 ? "DEPTH_ZERO_SELF_SIGNED_CERT" : "SELF_SIGNED_CERT_IN_CHAIN";
+    if (path.length > MAX_DEPTH) return "CERT_CHAIN_TOO_LONG";
+    const issues = (c: X509Certificate) => !path.includes(c) && last.checkIssued(c);
+    const issuer = store.find(issues) ?? pool.find(issues);
+    if (issuer === undefined) return path.length === 1 ? "UNABLE_TO_VERIFY_LEAF_SIGNATURE" : "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
+    path.push(issuer);
   }
   for (const c of path) {
     if (isAnchor(c)) continue;
@@ -63,19 +88,8 @@ export function verifyPath(presented: readonly Uint8Array[], anchors: TrustAncho
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1]!;
-    if (!cert.checkIssued(issuer)) return i === 0 ? "UNABLE_TO_VERIFY_LEAF_SIGNATURE" : "UNABLE_TO_GET_ISSUER_CERT";
     if (!issuer.ca) return "INVALID_CA";
     if (!cert.verify(issuer.publicKey)) return "CERT_SIGNATURE_FAILURE";
-  }
-  const last = path[path.length - 1]!;
-  if (!isAnchor(last)) {
-    const anchor = anchorCerts.find((a) => last.checkIssued(a) && last.verify(a.publicKey));
-    if (!anchor) {
-      // Self-signed as OpenSSL means it (names and signature), whatever the keyUsage says.
-      if (last.subject === last.issuer && last.verify(last.publicKey)) return path.length === 1 ? "DEPTH_ZERO_SELF_SIGNED_CERT" : "SELF_SIGNED_CERT_IN_CHAIN";
-      return path.length === 1 ? "UNABLE_TO_VERIFY_LEAF_SIGNATURE" : "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
-    }
-    path.push(anchor);
   }
   // RFC 5280 §4.2.1.9: a CA's pathLenConstraint bounds the intermediate CAs below it (the leaf excluded).
   for (let j = 1; j < path.length; j++) {

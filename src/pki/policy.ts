@@ -1,6 +1,7 @@
 import type { EdgeErrorCode } from "../errors.js";
 import type { TrustAnchors } from "./anchors.js";
-import { OID, WEAK_SIGNATURE_ALGORITHMS, isIssuedBy, isSelfIssued, parseCertInfo, type CertInfo } from "./certificate.js";
+import { OID, WEAK_SIGNATURE_ALGORITHMS, isSelfIssued, parseCertInfo, type CertInfo } from "./certificate.js";
+import { buildChain, endsAtAnchor, type ChainLink } from "./chain.js";
 import { mapVerifyError } from "./openssl-errors.js";
 
 /** The rule a verdict names when it fails (stable, for logs and metrics). */
@@ -8,6 +9,7 @@ export type PolicyRule =
   | "certificate-present"
   | "parse"
   | "path-validation"
+  | "transport-hierarchy"
   | "intermediate-required"
   | "issuer-allowed"
   | "signature-digest"
@@ -23,23 +25,41 @@ export interface ChainFailure {
   /** 0 = the leaf; counts along the chain as built (presented certificates, then the anchor). */
   readonly certIndex: number | undefined;
   readonly detail: string;
+  /** The chain as built, when the presented certificates could be read (`ofb-edge inspect` shows it). */
+  readonly links?: readonly ChainLink[];
+  /** See {@link ChainAccepted.fromTrustFiles}. */
+  readonly fromTrustFiles?: boolean;
 }
 
 export interface ChainAccepted {
   readonly ok: true;
   /** Leaf first, then issuers in order, ending with the trust anchor when one was found. */
   readonly chain: readonly CertInfo[];
+  /** {@link chain} with where each certificate came from. */
+  readonly links: readonly ChainLink[];
   /** The certificates the client sent, in the order sent (leaf first). */
   readonly presented: readonly Uint8Array[];
   /** Latest notBefore / earliest notAfter along the chain, with the index that sets each. */
   readonly validFrom: { readonly at: number; readonly index: number };
   readonly validUntil: { readonly at: number; readonly index: number };
+  /**
+   * A CA of the chain (below the anchor) is one the trust-anchor files hold, so OpenSSL would have completed
+   * the chain with it whether or not the client sent it: this verdict holds for these presented certificates
+   * only, not for every connection of the same leaf.
+   */
+  readonly fromTrustFiles: boolean;
 }
 
 export type ChainVerdict = ChainAccepted | ChainFailure;
 
 export interface PolicyOptions {
   readonly anchors: TrustAnchors;
+  /**
+   * SHA-256 (lowercase hex, no colons) of the roots of the transport hierarchy: a chain whose anchor is not
+   * one of them is refused whatever the trust-anchor files hold (OFB certificate standard: transport
+   * certificates are issued "através de cadeia V10").
+   */
+  readonly transportRoots: ReadonlySet<string>;
   readonly minRsaBits: number;
   /** SHA-256 hex (lowercase, no colons) of the ACs allowed to issue client certificates. */
   readonly allowedIssuers?: ReadonlySet<string> | undefined;
@@ -58,12 +78,18 @@ const EC_CURVES: ReadonlyMap<string, number> = new Map([
 const DIGITAL_SIGNATURE = 1;
 
 /**
- * Certificate policy (DESIGN §2): OpenSSL validates the path to the trust anchors; then OFB policy runs on
- * the chain as built, each rule with a reason code and the failing certificate's index. The result depends
- * only on the presented certificates and OpenSSL's result, so it is computed once per connection (and can be
- * cached per distinct chain); validity against the clock is checked separately by {@link checkValidity}.
+ * Certificate policy: OpenSSL validates the path to the trust anchors; then OFB policy runs on the chain as
+ * built, each rule with a reason code and the failing certificate's index. The result depends only on the
+ * presented certificates and OpenSSL's result, so it is computed once per connection (and can be cached per
+ * distinct chain); validity against the clock is checked separately by {@link checkValidity}.
+ *
+ * Order: OpenSSL's verdict; the transport hierarchy (the anchor is a transport root); the client sent its
+ * issuing AC; every AC is an allowed issuer (in the trust-anchor files when they hold ACs, and in
+ * `allowedIssuers`); digests and keys; the leaf's extendedKeyUsage and keyUsage.
  */
 export function createChainPolicy(options: PolicyOptions) {
+  const { anchors } = options;
+  if (options.transportRoots.size === 0) throw new TypeError("transportRoots must name at least one root: with none, every client is refused");
   return function evaluateChain(presented: readonly Uint8Array[], opensslError: string | null): ChainVerdict {
     if (presented.length === 0) {
       return fail("CERT_REQUIRED", "certificate-present", undefined, "no client certificate was presented");
@@ -74,38 +100,69 @@ export function createChainPolicy(options: PolicyOptions) {
     } catch (cause) {
       return fail("CERT_MALFORMED", "parse", undefined, `a presented certificate cannot be parsed (${(cause as Error).message.slice(0, 120)})`);
     }
-    const chain = buildChain(sent, options.anchors);
+    const links = buildChain(sent, anchors);
+    const chain = links.map((l) => l.cert);
     const leaf = chain[0]!;
+    const fromTrustFiles = links.some((l, i) => i > 0 && l.inTrustFiles && !anchors.bySha256.has(l.cert.sha256));
+    const refuse = (code: EdgeErrorCode, rule: PolicyRule, certIndex: number | undefined, detail: string): ChainFailure => ({ ...fail(code, rule, certIndex, detail), links, fromTrustFiles });
 
     if (opensslError !== null) {
       const refined = refineVerifyError(opensslError, chain);
-      if (refined) return { ...refined, detail: `${refined.detail} [OpenSSL ${opensslError.slice(0, 64)}]` };
+      if (refined) return refuse(refined.code, refined.rule, refined.certIndex, `${refined.detail} [OpenSSL ${opensslError.slice(0, 64)}]`);
       const mapped = mapVerifyError(opensslError, presented.length);
-      return fail(mapped.code, "path-validation", locate(mapped.code, chain, options.now()), `${mapped.text} [OpenSSL ${opensslError.slice(0, 64)}]`);
+      return refuse(mapped.code, "path-validation", locate(mapped.code, chain, options.now()), `${mapped.text} [OpenSSL ${opensslError.slice(0, 64)}]`);
+    }
+    // OpenSSL found a path to an anchor; ours must end at one too, or the two disagree: fail closed.
+    if (!endsAtAnchor(links, anchors)) {
+      return refuse("CERT_UNTRUSTED", "path-validation", chain.length - 1, `the chain as built ends at '${chain[chain.length - 1]!.label}', which is not a root of the trust-anchor files`);
+    }
+    const anchorIndex = chain.length - 1;
+    const anchor = chain[anchorIndex]!;
+    if (!options.transportRoots.has(anchor.sha256)) {
+      return refuse(
+        "CERT_HIERARCHY_NOT_TRANSPORT",
+        "transport-hierarchy",
+        anchorIndex,
+        `the chain ends at root '${anchor.label}' (SHA-256 ${anchor.sha256}), which is not a transport root (policy.transportRoots): OFB transport certificates are issued under the transport hierarchy (ICP-Brasil root v10), not under the signing or other hierarchies`,
+      );
     }
 
-    // OFB certificate standard: the client "shall" send its intermediate; the store holds anchors only.
-    const issuer = chain[1];
-    if (options.requireIntermediate && issuer !== undefined && options.anchors.bySha256.has(issuer.sha256) && !isSelfIssued(leaf)) {
-      return fail("CERT_CHAIN_INCOMPLETE", "intermediate-required", 1, "the client certificate is issued directly by a trust anchor; OFB chains are leaf → AC → root");
+    // OFB certificate standard: the client certificate "precisa ser enviado com a cadeia intermediária".
+    // Judged on what the client sent: the trust-anchor files may hold its AC, and OpenSSL completes from them.
+    if (options.requireIntermediate && !isSelfIssued(leaf)) {
+      if (anchorIndex === 1) {
+        return refuse("CERT_CHAIN_INCOMPLETE", "intermediate-required", 1, `the client certificate is issued directly by the trust anchor '${anchor.label}'; OFB chains are leaf → AC → root`);
+      }
+      if (!links[1]!.sent) {
+        const ac = `'${chain[1]!.label}'`;
+        const what = presented.length === 1 ? `the client sent only its leaf: its issuing AC ${ac} must be sent with it` : `the client sent ${presented.length} certificates, none of them its issuing AC ${ac}, which must be sent with the leaf`;
+        return refuse("CERT_CHAIN_INCOMPLETE", "intermediate-required", 1, `${what} (the trust-anchor files complete a chain, they do not stand in for the client's)`);
+      }
     }
+    if (anchors.issuers.length > 0) {
+      const outside = links.findIndex((l, i) => i > 0 && i < anchorIndex && !l.inTrustFiles);
+      if (outside > 0) {
+        return refuse("CERT_ISSUER_NOT_ALLOWED", "issuer-allowed", outside, `AC '${chain[outside]!.label}' is not one of the ACs in the trust-anchor files (the ACs a transport certificate may chain through)`);
+      }
+    }
+    const issuer = anchorIndex > 1 ? chain[1] : undefined;
     if (options.allowedIssuers && (issuer === undefined || !options.allowedIssuers.has(issuer.sha256))) {
-      return fail("CERT_ISSUER_NOT_ALLOWED", "issuer-allowed", 1, `issuing AC '${issuer?.label ?? "unknown"}' is not in policy.allowedIssuers`);
+      return refuse("CERT_ISSUER_NOT_ALLOWED", "issuer-allowed", 1, `issuing AC '${issuer?.label ?? "unknown"}' is not in policy.allowedIssuers`);
     }
 
     for (let i = 0; i < chain.length; i++) {
       const c = chain[i]!;
       const weak = weakDigest(c);
-      if (weak) return fail("CERT_SIGNATURE_WEAK", "signature-digest", i, `certificate ${i} ('${c.label}') is signed with ${weak}`);
+      if (weak) return refuse("CERT_SIGNATURE_WEAK", "signature-digest", i, `certificate ${i} ('${c.label}') is signed with ${weak}`);
       const key = keyProblem(c, options.minRsaBits);
-      if (key) return fail("CERT_KEY_TOO_WEAK", "key-strength", i, `certificate ${i} ('${c.label}'): ${key}`);
+      if (key) return refuse("CERT_KEY_TOO_WEAK", "key-strength", i, `certificate ${i} ('${c.label}'): ${key}`);
     }
 
     if (!leaf.extendedKeyUsage?.includes(OID.clientAuth)) {
-      return fail("CERT_EKU_CLIENT_AUTH_MISSING", "eku-client-auth", 0, leaf.extendedKeyUsage ? "extendedKeyUsage does not include clientAuth" : "no extendedKeyUsage extension (clientAuth required)");
+      return refuse("CERT_EKU_CLIENT_AUTH_MISSING", "eku-client-auth", 0, leaf.extendedKeyUsage ? "extendedKeyUsage does not include clientAuth" : "no extendedKeyUsage extension (clientAuth required)");
     }
     if (leaf.keyUsage === null || (leaf.keyUsage & DIGITAL_SIGNATURE) === 0) {
-      return fail("CERT_KEY_USAGE_INVALID", "key-usage-digital-signature", 0, leaf.keyUsage === null ? "no keyUsage extension (digitalSignature required)" : "keyUsage lacks digitalSignature");
+      return refuse("CERT_KEY_USAGE_INVALID", "key-usage-digital-signature", 0, leaf.keyUsage === null ? "no keyUsage extension (digitalSignature required)" : "keyUsage lacks digitalSignature");
     }
 
     let validFrom = { at: -Infinity, index: 0 };
@@ -114,12 +171,12 @@ export function createChainPolicy(options: PolicyOptions) {
       if (c.notBefore.getTime() > validFrom.at) validFrom = { at: c.notBefore.getTime(), index };
       if (c.notAfter.getTime() < validUntil.at) validUntil = { at: c.notAfter.getTime(), index };
     });
-    return { ok: true, chain, presented, validFrom, validUntil };
+    return { ok: true, chain, links, presented, validFrom, validUntil, fromTrustFiles };
   };
 }
 
 /**
- * Validity against the injected clock (icp-brasil-facts §8: "verify at T"). Cheap enough for every request,
+ * Validity against the injected clock ("verify at T": RFC 5280 §6.1.3 (a)(2), at the validation time). Cheap enough for every request,
  * so a keep-alive connection stops being served the second its certificate expires.
  */
 export function checkValidity(verdict: ChainAccepted, nowMs: number): ChainFailure | null {
@@ -136,25 +193,6 @@ export function checkValidity(verdict: ChainAccepted, nowMs: number): ChainFailu
 
 function fail(code: EdgeErrorCode, rule: PolicyRule, certIndex: number | undefined, detail: string): ChainFailure {
   return { ok: false, code, rule, certIndex, detail };
-}
-
-/** Orders the presented certificates from the leaf up by issuer links, then appends the matching anchor. */
-function buildChain(sent: readonly CertInfo[], anchors: TrustAnchors): CertInfo[] {
-  const chain = [sent[0]!];
-  const pool = sent.slice(1);
-  for (;;) {
-    const last = chain[chain.length - 1]!;
-    if (isSelfIssued(last) || chain.length > 10) break;
-    const i = pool.findIndex((c) => isIssuedBy(last, c));
-    if (i >= 0) {
-      chain.push(pool.splice(i, 1)[0]!);
-      continue;
-    }
-    const anchor = anchors.certs.find((a) => isIssuedBy(last, a));
-    if (anchor) chain.push(anchor);
-    break;
-  }
-  return chain;
 }
 
 /**

@@ -13,3 +13,11 @@ export function x5tS256(der: Uint8Array): string {
 export function sha256Hex(der: Uint8Array): string {
   return createHash("sha256").update(der).digest("hex");
 }
+
+/** A SHA-256 fingerprint as operators write it: 64 hex digits, colons between bytes optional (Node's `fingerprint256` form included). */
+export const SHA256_FINGERPRINT = /^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
+
+/** A {@link SHA256_FINGERPRINT} in the form {@link sha256Hex} produces: lowercase, no colons. */
+export function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/:/g, "").toLowerCase();
+}

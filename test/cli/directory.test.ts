@@ -37,6 +37,7 @@ async function configFile(store: Record<string, unknown> | undefined): Promise<s
     file,
     JSON.stringify({
       listeners: [{ name: "edge", port: 0, mode: "strict", tls }],
+      policy: { transportRoots: [pki.ca.root.cert] },
       routes: [{ name: "r", pathPrefix: "/", upstream: "http://127.0.0.1:1" }],
       ...(store ? { directory: { participantsUrl: mock.participantsUrl, keystoreUrl: mock.keystoreUrl, store } } : {}),
     }),

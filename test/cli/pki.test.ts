@@ -28,10 +28,10 @@ describe("ofb-edge pki init", () => {
     expect(manifest.trustAnchors).toBe(join(out, "ca/trust-anchors.pem"));
     const text = first.stdout.join("\n");
     expect(text).toContain(`Test PKI written to ${out}`);
-    expect(text).toContain("trust anchors  ca/trust-anchors.pem");
+    expect(text).toContain("trust anchors  ca/trust-anchors.pem (the root; transport root: ca/root.pem), ca/transport-bundle.pem (root + ACs), ca/all-roots.pem (every root)");
     expect(text).toContain("server/cert.pem");
     for (const name of Object.keys(manifest.clients)) expect(text).toContain(`clients/${name}/chain.pem`);
-    expect(first.stdout.at(-1)).toMatch(/^Hint: /);
+    expect(first.stdout.at(-1)).toMatch(/^Hint: on the edge, tls\.trustAnchors .*ca\/trust-anchors\.pem and policy\.transportRoots .*ca\/root\.pem;/);
   });
 
   it("refuses to overwrite without --force", async () => {

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -142,6 +142,18 @@ describe("npm start: the embedded default", () => {
       expect(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")).toBe(manifestBefore);
     } finally {
       expect(await stop(second.child)).toBe(0);
+    }
+  }, 90_000);
+
+  it("a test PKI of an older layout (manifest version 1) is generated anew on the next start", async () => {
+    const manifest = join(stateDir, "pki/manifest.json");
+    writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, "utf8")) as object), version: 1 }));
+    const third = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    try {
+      expect(third.lines.join("\n")).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
+      expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(2);
+    } finally {
+      expect(await stop(third.child)).toBe(0);
     }
   }, 90_000);
 });

@@ -29,6 +29,7 @@ describe("ofb-edge config check --config FILE (validates the file and every file
   const config = (tls: Record<string, unknown> = {}) => ({
     $schema: "../schema/config.schema.json",
     listeners: [{ name: "edge", port: 8443, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors], ...tls } }],
+    policy: { transportRoots: [pki.ca.root.cert] },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: "http://127.0.0.1:8080" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: "http://127.0.0.1:8080", mtls: "optional", interactionId: "generate" },

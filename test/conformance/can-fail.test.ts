@@ -33,6 +33,7 @@ const NAIVE_FAILS: Readonly<Record<Area, readonly string[]>> = {
     "no-certificate-rejected",
     "self-signed-certificate-rejected",
     "other-ca-certificate-rejected",
+    "signing-hierarchy-certificate-rejected",
     "expired-certificate-rejected",
     "expired-intermediate-rejected",
     "missing-intermediate-rejected",

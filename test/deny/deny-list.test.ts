@@ -53,6 +53,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       listeners: [{ name: "edge", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
+      policy: { transportRoots: [pki.ca.root.cert] },
       routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: "http://127.0.0.1:1" }],
       denyList: { keyPrefix },
     }),
@@ -168,6 +169,7 @@ describe("deny list across two edge processes", () => {
         file,
         JSON.stringify({
           listeners: [{ name: "edge", host: "127.0.0.1", port, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
+          policy: { transportRoots: [pki.ca.root.cert] },
           routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
           denyList: { keyPrefix },
           revocation: { mode: "off" },

@@ -50,7 +50,8 @@ export async function startTestEdge(o: TestEdgeOptions) {
         { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream },
         { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
       ],
-      policy: o.policy,
+      // The test PKI's root is the transport root (the default, ICP-Brasil root v10, is not in it).
+      policy: { transportRoots: [o.pki.ca.root.cert], ...o.policy },
       proxy: o.proxy,
       directory: o.directory,
       authorizationServer: o.authorizationServer,

@@ -135,8 +135,17 @@ const EXPECTED: Record<string, string> = {
   "no-org-id": "IDENTITY_ORGANISATION_MISSING",
   "open-insurance": "IDENTITY_OPEN_INSURANCE_NOT_ALLOWED",
   "cnpj-invalid": "accept",
+  "participant-printable-issuer": "accept",
+  "participant-retired-ac": "accept",
+  "e-cnpj": "CERT_UNTRUSTED",
   revoked: "CERT_REVOKED",
   denied: "CERT_DENIED",
+};
+
+/** The outcomes that differ with the other trust-anchor files (the rest are as with the root only). */
+const EXPECTED_WITH: Record<"bundle" | "allRoots", Record<string, string>> = {
+  bundle: { "participant-retired-ac": "CERT_ISSUER_NOT_ALLOWED" },
+  allRoots: { "other-ca": "CERT_HIERARCHY_NOT_TRANSPORT", "e-cnpj": "CERT_HIERARCHY_NOT_TRANSPORT" },
 };
 const NAMES = Object.keys(EXPECTED);
 
@@ -193,6 +202,36 @@ describe("CA hierarchy", () => {
     expect(anchors[0]!.fingerprint256).toBe((await ca("root")).fingerprint256);
   });
 
+  it("trust-anchor files: the root; the root and its transport ACs (retired-ac left out); every root of the PKI", async () => {
+    const fingerprints = async (file: string) => certs(await pem(file)).map((c) => c.fingerprint256);
+    const of = async (...which: (keyof TestPkiManifest["ca"])[]) => Promise.all(which.map(async (w) => (await ca(w)).fingerprint256));
+    expect(pki.anchorFiles.root).toBe(pki.trustAnchors);
+    expect(await fingerprints(pki.anchorFiles.bundle)).toEqual(await of("root", "sslAc", "stringTypesAc"));
+    expect(await fingerprints(pki.anchorFiles.allRoots)).toEqual(await of("root", "v5Root", "otherRoot"));
+  });
+
+  it("v5-like hierarchy: a second root 'Raiz Brasileira v5 TESTE' and 'AC Secretaria da Receita Federal do Brasil v4 TESTE' under it", async () => {
+    const [v5Root, v5Ac, root] = [await ca("v5Root"), await ca("v5Ac"), await ca("root")];
+    expect(v5Root.checkIssued(v5Root)).toBe(true);
+    expect(v5Root.verify(v5Root.publicKey)).toBe(true);
+    expect(v5Root.subject).toContain("CN=Autoridade Certificadora Raiz Brasileira v5 TESTE");
+    expect(signatureOid(v5Root)).toBe(SHA512_RSA);
+    expect(v5Ac.checkIssued(v5Root)).toBe(true);
+    expect(v5Ac.verify(v5Root.publicKey)).toBe(true);
+    expect(v5Ac.checkIssued(root)).toBe(false);
+    expect(v5Ac.subject).toContain("CN=AC Secretaria da Receita Federal do Brasil v4 TESTE");
+    expect(v5Ac.subject).toContain("OU=Autoridade Certificadora Raiz Brasileira v5 TESTE");
+  });
+
+  it("string-types-ac: its own subject is UTF8String; retired-ac: a valid CA under the root", async () => {
+    const [root, stringTypesAc, retiredAc] = [await ca("root"), await ca("stringTypesAc"), await ca("retiredAc")];
+    expect(subjectRdns(stringTypesAc).map((rdn) => rdn.tag)).toEqual([PRINTABLE, UTF8, UTF8, UTF8]);
+    expect(stringTypesAc.verify(root.publicKey)).toBe(true);
+    expect(retiredAc.verify(root.publicKey)).toBe(true);
+    expect(retiredAc.ca).toBe(true);
+    expect(new Date(retiredAc.validTo).getTime()).toBeGreaterThan(now.getTime());
+  });
+
   it("bad CAs: expired-ac expired yesterday, non-ca-issuer is CA:FALSE, sub-ac sits under ssl-ac, other-ca is unrelated", async () => {
     const [root, sslAc, expiredAc, nonCa, subAc, otherRoot, otherAc] = await Promise.all(
       (["root", "sslAc", "expiredAc", "nonCaIssuer", "subAc", "otherRoot", "otherAc"] as const).map(ca),
@@ -226,8 +265,11 @@ describe("CA hierarchy", () => {
 });
 
 describe("client certificates", () => {
-  it("the manifest lists exactly the catalogue with its expected outcomes", () => {
+  it("the manifest lists exactly the catalogue with its expected outcomes, per trust-anchor file", () => {
     expect(Object.fromEntries(Object.entries(pki.clients).map(([name, c]) => [name, c.expect]))).toEqual(EXPECTED);
+    for (const [name, c] of Object.entries(pki.clients)) {
+      expect(c.expectByAnchorFile, name).toEqual({ root: EXPECTED[name], bundle: EXPECTED_WITH.bundle[name] ?? EXPECTED[name], allRoots: EXPECTED_WITH.allRoots[name] ?? EXPECTED[name] });
+    }
   });
 
   it.each(NAMES)("%s: verifies against its declared issuer; key, thumbprint and serial match; key file 0600", async (name) => {
@@ -300,6 +342,45 @@ describe("client certificates", () => {
     expect(rdns.find((rdn) => rdn.oid === "2.5.4.5")).toEqual({ oid: "2.5.4.5", tag: PRINTABLE, value: "12ABC34501DE35" });
     expect(entry.cnpj).toBe("12ABC34501DE35");
     expect(isValidCnpj(entry.cnpj!)).toBe(true);
+  });
+
+  it("participant-printable-issuer: the issuer field is string-types-ac's name in PrintableString, its subject's bytes differ", async () => {
+    const cert = await leaf("participant-printable-issuer");
+    const stringTypesAc = await ca("stringTypesAc");
+    const issuerField = children(tbs(cert)[2]!.content).map((set) => children(children(set.content)[0]!.content)[1]!.tag);
+    expect(issuerField).toEqual([PRINTABLE, PRINTABLE, PRINTABLE, PRINTABLE]);
+    expect(tbs(cert)[2]!.content.equals(tbs(stringTypesAc)[4]!.content)).toBe(false);
+    expect(cert.issuer).toBe(stringTypesAc.subject);
+    expect(cert.checkIssued(stringTypesAc)).toBe(true);
+    expect(cert.verify(stringTypesAc.publicKey)).toBe(true);
+  });
+
+  it("e-cnpj: an e-CNPJ A1 of the v5 hierarchy — CN 'RAZAO SOCIAL:CNPJ', otherNames 2.16.76.1.3.4/.2/.3/.7, clientAuth, no OFB subject, not in the Directory", async () => {
+    const cert = await leaf("e-cnpj");
+    const entry = pki.clients["e-cnpj"]!;
+    expect(cert.checkIssued(await ca("v5Ac"))).toBe(true);
+    const rdns = subjectRdns(cert);
+    expect(rdns.find((rdn) => rdn.oid === "2.5.4.3")?.value).toBe(`E CNPJ TESTE LTDA:${entry.cnpj}`);
+    expect(rdns.filter((rdn) => rdn.oid === "2.5.4.11").map((rdn) => rdn.value)).toContain("RFB e-CNPJ A1");
+    expect(rdns.map((rdn) => rdn.oid)).not.toContain("0.9.2342.19200300.100.1.1");
+    expect(rdns.map((rdn) => rdn.oid)).not.toContain("2.5.4.97");
+    expect(cert.keyUsage).toEqual([CLIENT_AUTH, "1.3.6.1.5.5.7.3.4"]);
+    expect(keyUsageBits(cert)).toEqual([0, 1, 2]);
+    // SubjectAltName: GeneralNames of otherName [0] { type-id, [0] EXPLICIT value }.
+    const san = children(tlv(extension(cert, "2.5.29.17")!.value).content).map((name) => {
+      const [typeId, value] = children(name.content);
+      const inner = tlv(value!.content);
+      return { oid: oid(typeId!.content), tag: inner.tag, text: inner.content.toString("latin1") };
+    });
+    expect(san.map((n) => n.oid)).toEqual(["2.16.76.1.3.4", "2.16.76.1.3.2", "2.16.76.1.3.3", "2.16.76.1.3.7"]);
+    expect(san[0]).toMatchObject({ tag: 0x04 });
+    expect(san[0]!.text).toHaveLength(50);
+    expect(san[2]).toEqual({ oid: "2.16.76.1.3.3", tag: PRINTABLE, text: entry.cnpj });
+    expect(san[3]).toEqual({ oid: "2.16.76.1.3.7", tag: 0x04, text: "000000000000" });
+    expect(isValidCnpj(entry.cnpj!)).toBe(true);
+    expect(entry).toMatchObject({ organisationId: null, softwareStatementId: null, keystore: "none" });
+    const orgs = JSON.parse(await pem(pki.directory.participants)) as { RegistrationNumber: string }[];
+    expect(orgs.some((o) => o.RegistrationNumber === entry.cnpj)).toBe(false);
   });
 
   it("validity defects: expired ended an hour ago, not-yet-valid starts tomorrow", async () => {
@@ -480,13 +561,17 @@ describe("manifest", () => {
   it("loadTestPki returns the generated manifest with absolute paths that exist", async () => {
     const loaded = await loadTestPki(out);
     expect(loaded).toEqual(pki);
-    const paths = [loaded.trustAnchors, loaded.server.cert, ...Object.values(loaded.ca).flatMap((p) => [p.cert, p.key]), ...Object.values(loaded.clients).flatMap((c) => [c.cert, c.chain, c.key])];
+    const paths = [loaded.trustAnchors, ...Object.values(loaded.anchorFiles), loaded.server.cert, ...Object.values(loaded.ca).flatMap((p) => [p.cert, p.key]), ...Object.values(loaded.clients).flatMap((c) => [c.cert, c.chain, c.key])];
     for (const path of paths) {
       expect(isAbsolute(path)).toBe(true);
       expect(existsSync(path)).toBe(true);
     }
     const onDisk = JSON.parse(await pem(join(out, "manifest.json"))) as { trustAnchors: string; version: number };
-    expect(onDisk).toMatchObject({ version: 1, trustAnchors: "ca/trust-anchors.pem" });
+    expect(onDisk).toMatchObject({
+      version: 2,
+      trustAnchors: "ca/trust-anchors.pem",
+      anchorFiles: { root: "ca/trust-anchors.pem", bundle: "ca/transport-bundle.pem", allRoots: "ca/all-roots.pem" },
+    });
   });
 
   it("loadTestPki rejects a manifest with a missing field, naming the JSON path", async () => {
@@ -531,17 +616,23 @@ describe("real TLS handshake against the generated server certificate (Node + Op
     });
   }
 
-  it("accepts participant-a's chain and reports OpenSSL's verdict for each bad case", async () => {
-    const anchors = await pem(pki.trustAnchors);
+  /** A TLS server whose store (`ca`) is `store`, answering each client with OpenSSL's verdict. */
+  async function verdictServer(store: string | string[]) {
     const server = tls.createServer(
-      { cert: await readFile(pki.server.cert), key: await readFile(pki.server.key), ca: anchors, requestCert: true, rejectUnauthorized: false },
+      { cert: await readFile(pki.server.cert), key: await readFile(pki.server.key), ca: store, requestCert: true, rejectUnauthorized: false },
       (socket) => {
         const error = socket.authorizationError === undefined || socket.authorizationError === null ? null : String(socket.authorizationError);
         socket.end(JSON.stringify({ authorized: socket.authorized, error }));
       },
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
+    return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it("accepts participant-a's chain and reports OpenSSL's verdict for each bad case", async () => {
+    const anchors = await pem(pki.trustAnchors);
+    const server = await verdictServer(anchors);
+    const { port } = server;
     try {
       const viaChain = (name: string) => handshake(port, anchors, pki.clients[name]!.chain, pki.clients[name]!.key);
       expect(await viaChain("participant-a")).toEqual({ authorized: true, error: null });
@@ -570,7 +661,30 @@ describe("real TLS handshake against the generated server certificate (Node + Op
         "rsa-1024": null,
       });
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
+    }
+  });
+
+  it("with the ACs in the store OpenSSL completes a lone leaf (so chain policy must judge what was sent), and never accepts a chain that stops at an AC", async () => {
+    const serverCa = await pem(pki.trustAnchors);
+    const a = pki.clients["participant-a"]!;
+    const bundle = await verdictServer(await pem(pki.anchorFiles.bundle));
+    const acOnly = await verdictServer(await pem(pki.ca.sslAc.cert));
+    const allRoots = await verdictServer(await pem(pki.anchorFiles.allRoots));
+    try {
+      expect(await handshake(bundle.port, serverCa, a.chain, a.key)).toEqual({ authorized: true, error: null });
+      expect(await handshake(bundle.port, serverCa, a.cert, a.key)).toEqual({ authorized: true, error: null });
+      const printable = pki.clients["participant-printable-issuer"]!;
+      expect(await handshake(bundle.port, serverCa, printable.chain, printable.key)).toEqual({ authorized: true, error: null });
+      // Node 20 does not set X509_V_FLAG_PARTIAL_CHAIN: an AC alone in the store anchors nothing.
+      expect(await handshake(acOnly.port, serverCa, a.chain, a.key)).toEqual({ authorized: false, error: "UNABLE_TO_GET_ISSUER_CERT" });
+      expect(await handshake(acOnly.port, serverCa, a.cert, a.key)).toEqual({ authorized: false, error: "UNABLE_TO_GET_ISSUER_CERT" });
+      // Every root in the store: OpenSSL's SSL-client purpose accepts the v5 e-CNPJ (clientAuth), so the transport hierarchy is policy.
+      const eCnpj = pki.clients["e-cnpj"]!;
+      expect(await handshake(allRoots.port, serverCa, eCnpj.chain, eCnpj.key)).toEqual({ authorized: true, error: null });
+      expect(await handshake(bundle.port, serverCa, eCnpj.chain, eCnpj.key)).toEqual({ authorized: false, error: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" });
+    } finally {
+      await Promise.all([bundle.close(), acOnly.close(), allRoots.close()]);
     }
   });
 });

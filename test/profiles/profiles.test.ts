@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { terminalText } from "../../src/cli/profiles.js";
+import { terminalText } from "../../src/cli/inspect.js";
 import { ConfigError } from "../../src/errors.js";
 import { loadProfiles, readProfileFile } from "../../src/profiles/load.js";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
@@ -96,19 +96,19 @@ describe("profile files", () => {
 
   it("`ofb-edge inspect` shows identity, thumbprint, verdict and the fields a profile would send", async () => {
     const a = pki.clients["participant-a"]!;
-    const { stdout } = await run(process.execPath, ["bin/ofb-edge.js", "inspect", a.chain, "--trust-anchors", pki.trustAnchors, "--profile", "ofb-identity"], { cwd: ROOT });
+    const { stdout } = await run(process.execPath, ["bin/ofb-edge.js", "inspect", a.chain, "--trust-anchors", pki.trustAnchors, "--transport-root", pki.ca.root.cert, "--profile", "ofb-identity"], { cwd: ROOT });
     expect(stdout).toContain(`x5t#S256:    ${a.thumbprint}`);
     expect(stdout).toContain(`organisation ${a.organisationId}, software statement ${a.softwareStatementId}`);
     expect(stdout).toContain("verdict:     accepted");
     expect(stdout).toContain(`  x-ofb-organisation-id: ${a.organisationId}`);
     // Raw DN octets (HAProxy copies the UTF-8 as is) are printed as those bytes, so a UTF-8 terminal shows the text the backend reads.
-    const raw = await run(process.execPath, ["bin/ofb-edge.js", "inspect", a.chain, "--trust-anchors", pki.trustAnchors, "--profile", "haproxy", "--profile", "apache-modssl"], { cwd: ROOT });
+    const raw = await run(process.execPath, ["bin/ofb-edge.js", "inspect", a.chain, "--trust-anchors", pki.trustAnchors, "--transport-root", pki.ca.root.cert, "--profile", "haproxy", "--profile", "apache-modssl"], { cwd: ROOT });
     expect(raw.stdout).toMatch(/^ {2}x-ssl-client-dn: "\/businessCategory=.*\/L=São Paulo\/.*"$/m);
     expect(raw.stdout).toMatch(/^ {2}x-ssl-client-s-dn: CN=.*,L=São Paulo,ST=SP,/m);
     // Octets that are not UTF-8 (a T61String's Latin-1) are shown escaped instead.
     expect(terminalText("Jo\u00e3o S\u00c3\u00a3o")).toBe("Jo\\xE3o S\\xC3\\xA3o");
     expect(terminalText("plain ASCII")).toBe("plain ASCII");
-    const rejected = await run(process.execPath, ["bin/ofb-edge.js", "inspect", pki.clients["no-eku"]!.chain, "--trust-anchors", pki.trustAnchors], { cwd: ROOT }).then(
+    const rejected = await run(process.execPath, ["bin/ofb-edge.js", "inspect", pki.clients["no-eku"]!.chain, "--trust-anchors", pki.trustAnchors, "--transport-root", pki.ca.root.cert], { cwd: ROOT }).then(
       () => null,
       (e: { code: number; stdout: string }) => e,
     );

@@ -3,6 +3,7 @@ import { createPeerEvaluator, type VerifiedClient } from "../../src/connection/p
 import { certificateParts } from "../../src/identity/parse.js";
 import { loadTrustAnchors } from "../../src/pki/anchors.js";
 import { createChainPolicy } from "../../src/pki/policy.js";
+import { sha256Hex } from "../../src/pki/thumbprint.js";
 import { createTestCa } from "../../src/pki/test-pki/ca.js";
 import { extension, name, oid, sequence, stringValue, time, tlv, type NameAttribute, type StringType } from "./property-der.js";
 
@@ -114,7 +115,13 @@ export async function createPropertyPki() {
   const leafKeys = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const now = Date.now();
   const evaluator = createPeerEvaluator({
-    evaluateChain: createChainPolicy({ anchors: loadTrustAnchors([{ source: "property root", text: root.pem }]), minRsaBits: 2048, requireIntermediate: true, now: () => now }),
+    evaluateChain: createChainPolicy({
+      anchors: loadTrustAnchors([{ source: "property root", text: root.pem }]),
+      transportRoots: new Set([sha256Hex(root.der)]),
+      minRsaBits: 2048,
+      requireIntermediate: true,
+      now: () => now,
+    }),
     allowOpenInsurance: false,
   });
 

@@ -77,6 +77,7 @@ beforeAll(async () => {
   const file = join(dir, "edge.json");
   const config = {
     listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
+    policy: { transportRoots: [pki.ca.root.cert] },
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
     workers: 2,
     log: { level: "info" },

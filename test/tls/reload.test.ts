@@ -59,6 +59,7 @@ function rawConfig(profiles: string[], extra: Record<string, unknown> = {}) {
   return {
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: join(dir, "server.pem"), key: join(dir, "server-key.pem"), trustAnchors: [pki.trustAnchors] } }],
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url, profiles }],
+    policy: { transportRoots: [pki.ca.root.cert] },
     workers: 1,
     ...extra,
   };

@@ -6,6 +6,7 @@ import { isIssuedBy, parseCertInfo, type CertInfo } from "../../src/pki/certific
 import { verifyPath } from "../../src/pki/path.js";
 import { checkValidity, createChainPolicy } from "../../src/pki/policy.js";
 import { sha256Hex } from "../../src/pki/thumbprint.js";
+import { ICP_BRASIL_PINS } from "../../src/trust/pins.js";
 import { BUNDLE_2026, LEAVES, WITHDRAWN, certificateDer, decodeAll, folderEntries } from "./real-fixtures.js";
 
 /** Every certificate of the real bundle and of the withdrawn ACs, by file. */
@@ -28,6 +29,8 @@ function issuerPath(leaf: CertInfo): string[] {
 const leaf = (file: string) => parseCertInfo(certificateDer(join(LEAVES, file)));
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE-----\n`;
 const der = (entry: string) => pool.find((d) => d.entry === entry)!.der;
+/** The default `policy.transportRoots`: ICP-Brasil root v10, by its SHA-256. */
+const V10 = new Set(ICP_BRASIL_PINS.pinned.filter((p) => p.name === "v10").map((p) => p.sha256));
 /** The transport store's anchor: root v10 (what `trust fetch` pins; its ACs are what clients send). */
 const transportAnchors = loadTrustAnchors([{ source: "ICP-Brasilv10.crt", text: pem(der("ICP-Brasilv10.crt")) }]);
 
@@ -61,7 +64,7 @@ describe("reading a real certificate file whose base64 runs past the certificate
 });
 
 describe("chain policy on real transport certificates, anchored on root v10", () => {
-  const policy = createChainPolicy({ anchors: transportAnchors, minRsaBits: 2048, requireIntermediate: true, now: () => Date.parse("2024-01-15T00:00:00Z") });
+  const policy = createChainPolicy({ anchors: transportAnchors, minRsaBits: 2048, requireIntermediate: true, transportRoots: V10, now: () => Date.parse("2024-01-15T00:00:00Z") });
 
   it.each([
     ["brcac-soluti-ssl-ev-g4.pem", "AC-SOLUTI-SSL-EV-G4.crt"],
@@ -86,5 +89,20 @@ describe("chain policy on real transport certificates, anchored on root v10", ()
     const opensslError = verifyPath(presented, transportAnchors);
     expect(opensslError).toBe("UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
     expect(policy(presented, opensslError)).toMatchObject({ ok: false, rule: "path-validation" });
+  });
+
+  it("refuses the v5 e-CNPJ certificate with CERT_HIERARCHY_NOT_TRANSPORT when every ICP-Brasil root is an anchor", () => {
+    const everyRoot = loadTrustAnchors(
+      ["ICP-Brasilv5.crt", "ICP-Brasilv10.crt", "ICP-Brasilv11.crt", "ICP-Brasilv12.crt"].map((entry) => ({ source: entry, text: pem(der(entry)) })),
+    );
+    const presented = [certificateDer(join(LEAVES, "ecnpj-a1-valid-rfb-v5.der")), der("AC_VALID_RFB_v5.crt"), der("AC_Secretaria_da_Receita_Federal_do_Brasil_v4.crt")];
+    const at = Date.parse("2025-12-01T00:00:00Z");
+    const opensslError = verifyPath(presented, everyRoot);
+    expect(opensslError).toBeNull();
+    const verdict = createChainPolicy({ anchors: everyRoot, minRsaBits: 2048, requireIntermediate: true, transportRoots: V10, now: () => at })(presented, opensslError);
+    expect(verdict).toMatchObject({ ok: false, code: "CERT_HIERARCHY_NOT_TRANSPORT", certIndex: 3 });
+    // The same transport leaves stay accepted with every root loaded.
+    const soluti = [certificateDer(join(LEAVES, "brcac-soluti-ssl-ev-g4.pem")), der("AC-SOLUTI-SSL-EV-G4.crt")];
+    expect(createChainPolicy({ anchors: everyRoot, minRsaBits: 2048, requireIntermediate: true, transportRoots: V10, now: () => at })(soluti, verifyPath(soluti, everyRoot))).toMatchObject({ ok: true });
   });
 });

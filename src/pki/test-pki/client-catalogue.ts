@@ -2,7 +2,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { addDays, addHours } from "./certificate.js";
 import { testExtension, type LeafOptions } from "./leaf.js";
-import type { SubjectLayout } from "./names.js";
+import type { StringEncoding, SubjectLayout } from "./names.js";
 
 /** An OFB regulatory role (ofb-facts §3). */
 export type RoleName = "DADOS" | "PAGTO" | "CONTA" | "CCORR";
@@ -16,7 +16,14 @@ export interface RoleClaimSpec {
 }
 
 /** Which CA issues a client certificate. */
-export type IssuerId = "sslAc" | "expiredAc" | "nonCaIssuer" | "subAc" | "otherAc" | "self";
+export type IssuerId = "sslAc" | "expiredAc" | "nonCaIssuer" | "subAc" | "otherAc" | "stringTypesAc" | "retiredAc" | "v5Ac" | "self";
+
+/**
+ * The trust-anchor files of the test PKI: `root` (`ca/trust-anchors.pem`, the root only), `bundle`
+ * (`ca/transport-bundle.pem`, the root and its transport ACs, as `ofb-edge trust fetch` writes) and `allRoots`
+ * (`ca/all-roots.pem`, every root of the PKI, as an operator who loads every ICP-Brasil root gets).
+ */
+export type AnchorFileId = "root" | "bundle" | "allRoots";
 
 /**
  * Where the client's key sits in the Directory keystore (ofb-facts §2): `active` in `transport.jwks`,
@@ -39,9 +46,15 @@ export interface DirectoryEntrySpec {
 export interface ClientSpec {
   readonly name: string;
   readonly description: string;
-  /** `"accept"` or the reason code the edge must return. */
+  /** `"accept"` or the reason code the edge must return, with `ca/trust-anchors.pem` (the root only). */
   readonly expect: string;
+  /** The outcome with the other trust-anchor files where it differs from {@link expect}. */
+  readonly expectWith?: Partial<Record<Exclude<AnchorFileId, "root">, string>>;
   readonly issuer: IssuerId;
+  /** The issuer field's string type when it is not the issuer's subject, byte for byte. */
+  readonly issuerNameEncoding?: StringEncoding;
+  /** `ofb`: an OFB transport subject (default); `e-cnpj`: an e-CNPJ A1 (legal entity) certificate of the v5 hierarchy. */
+  readonly subject?: "ofb" | "e-cnpj";
   readonly layout: SubjectLayout;
   readonly organisationIdPrefix: string;
   readonly withSoftwareStatementId: boolean;
@@ -150,7 +163,10 @@ export const CLIENT_CATALOGUE: readonly ClientSpec[] = [
   like("rsa-1024", "CERT_KEY_TOO_WEAK", "RSA 1024-bit key", { leaf: () => ({ key: { algorithm: "RSA", modulusLength: 1024 } }) }),
   like("sha1", "CERT_SIGNATURE_WEAK", "Leaf signed by ssl-ac with sha1WithRSAEncryption", { leaf: () => ({ signatureHash: "SHA-1" }) }),
   like("self-signed", "CERT_SELF_SIGNED", "Self-signed leaf with an OFB subject", { issuer: "self" }),
-  like("other-ca", "CERT_UNTRUSTED", "Issued by other-ca/ac, an unrelated hierarchy; chain.pem carries other-ca/ac", { issuer: "otherAc" }),
+  like("other-ca", "CERT_UNTRUSTED", "Issued by other-ca/ac, an unrelated hierarchy; chain.pem carries other-ca/ac. With every root loaded: CERT_HIERARCHY_NOT_TRANSPORT", {
+    issuer: "otherAc",
+    expectWith: { allRoots: "CERT_HIERARCHY_NOT_TRANSPORT" },
+  }),
   like("expired-intermediate", "CERT_EXPIRED", "Issued by ca/expired-ac, which expired yesterday", { issuer: "expiredAc" }),
   like("non-ca-issuer", "CERT_CHAIN_INVALID", "Issued by ca/non-ca-issuer, whose basicConstraints is CA:FALSE", { issuer: "nonCaIssuer" }),
   like("pathlen-exceeded", "CERT_CHAIN_INVALID", "Issued by ca/sub-ac, which ssl-ac (pathLenConstraint 0) should not have issued; chain.pem = leaf, sub-ac, ssl-ac", {
@@ -174,6 +190,27 @@ export const CLIENT_CATALOGUE: readonly ClientSpec[] = [
     keystore: "none",
   }),
   like("cnpj-invalid", "accept", "serialNumber (CNPJ) with a wrong check digit: forwarded with x-ofb-cnpj-verified: false (policy.cnpj refuse: IDENTITY_CNPJ_INVALID)", { cnpj: "invalid" }),
+  like("participant-printable-issuer", "accept", "Issued by ca/string-types-ac, whose own subject is UTF8String while this leaf's issuer field is PrintableString (the same name under RFC 5280 §7.1)", {
+    issuer: "stringTypesAc",
+    issuerNameEncoding: "printable",
+  }),
+  like("participant-retired-ac", "accept", "Issued by ca/retired-ac, a valid AC under the root that ca/transport-bundle.pem leaves out: CERT_ISSUER_NOT_ALLOWED with that bundle", {
+    issuer: "retiredAc",
+    expectWith: { bundle: "CERT_ISSUER_NOT_ALLOWED" },
+  }),
+  like("e-cnpj", "CERT_UNTRUSTED", "e-CNPJ A1 of the v5-like hierarchy (otherNames 2.16.76.1.3.2/.3/.4/.7, CN RAZAO SOCIAL:CNPJ, clientAuth): not a transport certificate, not an OFB participant. With every root loaded: CERT_HIERARCHY_NOT_TRANSPORT", {
+    issuer: "v5Ac",
+    subject: "e-cnpj",
+    withOrganisationId: false,
+    withSoftwareStatementId: false,
+    directory: null,
+    keystore: "none",
+    expectWith: { allRoots: "CERT_HIERARCHY_NOT_TRANSPORT" },
+    leaf: () => ({
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment,
+      extendedKeyUsage: [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.emailProtection],
+    }),
+  }),
   like("revoked", CERT_REVOKED, "Valid certificate whose serial number goes on ssl-ac's CRL"),
   like("denied", CERT_DENIED, "Valid certificate whose thumbprint goes on the operator's deny list"),
 ];

@@ -6,7 +6,7 @@ import { issueClients } from "./clients.js";
 import { participantsFixture, rolesFixture } from "./directory-fixture.js";
 import { createHierarchy, type TestHierarchy } from "./hierarchy.js";
 import { KEYSTORE_DIR, keystoreFixture, type FixtureFile } from "./keystore.js";
-import { MANIFEST_FILE, resolveManifestPaths, testPkiManifestSchema, type TestPkiManifest } from "./manifest.js";
+import { MANIFEST_FILE, resolveManifestPaths, TEST_PKI_VERSION, testPkiManifestSchema, type TestPkiManifest } from "./manifest.js";
 
 /** Options of {@link generateTestPki}. */
 export interface GenerateTestPkiOptions {
@@ -25,7 +25,7 @@ export interface GenerateTestPkiOptions {
 }
 
 /** Folders this generator owns inside `out`; `force` removes only these and the manifest. */
-const OWNED_PATHS = ["ca", "other-ca", "server", "clients", "directory", MANIFEST_FILE];
+const OWNED_PATHS = ["ca", "other-ca", "v5-ca", "server", "clients", "directory", MANIFEST_FILE];
 
 const HOSTNAME = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -64,11 +64,18 @@ function caOutputs(h: TestHierarchy): Output[] {
     ...pair("ca/expired-ac", h.expiredAc),
     ...pair("ca/non-ca-issuer", h.nonCaIssuer),
     ...pair("ca/sub-ac", h.subAc),
+    ...pair("ca/string-types-ac", h.stringTypesAc),
+    ...pair("ca/retired-ac", h.retiredAc),
     ...pair("other-ca/root", h.otherRoot),
     ...pair("other-ca/ac", h.otherAc),
-    // OFB: the trust store holds anchors only; clients must send their intermediate (ofb-facts §4.1).
-    { path: "ca/trust-anchors.pem", content: pems(h.root.pem) },
-    // The chain the server sends: leaf then its AC (ofb-facts §5, "sent with the intermediate").
+    ...pair("v5-ca/root", h.v5Root),
+    ...pair("v5-ca/ac", h.v5Ac),
+    // The three trust-anchor files an operator may load: the root; the root and its transport ACs (what
+    // `ofb-edge trust fetch` writes; retired-ac left out, as ITI drops ACs); every root of the PKI.
+    { path: ANCHOR_FILES.root, content: pems(h.root.pem) },
+    { path: ANCHOR_FILES.bundle, content: pems(h.root.pem, h.sslAc.pem, h.stringTypesAc.pem) },
+    { path: ANCHOR_FILES.allRoots, content: pems(h.root.pem, h.v5Root.pem, h.otherRoot.pem) },
+    // The chain the server sends: leaf then its AC (OFB certificate standard: "sent with the intermediate").
     { path: "server/cert.pem", content: pems(h.server.pem, h.sslAc.pem) },
     { path: "server/key.pem", content: h.server.keyPem, secret: true },
   ];
@@ -83,6 +90,9 @@ function clientOutputs(client: IssuedClient): Output[] {
   ];
 }
 
+/** Where each trust-anchor file is written, relative to the PKI directory. */
+const ANCHOR_FILES = { root: "ca/trust-anchors.pem", bundle: "ca/transport-bundle.pem", allRoots: "ca/all-roots.pem" } as const;
+
 function manifestOf(input: {
   now: Date;
   crlBaseUrl: string;
@@ -92,18 +102,23 @@ function manifestOf(input: {
 }): TestPkiManifest {
   const pair = (path: string) => ({ cert: `${path}.pem`, key: `${path}.key.pem` });
   return testPkiManifestSchema.parse({
-    version: 1,
+    version: TEST_PKI_VERSION,
     generatedAt: input.now.toISOString(),
     crlBaseUrl: input.crlBaseUrl,
-    trustAnchors: "ca/trust-anchors.pem",
+    trustAnchors: ANCHOR_FILES.root,
+    anchorFiles: ANCHOR_FILES,
     ca: {
       root: pair("ca/root"),
       sslAc: pair("ca/ssl-ac"),
       expiredAc: pair("ca/expired-ac"),
       nonCaIssuer: pair("ca/non-ca-issuer"),
       subAc: pair("ca/sub-ac"),
+      stringTypesAc: pair("ca/string-types-ac"),
+      retiredAc: pair("ca/retired-ac"),
       otherRoot: pair("other-ca/root"),
       otherAc: pair("other-ca/ac"),
+      v5Root: pair("v5-ca/root"),
+      v5Ac: pair("v5-ca/ac"),
     },
     server: { cert: "server/cert.pem", key: "server/key.pem", hostnames: ["localhost", ...input.hostnames] },
     clients: Object.fromEntries(
@@ -119,6 +134,7 @@ function manifestOf(input: {
           softwareStatementId: client.identity.softwareStatementId,
           cnpj: client.identity.cnpj,
           expect: client.spec.expect,
+          expectByAnchorFile: { root: client.spec.expect, bundle: client.spec.expectWith?.bundle ?? client.spec.expect, allRoots: client.spec.expectWith?.allRoots ?? client.spec.expect },
           description: client.spec.description,
           keystore: client.spec.keystore,
         },

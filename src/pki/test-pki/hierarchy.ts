@@ -17,19 +17,33 @@ export interface TestHierarchy {
   readonly subAc: TestCa;
   readonly otherRoot: TestCa;
   readonly otherAc: TestCa;
+  /**
+   * An AC under the root whose own subject is UTF8String, while the leaves it issues write their issuer field
+   * as PrintableString: the same name under RFC 5280 §7.1, other bytes (as real ICP-Brasil ACs do).
+   */
+  readonly stringTypesAc: TestCa;
+  /** A valid AC under the root that the transport bundle leaves out, as ITI drops ACs before they expire. */
+  readonly retiredAc: TestCa;
+  /** Test stand-in for "Autoridade Certificadora Raiz Brasileira v5", the signing (e-CNPJ, e-CPF) hierarchy. */
+  readonly v5Root: TestCa;
+  /** Test stand-in for "AC Secretaria da Receita Federal do Brasil v4", which issues e-CNPJ certificates under v5. */
+  readonly v5Ac: TestCa;
   readonly server: IssuedCertificate;
 }
 
 const ROOT_CN = "Autoridade Certificadora Raiz Brasileira v10 TESTE";
+const V5_ROOT_CN = "Autoridade Certificadora Raiz Brasileira v5 TESTE";
 const ICP_O = "ICP-Brasil TESTE";
+const ITI_OU = "Instituto Nacional de Tecnologia da Informacao - ITI (TESTE)";
 
 function acName(commonName: string, parent = ROOT_CN) {
   return caName({ organization: ICP_O, organizationalUnits: [parent], commonName });
 }
 
 /**
- * Builds the CA hierarchy and the server certificate. Keys are generated concurrently (RSA 4096 only
- * for the root); certificates are signed parent first.
+ * Builds the CA hierarchies and the server certificate: a root-v10-like transport hierarchy, a v5-like signing
+ * hierarchy and an unrelated one. Keys are generated concurrently (RSA 4096 only for the v10-like root);
+ * certificates are signed parent first.
  */
 export async function createHierarchy(input: {
   readonly now: Date;
@@ -38,21 +52,15 @@ export async function createHierarchy(input: {
 }): Promise<TestHierarchy> {
   const { now, crlBaseUrl } = input;
   const crl = (name: string) => `${crlBaseUrl}${name}.crl`;
-  const [rootKeys, sslKeys, expiredKeys, nonCaKeys, subKeys, otherRootKeys, otherAcKeys, serverKeys] = await Promise.all([
+  const [rootKeys, sslKeys, expiredKeys, nonCaKeys, subKeys, otherRootKeys, otherAcKeys, serverKeys, stringTypesKeys, retiredKeys, v5RootKeys, v5AcKeys] = await Promise.all([
     generateKeyPair({ algorithm: "RSA", modulusLength: 4096 }),
-    generateKeyPair(),
-    generateKeyPair(),
-    generateKeyPair(),
-    generateKeyPair(),
-    generateKeyPair(),
-    generateKeyPair(),
-    generateKeyPair(),
+    ...Array.from({ length: 11 }, () => generateKeyPair()),
   ]);
 
   const root = await createTestCa({
     subject: caName({
       organization: ICP_O,
-      organizationalUnits: ["Instituto Nacional de Tecnologia da Informacao - ITI (TESTE)"],
+      organizationalUnits: [ITI_OU],
       commonName: ROOT_CN,
     }),
     keys: rootKeys,
@@ -60,7 +68,7 @@ export async function createHierarchy(input: {
     now,
     crlUrl: crl("root"),
   });
-  const [sslAc, expiredAc, nonCaIssuer, otherRoot] = await Promise.all([
+  const [sslAc, expiredAc, nonCaIssuer, otherRoot, stringTypesAc, retiredAc, v5Root] = await Promise.all([
     createTestCa({
       subject: acName("AC TESTE SSL EV G4"),
       issuer: root,
@@ -91,8 +99,17 @@ export async function createHierarchy(input: {
       now,
       crlUrl: crl("other-root"),
     }),
+    createTestCa({ subject: acName("AC TESTE SSL EV G5"), issuer: root, keys: stringTypesKeys, now, basicConstraints: { ca: true, pathLength: 0 }, crlUrl: crl("string-types-ac") }),
+    createTestCa({ subject: acName("AC TESTE SSL EV V4 REMOVIDA"), issuer: root, keys: retiredKeys, now, basicConstraints: { ca: true, pathLength: 0 }, crlUrl: crl("retired-ac") }),
+    createTestCa({
+      subject: caName({ organization: ICP_O, organizationalUnits: [ITI_OU], commonName: V5_ROOT_CN }),
+      keys: v5RootKeys,
+      signatureHash: "SHA-512",
+      now,
+      crlUrl: crl("v5-root"),
+    }),
   ]);
-  const [subAc, otherAc, server] = await Promise.all([
+  const [subAc, otherAc, server, v5Ac] = await Promise.all([
     createTestCa({
       subject: acName("AC TESTE SUBORDINADA", "AC TESTE SSL EV G4"),
       issuer: sslAc,
@@ -113,6 +130,13 @@ export async function createHierarchy(input: {
       now,
       subjectAltName: { dnsNames: ["localhost", ...input.hostnames], ipAddresses: ["127.0.0.1", "::1"] },
     }),
+    createTestCa({
+      subject: acName("AC Secretaria da Receita Federal do Brasil v4 TESTE", V5_ROOT_CN),
+      issuer: v5Root,
+      keys: v5AcKeys,
+      now,
+      crlUrl: crl("v5-ac"),
+    }),
   ]);
-  return { root, sslAc, expiredAc, nonCaIssuer, subAc, otherRoot, otherAc, server };
+  return { root, sslAc, expiredAc, nonCaIssuer, subAc, otherRoot, otherAc, stringTypesAc, retiredAc, v5Root, v5Ac, server };
 }

@@ -7,6 +7,7 @@ export {
   loadTestCa,
   loadTestPki,
   MANIFEST_FILE,
+  TEST_PKI_VERSION,
   testPkiManifestSchema,
   type TestPkiClient,
   type TestPkiManifest,
@@ -24,8 +25,10 @@ export { addDays, addHours, type IssuedCertificate, type SubjectInput, type Test
 export { generateKeyPair, type HashName, type KeySpec } from "./keys.js";
 export {
   caName,
+  eCnpjSubject,
   encodeName,
   ofbSubject,
+  reencodeName,
   OID,
   type OfbSubjectFields,
   type StringEncoding,
@@ -33,4 +36,4 @@ export {
   type TypedAttribute,
 } from "./names.js";
 export { formatCnpj, organisationId, randomCnpj, softwareStatementId, withCnpjCheckDigits } from "./identifiers.js";
-export { CLIENT_CATALOGUE, type ClientSpec, type KeystorePlacement } from "./client-catalogue.js";
+export { CLIENT_CATALOGUE, type AnchorFileId, type ClientSpec, type KeystorePlacement } from "./client-catalogue.js";

@@ -8,6 +8,9 @@ import type { TestCa } from "./certificate.js";
 /** File name of the manifest inside the PKI directory. */
 export const MANIFEST_FILE = "manifest.json";
 
+/** The manifest's layout version: 2 added the trust-anchor files, the v5-like hierarchy and per-file verdicts. */
+export const TEST_PKI_VERSION = 2;
+
 const relativePath = z
   .string()
   .min(1)
@@ -26,8 +29,10 @@ const client = z.strictObject({
   organisationId: z.string().nullable(),
   softwareStatementId: z.string().nullable(),
   cnpj: z.string().nullable(),
-  /** `"accept"` or the reason code the edge must return. */
+  /** `"accept"` or the reason code the edge must return, with `trustAnchors` (the root only). */
   expect: z.string().min(1),
+  /** The same with each trust-anchor file of `anchorFiles`. */
+  expectByAnchorFile: z.strictObject({ root: z.string().min(1), bundle: z.string().min(1), allRoots: z.string().min(1) }),
   description: z.string(),
   /** Where the key sits in the Directory keystore. */
   keystore: z.enum(["active", "inactive", "unregistered", "none"]),
@@ -35,18 +40,28 @@ const client = z.strictObject({
 
 /** Schema of `manifest.json`. Paths are relative to the PKI directory in the file. */
 export const testPkiManifestSchema = z.strictObject({
-  version: z.literal(1),
+  version: z.literal(TEST_PKI_VERSION),
   generatedAt: z.iso.datetime(),
   crlBaseUrl: z.url(),
+  /** The root only (the same file as `anchorFiles.root`). */
   trustAnchors: relativePath,
+  /**
+   * The trust-anchor files: `root` (the root only), `bundle` (the root and its transport ACs, what
+   * `ofb-edge trust fetch` writes) and `allRoots` (every root of the PKI: v10-like, v5-like and the other).
+   */
+  anchorFiles: z.strictObject({ root: relativePath, bundle: relativePath, allRoots: relativePath }),
   ca: z.strictObject({
     root: certAndKey,
     sslAc: certAndKey,
     expiredAc: certAndKey,
     nonCaIssuer: certAndKey,
     subAc: certAndKey,
+    stringTypesAc: certAndKey,
+    retiredAc: certAndKey,
     otherRoot: certAndKey,
     otherAc: certAndKey,
+    v5Root: certAndKey,
+    v5Ac: certAndKey,
   }),
   server: z.strictObject({ cert: relativePath, key: relativePath, hostnames: z.array(z.string()) }),
   clients: z.record(z.string(), client),
@@ -71,19 +86,11 @@ export type TestPkiClient = TestPkiManifest["clients"][string];
 export function resolveManifestPaths(manifest: TestPkiManifest, dir: string): TestPkiManifest {
   const at = (path: string) => resolve(dir, path);
   const pair = (p: { cert: string; key: string }) => ({ cert: at(p.cert), key: at(p.key) });
-  const { ca } = manifest;
   return {
     ...manifest,
     trustAnchors: at(manifest.trustAnchors),
-    ca: {
-      root: pair(ca.root),
-      sslAc: pair(ca.sslAc),
-      expiredAc: pair(ca.expiredAc),
-      nonCaIssuer: pair(ca.nonCaIssuer),
-      subAc: pair(ca.subAc),
-      otherRoot: pair(ca.otherRoot),
-      otherAc: pair(ca.otherAc),
-    },
+    anchorFiles: { root: at(manifest.anchorFiles.root), bundle: at(manifest.anchorFiles.bundle), allRoots: at(manifest.anchorFiles.allRoots) },
+    ca: Object.fromEntries(Object.entries(manifest.ca).map(([name, files]) => [name, pair(files)])) as TestPkiManifest["ca"],
     server: { ...manifest.server, cert: at(manifest.server.cert), key: at(manifest.server.key) },
     clients: Object.fromEntries(
       Object.entries(manifest.clients).map(([name, entry]) => [

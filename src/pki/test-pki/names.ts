@@ -123,3 +123,29 @@ export function caName(rdns: { readonly organization: string; readonly organizat
     { type: OID.commonName, value: rdns.commonName, encoding: "utf8" },
   ]);
 }
+
+/**
+ * The same name with every attribute value re-encoded as `encoding` (DER order and attribute types kept): the
+ * issuer field real ACs write into their certificates is not always their subject's bytes (RFC 5280 §7.1
+ * compares the two as equal).
+ */
+export function reencodeName(name: x509.Name, encoding: StringEncoding): x509.Name {
+  const rdns = AsnConvert.parse(name.toArrayBuffer(), Name);
+  return encodeName(rdns.map((rdn) => ({ type: rdn[0]!.type, value: rdn[0]!.value.toString(), encoding })));
+}
+
+/** The subject of an e-CNPJ certificate (legal entity, under the v5 hierarchy): ICP-Brasil OUs and CN `RAZAO SOCIAL:CNPJ`. */
+export function eCnpjSubject(fields: { readonly razaoSocial: string; readonly cnpj: string; readonly registrationAuthorityCnpj: string }): x509.Name {
+  const utf8 = (type: string, value: string): TypedAttribute => ({ type, value, encoding: "utf8" });
+  return encodeName([
+    { type: OID.countryName, value: "BR", encoding: "printable" },
+    utf8(OID.organizationName, "ICP-Brasil"),
+    utf8(OID.stateOrProvinceName, "SP"),
+    utf8(OID.localityName, "Sao Paulo"),
+    utf8(OID.organizationalUnitName, "Secretaria da Receita Federal do Brasil - RFB"),
+    utf8(OID.organizationalUnitName, fields.registrationAuthorityCnpj),
+    utf8(OID.organizationalUnitName, "presencial"),
+    utf8(OID.organizationalUnitName, "RFB e-CNPJ A1"),
+    utf8(OID.commonName, `${fields.razaoSocial}:${fields.cnpj}`),
+  ]);
+}
