@@ -50,7 +50,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function startEdge(o: { revocation: ConfigInput["revocation"]; anchors?: string; policy?: ConfigInput["policy"] }) {
+function startEdge(o: { revocation: ConfigInput["revocation"]; anchors?: string }) {
   const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [o.anchors ?? dp.anchors] };
   return startTestEdge({
     pki,
@@ -58,7 +58,7 @@ function startEdge(o: { revocation: ConfigInput["revocation"]; anchors?: string;
     listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
     revocation: o.revocation,
     admin: { host: "127.0.0.1", port: 0 },
-    ...(o.policy && { policy: o.policy }),
+    policy: { transportRoots: tls.trustAnchors },
   });
 }
 
@@ -83,7 +83,6 @@ describe("at start-up", () => {
     const edge = await startEdge({
       anchors: dp.anchorsWithAcs,
       // The bundle holds the ACs next to the root (what `trust fetch` writes); chains still end at the root.
-      policy: { requireIntermediate: false },
       revocation: { onStale: "hard-fail", urls: { [dp.info.b.sha256]: [crls.url("/mirror/b.crl")] } },
     });
     const startMs = performance.now() - t0;
@@ -116,7 +115,7 @@ describe("at start-up", () => {
     crls.serve("/hanging/root.crl", { hang: true });
     const wait = 600;
     const t0 = performance.now();
-    const edge = await startEdge({ anchors: hanging.anchorsWithAcs, policy: { requireIntermediate: false }, revocation: { onStale: "hard-fail", firstFetchWaitMs: wait } });
+    const edge = await startEdge({ anchors: hanging.anchorsWithAcs, revocation: { onStale: "hard-fail", firstFetchWaitMs: wait } });
     const startMs = performance.now() - t0;
     try {
       expect(startMs).toBeGreaterThanOrEqual(wait - 20);

@@ -58,6 +58,7 @@ beforeAll(async () => {
     JSON.stringify({
       listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [dp.anchors] } }],
       routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+      policy: { transportRoots: [dp.anchors] },
       revocation: { onStale: "hard-fail" },
       workers: 2,
       log: { level: "info" },

@@ -53,7 +53,7 @@ afterAll(async () => {
 
 function startEdge(o: { mode: "strict" | "permissive"; revocation: ConfigInput["revocation"]; anchors?: string }) {
   const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [o.anchors ?? dp.anchors] };
-  return startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode, tls }], revocation: o.revocation });
+  return startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode, tls }], policy: { transportRoots: tls.trustAnchors }, revocation: o.revocation });
 }
 
 /** One request on a new connection: its status and error code, or "closed" when the connection was refused; and how long it took. */

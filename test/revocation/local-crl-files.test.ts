@@ -65,6 +65,7 @@ describe("revocation.crlFiles (hard-fail, distribution points unreachable)", () 
       pki,
       upstream: backend.url,
       listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
+      policy: { transportRoots: [dp.anchors] },
       revocation: { onStale: "hard-fail", crlFiles: [crlDir, join(dir, "ac-bare.der")], crlFilesCheckMs: 200 },
       admin: { host: "127.0.0.1", port: 0 },
     });
@@ -106,7 +107,7 @@ describe("revocation.crlFiles (hard-fail, distribution points unreachable)", () 
     const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [dp.anchors] };
     const missing = join(dir, "no-such-folder");
     await expect(
-      startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls }], revocation: { crlFiles: [crlDir, missing] } }),
+      startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls }], policy: { transportRoots: [dp.anchors] }, revocation: { crlFiles: [crlDir, missing] } }),
     ).rejects.toThrow(`revocation.crlFiles[1]: ${missing}: no such file or directory`);
   });
 });
