@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { Dispatcher } from "undici";
 import { createOutboundDispatcher } from "../net/dispatcher.js";
 import { buildTrustBundle, DEFAULT_TRUST_LIMITS, type TrustLimits, type TrustSource } from "../trust/build.js";
-import { checkPinSet, ICP_BRASIL_PINS, type PinSet } from "../trust/pins.js";
+import { checkPinSet, ICP_BRASIL_PINS, type PinSet } from "../pki/icp-brasil-roots.js";
 import type { ReportSource, TrustReport } from "../trust/report.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };

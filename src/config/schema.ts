@@ -3,7 +3,7 @@ import { identityAssertionSchema } from "../profiles/assertion-config.js";
 import { passthroughSchema } from "../tls/passthrough-config.js";
 import { revocationSchema } from "../revocation/config.js";
 import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
-import { ICP_BRASIL_PINS } from "../trust/pins.js";
+import { ICP_BRASIL_PINS } from "../pki/icp-brasil-roots.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`

@@ -2,6 +2,7 @@ import type { EdgeErrorCode } from "../errors.js";
 import type { TrustAnchors } from "./anchors.js";
 import { OID, WEAK_SIGNATURE_ALGORITHMS, isSelfIssued, parseCertInfo, type CertInfo } from "./certificate.js";
 import { buildChain, endsAtAnchor, type ChainLink } from "./chain.js";
+import { icpBrasilRootNamed } from "./icp-brasil-roots.js";
 import { mapVerifyError } from "./openssl-errors.js";
 
 /** The rule a verdict names when it fails (stable, for logs and metrics). */
@@ -107,7 +108,7 @@ export function createChainPolicy(options: PolicyOptions) {
     const refuse = (code: EdgeErrorCode, rule: PolicyRule, certIndex: number | undefined, detail: string): ChainFailure => ({ ...fail(code, rule, certIndex, detail), links, fromTrustFiles });
 
     if (opensslError !== null) {
-      const refined = refineVerifyError(opensslError, chain);
+      const refined = refineVerifyError(opensslError, chain) ?? otherIcpBrasilHierarchy(opensslError, chain, options.transportRoots);
       if (refined) return refuse(refined.code, refined.rule, refined.certIndex, `${refined.detail} [OpenSSL ${opensslError.slice(0, 64)}]`);
       const mapped = mapVerifyError(opensslError, presented.length);
       return refuse(mapped.code, "path-validation", locate(mapped.code, chain, options.now()), `${mapped.text} [OpenSSL ${opensslError.slice(0, 64)}]`);
@@ -217,6 +218,29 @@ function refineVerifyError(opensslError: string, chain: readonly CertInfo[]): Ch
     if (i !== undefined) return fail("CERT_SIGNATURE_WEAK", "signature-digest", i, `certificate ${i} ('${chain[i]!.label}') is signed with ${weakDigest(chain[i]!)}`);
   }
   return null;
+}
+
+/** OpenSSL verify results that mean "the chain does not reach a trust anchor". */
+const NO_ANCHOR: ReadonlySet<string> = new Set(["UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN"]);
+
+/**
+ * A chain that reaches no anchor because it belongs to another ICP-Brasil hierarchy: its top certificate is, or
+ * is issued by, an ICP-Brasil root ("Autoridade Certificadora Raiz Brasileira vN") that is not a transport
+ * root — typically an e-CNPJ of root v5 (it carries clientAuth) presented to an edge that loads the transport
+ * bundle. The name alone decides only which refusal is reported, never whether the chain is refused.
+ */
+function otherIcpBrasilHierarchy(opensslError: string, chain: readonly CertInfo[], transportRoots: ReadonlySet<string>): ChainFailure | null {
+  if (!NO_ANCHOR.has(opensslError)) return null;
+  const top = chain[chain.length - 1]!;
+  const rootName = isSelfIssued(top) ? top.label : top.issuerLabel;
+  const root = icpBrasilRootNamed(rootName);
+  if (root === null || transportRoots.has(root.sha256)) return null;
+  return fail(
+    "CERT_HIERARCHY_NOT_TRANSPORT",
+    "transport-hierarchy",
+    chain.length - 1,
+    `the chain leads to ICP-Brasil root ${root.name} ('${rootName}'), which is not a transport root (policy.transportRoots): OFB transport certificates are issued under root v10, not under the signing or other hierarchies`,
+  );
 }
 
 /** Which certificate an OpenSSL failure most likely concerns, when we can tell from the chain itself. */

@@ -5,7 +5,7 @@ import { isSelfIssued } from "../pki/certificate.js";
 import { decodeEntry, type Decoded, type EntrySkip, type SourceEntry } from "./candidates.js";
 import { DownloadError, fetchBytes, fetchText, type HttpOptions } from "./download.js";
 import { BundleIntegrityError, checkSha512, parseSha512File, readZipEntries, type ZipLimits } from "./iti-zip.js";
-import { checkPinSet, type PinSet, type RootPin } from "./pins.js";
+import { checkPinSet, type PinSet, type RootPin } from "../pki/icp-brasil-roots.js";
 import { buildReport, compareBundles, readPreviousBundle, renderBundle, type ReportSource, type TrustReport } from "./report.js";
 import { readLocalSource, SourceFileError, type Sha512Expectation } from "./local.js";
 import { JwksDocumentError, readRootsJwks } from "./roots-jwks.js";

@@ -3,7 +3,7 @@ import { loadTrustAnchors } from "../pki/anchors.js";
 import type { CertInfo } from "../pki/certificate.js";
 import { formatDn } from "../identity/dn.js";
 import type { Decoded, EntrySkip } from "./candidates.js";
-import type { PinSet } from "./pins.js";
+import type { PinSet } from "../pki/icp-brasil-roots.js";
 import type { Selection, Trusted } from "./select.js";
 import { TRANSPORT_RULE, type Excluded } from "./transport.js";
 

@@ -1,7 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import { isIssuedBy, isSelfIssued, type CertInfo } from "../pki/certificate.js";
 import type { Decoded, DecodeProblem } from "./candidates.js";
-import type { PinSet, RootPin } from "./pins.js";
+import type { PinSet, RootPin } from "../pki/icp-brasil-roots.js";
 
 /** A decoded certificate Node can verify with. */
 export type Usable = Decoded & { readonly info: CertInfo; readonly x509: X509Certificate; readonly problem: null };

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isIssuedBy } from "../../src/pki/certificate.js";
 import { checkSha512, parseSha512File, readZipEntries } from "../../src/trust/iti-zip.js";
-import { ICP_BRASIL_PINS } from "../../src/trust/pins.js";
+import { ICP_BRASIL_PINS } from "../../src/pki/icp-brasil-roots.js";
 import { selectTrusted, type Selection } from "../../src/trust/select.js";
 import { selectTransport } from "../../src/trust/transport.js";
 import { DEFAULT_TRUST_LIMITS } from "../../src/trust/build.js";

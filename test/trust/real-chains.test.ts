@@ -6,7 +6,7 @@ import { isIssuedBy, parseCertInfo, type CertInfo } from "../../src/pki/certific
 import { verifyPath } from "../../src/pki/path.js";
 import { checkValidity, createChainPolicy } from "../../src/pki/policy.js";
 import { sha256Hex } from "../../src/pki/thumbprint.js";
-import { ICP_BRASIL_PINS } from "../../src/trust/pins.js";
+import { ICP_BRASIL_PINS } from "../../src/pki/icp-brasil-roots.js";
 import { BUNDLE_2026, LEAVES, WITHDRAWN, certificateDer, decodeAll, folderEntries } from "./real-fixtures.js";
 
 /** Every certificate of the real bundle and of the withdrawn ACs, by file. */
@@ -83,12 +83,20 @@ describe("chain policy on real transport certificates, anchored on root v10", ()
     expect(checkValidity(verdict, Date.parse("2026-07-01T00:00:00Z"))).toMatchObject({ code: "CERT_EXPIRED", certIndex: 0 });
   });
 
-  it("refuses the v5 e-CNPJ certificate, though it carries clientAuth: its path does not reach root v10", () => {
+  it("refuses the v5 e-CNPJ certificate, though it carries clientAuth: its path does not reach root v10, and the reason names its hierarchy", () => {
     const presented = [certificateDer(join(LEAVES, "ecnpj-a1-valid-rfb-v5.der")), der("AC_VALID_RFB_v5.crt"), der("AC_Secretaria_da_Receita_Federal_do_Brasil_v4.crt")];
     expect(parseCertInfo(presented[0]!).extendedKeyUsage).toContain("1.3.6.1.5.5.7.3.2");
     const opensslError = verifyPath(presented, transportAnchors);
     expect(opensslError).toBe("UNABLE_TO_GET_ISSUER_CERT_LOCALLY");
-    expect(policy(presented, opensslError)).toMatchObject({ ok: false, rule: "path-validation" });
+    // Its top certificate names root v5 as issuer: the refusal says which hierarchy it belongs to.
+    expect(policy(presented, opensslError)).toMatchObject({ ok: false, code: "CERT_HIERARCHY_NOT_TRANSPORT", rule: "transport-hierarchy", certIndex: 2, detail: expect.stringContaining("root v5") });
+    // Sent with root v5 itself (a self-signed certificate in the chain), the same reason.
+    const withRoot = [...presented, der("ICP-Brasilv5.crt")];
+    expect(verifyPath(withRoot, transportAnchors)).toBe("SELF_SIGNED_CERT_IN_CHAIN");
+    expect(policy(withRoot, "SELF_SIGNED_CERT_IN_CHAIN")).toMatchObject({ ok: false, code: "CERT_HIERARCHY_NOT_TRANSPORT", certIndex: 3 });
+    // A chain whose top is issued by an AC, not by a named root, keeps OpenSSL's reason.
+    const leafAlone = [certificateDer(join(LEAVES, "brcac-soluti-ssl-ev-g4.pem"))];
+    expect(policy(leafAlone, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY")).toMatchObject({ ok: false, code: "CERT_CHAIN_INCOMPLETE" });
   });
 
   it("refuses the v5 e-CNPJ certificate with CERT_HIERARCHY_NOT_TRANSPORT when every ICP-Brasil root is an anchor", () => {

@@ -11,7 +11,7 @@ import { runTrust } from "../../src/cli/trust.js";
 import { loadTrustAnchors } from "../../src/pki/anchors.js";
 import { addDays, caName, createTestCa, issueServerCertificate, type TestCa } from "../../src/pki/test-pki/index.js";
 import { sha256Hex } from "../../src/pki/thumbprint.js";
-import type { PinSet } from "../../src/trust/pins.js";
+import type { PinSet } from "../../src/pki/icp-brasil-roots.js";
 import type { TrustReport } from "../../src/trust/report.js";
 import { ed448Root, explicitCurveRoot, unknownKeyRoot } from "./crafted.js";
 

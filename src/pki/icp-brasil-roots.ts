@@ -7,7 +7,7 @@ export interface RootPin {
 
 /**
  * The roots a trust bundle may be built from. The source (the ITI zip, the Directory's `roots.jwks`)
- * only supplies candidates; these pins are the anchor set (icp-brasil-facts §1 rule 3, §3 step 9).
+ * only supplies candidates; these pins are the anchor set.
  */
 export interface PinSet {
   /** Roots that may anchor a bundle. */
@@ -19,9 +19,10 @@ export interface PinSet {
 }
 
 /**
- * The ICP-Brasil roots, icp-brasil-facts §2.1 (equal to sesgo-ti `RaizesFixadas.PRODUCAO`). A new root
- * means a product release: its fingerprint is checked against the DOU/ITI publication, never against the
- * zip alone (§3 step 9). Transport is root v10 only: the OFB standard requires "cadeia V10" (§1 rule 1).
+ * The ICP-Brasil roots ("Autoridade Certificadora Raiz Brasileira vN", published by ITI in its repository of
+ * AC Raiz certificates), by the SHA-256 of their DER. A new root means a product release: its fingerprint is
+ * checked against the DOU/ITI publication, never against a downloaded bundle alone. Transport is root v10
+ * only: the OFB certificate standard requires the client certificate to be issued "através de cadeia V10".
  */
 export const ICP_BRASIL_PINS: PinSet = {
   pinned: [
@@ -40,6 +41,16 @@ export const ICP_BRASIL_PINS: PinSet = {
   ],
   transportRoots: ["v10"],
 };
+
+/** Every ICP-Brasil root's commonName is "Autoridade Certificadora Raiz Brasileira vN"; N names its pin. */
+const ROOT_COMMON_NAME = /^Autoridade Certificadora Raiz Brasileira (v\d{1,3})$/;
+
+/** The pin (pinned or retired) of the ICP-Brasil root a commonName names, e.g. `v5`; null for any other name. */
+export function icpBrasilRootNamed(commonName: string): RootPin | null {
+  const name = ROOT_COMMON_NAME.exec(commonName)?.[1];
+  if (name === undefined) return null;
+  return [...ICP_BRASIL_PINS.pinned, ...ICP_BRASIL_PINS.retired].find((p) => p.name === name) ?? null;
+}
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
