@@ -61,7 +61,12 @@ export interface RunningEdge {
   readonly tokens: TokenVerifier | null;
   /** The revocation stage (REVOCATION_OFF when `revocation.mode` is off): state for tests, CLI and the conformance stack. */
   readonly revocation: RevocationService;
-  /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
+  /**
+   * Stops accepting connections and lets requests in flight finish for up to `drainTimeoutMs`, then closes every
+   * connection left, the upstream pools, and every timer, subscription and socket of the stages (Directory sync,
+   * Redis, token verifier, revocation, outbound client), each bounded in time: it settles within about
+   * `drainTimeoutMs` whatever clients, backends or Redis do.
+   */
   close(): Promise<void>;
   /** Applies a new configuration without dropping connections; rejects (running configuration kept) on any error. */
   reload(config: Config): Promise<void>;
@@ -123,7 +128,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const servers = generation.prepared.map(({ config: l, material }) => {
     const { app, tlsPeer } = apps.get(l.name)!;
     const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
-    return { l, server: listener.server, swap: listener.swap };
+    return { l, server: listener.server, swap: listener.swap, close: listener.close };
   });
   const passthroughMetrics = createPassthroughMetrics(deps.metrics.registry);
   const passthroughServers = config.listeners.flatMap((l) =>
@@ -218,15 +223,19 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     revocation,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
+      const deadline = Date.now() + config.drainTimeoutMs;
       // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
       for (const x of passthrough) x.server.closeAllConnections();
-      await Promise.all([...[...listeners, ...passthrough].map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
-      await generation.upstreams.close();
-      await directory?.close();
-      await verifier?.close();
-      await deny?.close();
-      await revocation.close();
-      await outbound.close();
+      await Promise.all([
+        ...servers.map((x) => x.close(deadline)),
+        ...passthrough.map((x) => closeServer(x.server, deadline)),
+        ...(admin ? [closeServer(admin, deadline)] : []),
+      ]);
+      // Every client connection is closed: what is still in flight upstream has no one to answer.
+      if (!(await settleBy(generation.upstreams.close(), Math.max(deadline, Date.now() + CLOSE_GRACE_MS)))) await generation.upstreams.destroy();
+      const stages = Date.now() + CLOSE_GRACE_MS;
+      await Promise.all([directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, stages)));
+      if (!(await settleBy(outbound.close(), Date.now() + CLOSE_GRACE_MS))) await outbound.destroy();
     },
     reload,
   };
@@ -342,9 +351,28 @@ function restartOnlyListenerFields(l: Config["listeners"][number]): unknown[] {
   return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy] : [l.name, l.host, l.port, l.mode];
 }
 
-function closeServer(server: Server | HttpServer | PassthroughServer): Promise<void> {
+/** How long each group of stages may take to close after the drain (Redis QUIT, a CRL or Directory download aborted). */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Closes a server: idle connections at once, the rest when done or at `deadline` (epoch ms), whichever is first. */
+function closeServer(server: Server | HttpServer | PassthroughServer, deadline = Number.POSITIVE_INFINITY): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const timer = Number.isFinite(deadline) ? setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now())) : undefined;
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
+}
+
+/** Whether `promise` settled by `deadline` (epoch ms); a rejection counts as settled, and is not rethrown. */
+async function settleBy(promise: Promise<unknown> | undefined, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([Promise.resolve(promise).then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
