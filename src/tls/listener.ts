@@ -93,8 +93,6 @@ export function createListener(deps: ListenerDeps): Listener {
       // Node checks the header and request time-outs on this interval (30 s by default): a tenth of the shorter
       // one, so that a 408 comes at the configured time, not up to 30 s later.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10))),
-      // A client that half-closes after its request still gets the answer (RFC 9112 §9.6); see httpAllowHalfOpen below.
-      allowHalfOpen: true,
     },
     (req, res) => {
       inFlight.track(req, res);
@@ -110,8 +108,10 @@ export function createListener(deps: ListenerDeps): Listener {
       void handle(req, res);
     },
   );
-  // Node ends the response side as soon as the client half-closes unless told otherwise; then it sends the
-  // responses owed and closes (`_last`), as RFC 9112 §9.6 expects of a server.
+  // A client that half-closes after its request still gets the answer: Node ends the response side as soon as the
+  // client half-closes unless told otherwise; this way it sends the responses owed and then closes (`_last`), as
+  // RFC 9112 §9.6 expects of a server. Connections become half-open only once their handshake is done (below): a
+  // half-closed handshake is over.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
   server.headersTimeout = http.headersTimeoutMs;
@@ -122,6 +122,7 @@ export function createListener(deps: ListenerDeps): Listener {
   // chains OpenSSL accepted get here; OFB policy (and identity) failures are closed now.
   server.prependListener("secureConnection", (socket: TLSSocket) => {
     handshakes.secured(socket);
+    socket.allowHalfOpen = true;
     open.add(socket);
     socket.once("close", () => open.delete(socket));
     // Behind a trusted terminator the connection's own certificate (if any) only says which terminator it is.
