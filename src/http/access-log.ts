@@ -40,6 +40,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         path: q < 0 ? url : url.slice(0, q),
         route,
         status,
+        upstreamStatus: c.get("upstreamRefusedWith"),
         latencyMs: Math.round(seconds * 1e6) / 1e3,
         decision: rejection ? "rejected" : "forwarded",
         code: rejection?.code,
