@@ -91,7 +91,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   };
   return new Promise((resolveExit) => {
     const shutdown = (signal: string) => {
-      logger.info({ kind: "lifecycle", signal }, "shutting down");
+      logger.info({ kind: "lifecycle", signal, drainTimeoutMs: current.drainTimeoutMs }, "shutting down");
+      exitByDeadline(current.drainTimeoutMs, logger);
       void stop()
         .then(() => closeBackend?.())
         .then(() => {
@@ -112,6 +113,21 @@ export async function serve(options: ServeOptions): Promise<number> {
       options.out("");
     }
   });
+}
+
+/** After the drain, what the stages may take to close (each is bounded, see RunningEdge.close) before the process exits anyway. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * The last line of shutdown: whatever still holds the process (a socket, timer or subscription nothing closed) does
+ * not keep it alive past the drain time-out and the grace. Unreferenced, so a clean shutdown exits before it fires.
+ */
+function exitByDeadline(drainTimeoutMs: number, logger: Logger): void {
+  setTimeout(() => {
+    logger.warn({ kind: "lifecycle", event: "exit-forced", drainTimeoutMs, stillOpen: process.getActiveResourcesInfo() }, "shutdown did not finish in time; exiting");
+    logger.flush();
+    process.exit(0);
+  }, drainTimeoutMs + EXIT_GRACE_MS).unref();
 }
 
 /** Every file a configuration names (and the file itself): a change to any of them reloads. */
@@ -148,8 +164,9 @@ export async function runWorker(env: Env): Promise<void> {
   const file = env[WORKER_CONFIG_FILE] ?? "(worker)";
   let edge: RunningEdge;
   let logger: Logger;
+  let config: Config;
   try {
-    const config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
+    config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
     logger = createLogger({ level: config.log.level, base: { worker: cluster.worker?.id } });
     const metrics = createMetrics();
     // prom-client answers the primary's aggregation requests with these registries; constructing an
@@ -163,8 +180,10 @@ export async function runWorker(env: Env): Promise<void> {
     return;
   }
   process.send?.({ type: "ofb-edge:ready" });
-  // A hang-up sent to the whole process group must not kill a worker: reloads come from the primary's message.
+  // A hang-up or Ctrl-C sent to the whole process group must not kill a worker: reloads and shutdown come from the
+  // primary.
   process.on("SIGHUP", () => undefined);
+  process.on("SIGINT", () => undefined);
   process.on("message", (m: { type?: string; id?: string; config?: string }) => {
     if (m?.type !== "ofb-edge:reload") return;
     const reply = (error?: string) => process.send?.({ type: "ofb-edge:reloaded", id: m.id, ...(error === undefined ? {} : { error }) });
@@ -176,16 +195,27 @@ export async function runWorker(env: Env): Promise<void> {
       return;
     }
     edge.reload(next).then(
-      () => reply(),
+      () => {
+        config = next;
+        reply();
+      },
       (err: unknown) => reply(err instanceof Error ? err.message : String(err)),
     );
   });
-  process.once("SIGTERM", () => {
+  let stopping = false;
+  const shutdown = (trigger: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ kind: "lifecycle", trigger }, "worker shutting down");
+    exitByDeadline(config.drainTimeoutMs, logger);
     void edge.close().then(() => {
       logger.flush();
       process.exit(0);
     });
-  });
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  // The primary is gone (killed, crashed): a worker does not outlive it.
+  process.once("disconnect", () => shutdown("primary gone"));
 }
 
 /** `/metrics` in a worker: every worker's metrics, aggregated by the primary (the admin port is shared). */
@@ -222,6 +252,7 @@ type WorkerMessage = { type?: string; message?: string };
  */
 async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env) {
   let phase: "starting" | "running" | "stopping" = "starting";
+  let current = config;
   const recentExits: number[] = [];
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
   const aggregator = new AggregatorRegistry();
@@ -264,6 +295,7 @@ async function runCluster(config: Config, file: string, count: number, logger: L
       });
     });
 
+  /** Each worker drains and exits on SIGTERM; one still alive after the drain time-out and the grace is killed. */
   const stopAll = async () => {
     phase = "stopping";
     await Promise.all(
@@ -271,7 +303,14 @@ async function runCluster(config: Config, file: string, count: number, logger: L
         (w) =>
           new Promise<void>((done) => {
             if (!w || w.isDead()) return done();
-            w.once("exit", () => done());
+            const kill = setTimeout(() => {
+              logger.warn({ kind: "lifecycle", worker: w.id, drainTimeoutMs: current.drainTimeoutMs }, "worker did not exit in time; killing it");
+              w.process.kill("SIGKILL");
+            }, current.drainTimeoutMs + EXIT_GRACE_MS);
+            w.once("exit", () => {
+              clearTimeout(kill);
+              done();
+            });
             w.process.kill("SIGTERM");
           }),
       ),
@@ -303,6 +342,7 @@ async function runCluster(config: Config, file: string, count: number, logger: L
       ),
     );
     workerEnv[WORKER_CONFIG] = config;
+    current = next;
     const failed = results.find((r) => r !== undefined);
     if (failed !== undefined) throw new Error(`a worker refused the reload: ${failed}`);
   };

@@ -130,6 +130,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
     return { l, server: listener.server, swap: listener.swap, close: listener.close };
   });
+  let drainTimeoutMs = config.drainTimeoutMs;
   const passthroughMetrics = createPassthroughMetrics(deps.metrics.registry);
   const passthroughServers = config.listeners.flatMap((l) =>
     l.mode === "passthrough" ? [{ l, server: createPassthroughServer({ name: l.name, config: l.passthrough, logger: deps.logger, metrics: passthroughMetrics }) }] : [],
@@ -158,6 +159,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const old = generation;
     generation = fresh;
     apps = freshApps;
+    drainTimeoutMs = next.drainTimeoutMs;
     for (const { l, server, swap } of servers) {
       const p = fresh.prepared.find((x) => x.config.name === l.name)!;
       server.setSecureContext(secureContextOptions(p.material));
@@ -223,19 +225,22 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     revocation,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
-      const deadline = Date.now() + config.drainTimeoutMs;
+      // The whole shutdown fits in drainTimeoutMs: connections drain until shortly before the end, and the stages
+      // close in what is left (Redis QUIT, a download aborted).
+      const end = Date.now() + drainTimeoutMs;
+      const drained = end - Math.min(CLOSE_RESERVE_MS, drainTimeoutMs / 4);
       // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
       for (const x of passthrough) x.server.closeAllConnections();
       await Promise.all([
-        ...servers.map((x) => x.close(deadline)),
-        ...passthrough.map((x) => closeServer(x.server, deadline)),
-        ...(admin ? [closeServer(admin, deadline)] : []),
+        ...servers.map((x) => x.close(drained)),
+        ...passthrough.map((x) => closeServer(x.server, drained)),
+        ...(admin ? [closeServer(admin, drained)] : []),
       ]);
       // Every client connection is closed: what is still in flight upstream has no one to answer.
-      if (!(await settleBy(generation.upstreams.close(), Math.max(deadline, Date.now() + CLOSE_GRACE_MS)))) await generation.upstreams.destroy();
-      const stages = Date.now() + CLOSE_GRACE_MS;
-      await Promise.all([directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, stages)));
-      if (!(await settleBy(outbound.close(), Date.now() + CLOSE_GRACE_MS))) await outbound.destroy();
+      const upstreams = generation.upstreams;
+      const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
+      if (!pools) await upstreams.destroy();
+      if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
     },
     reload,
   };
@@ -351,8 +356,8 @@ function restartOnlyListenerFields(l: Config["listeners"][number]): unknown[] {
   return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy] : [l.name, l.host, l.port, l.mode];
 }
 
-/** How long each group of stages may take to close after the drain (Redis QUIT, a CRL or Directory download aborted). */
-const CLOSE_GRACE_MS = 2_000;
+/** What shutdown keeps of drainTimeoutMs (at most a quarter of it) for closing the stages after the connections. */
+const CLOSE_RESERVE_MS = 2_000;
 
 /** Closes a server: idle connections at once, the rest when done or at `deadline` (epoch ms), whichever is first. */
 function closeServer(server: Server | HttpServer | PassthroughServer, deadline = Number.POSITIVE_INFINITY): Promise<void> {
