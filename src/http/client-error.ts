@@ -42,8 +42,10 @@ export function createClientErrorHandler(o: ClientErrorOptions): (err: NodeJS.Er
       return;
     }
     if (owed && !owed.req.complete) {
-      // The request being served can never be complete: once the responses before it are delivered, it is answered
-      // with this error, or, when its own response has started (the backend answered early), that one is finished.
+      // The latest request can never be complete: once the responses before it are delivered, it is answered with
+      // this error (if it was still waiting its turn, it is never served), or, when its own response has started
+      // (the backend answered early), that one is finished.
+      o.inFlight.withhold(owed.req);
       o.inFlight.whenOwing(socket, 1, () => {
         if (socket.destroyed) return;
         if (!owed.res.headersSent) {

@@ -94,19 +94,20 @@ export function createListener(deps: ListenerDeps): Listener {
       // one, so that a 408 comes at the configured time, not up to 30 s later.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10))),
     },
-    (req, res) => {
-      inFlight.track(req, res);
-      // Connections close after their current request while the listener drains.
-      if (draining) res.setHeader("connection", "close");
-      // Refused here, where the headers can still be read, so that the client's interaction id is echoed
-      // (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusals cannot see it.
-      const problem = requestSyntaxProblem(req);
-      if (problem) {
-        rejections.answer(req, res, problem, readInteractionId(req.headers[INTERACTION_ID]).id);
-        return;
-      }
-      void handle(req, res);
-    },
+    (req, res) =>
+      // Pipelined requests are served one after the other, in order (see http/in-flight.ts).
+      inFlight.admit(req, res, () => {
+        // Connections close after their current request while the listener drains.
+        if (draining) res.setHeader("connection", "close");
+        // Refused here, where the headers can still be read, so that the client's interaction id is echoed
+        // (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusals cannot see it.
+        const problem = requestSyntaxProblem(req);
+        if (problem) {
+          rejections.answer(req, res, problem, readInteractionId(req.headers[INTERACTION_ID]).id);
+          return;
+        }
+        void handle(req, res);
+      }),
   );
   // A client that half-closes after its request still gets the answer: Node ends the response side as soon as the
   // client half-closes unless told otherwise; this way it sends the responses owed and then closes (`_last`), as

@@ -102,6 +102,19 @@ describe("a forwarded payment followed by more bytes on the same connection", ()
     ]);
   });
 
+  it("a request pipelined after one whose answer closes the connection is not forwarded (RFC 9112 §9.6)", async () => {
+    const conn = await openRaw(pki, edge.port);
+    // A rejected upload is answered without reading its body, so its answer closes the connection.
+    const unrouted = requestHead("PUT", "/not-routed", { "content-length": "7" });
+    const second = payment();
+    conn.write(`${unrouted.head}1234567${second.head}{}`);
+    const outcome = await conn.closed();
+    expect(outcome.responses.map((r) => [r.status, r.headers["x-fapi-interaction-id"], r.headers.connection])).toEqual([[404, unrouted.id, "close"]]);
+    // The payment was never processed: the backend did not execute what the client never got an answer to.
+    expect(backend.received).toHaveLength(0);
+    expect(accessLines(second.id)).toEqual([]);
+  });
+
   it("a client that half-closes after its request still receives the backend's answer", async () => {
     const conn = await openRaw(pki, edge.port);
     const { head, id } = payment();
