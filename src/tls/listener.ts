@@ -1,7 +1,7 @@
 import { getRequestListener } from "@hono/node-server";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Hono } from "hono";
@@ -83,6 +83,8 @@ export function createListener(deps: ListenerDeps): Listener {
   const inFlight = createInFlight();
   /** Connections past their handshake: the HTTP layer's, and the ones shutdown closes at its deadline. */
   const open = new Set<TLSSocket>();
+  /** Responses not yet finished: when the listener drains, each one closes its connection. */
+  const unfinished = new Set<ServerResponse>();
   let draining = false;
   const server = createServer(
     {
@@ -94,11 +96,17 @@ export function createListener(deps: ListenerDeps): Listener {
       // one, so that a 408 comes at the configured time, not up to 30 s later.
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10))),
     },
-    (req, res) =>
+    (req, res) => {
+      unfinished.add(res);
+      res.once("close", () => {
+        unfinished.delete(res);
+        // While draining, a connection that has answered its last request is closed rather than kept alive.
+        if (draining) server.closeIdleConnections();
+      });
       // Pipelined requests are served one after the other, in order (see http/in-flight.ts).
       inFlight.admit(req, res, () => {
         // Connections close after their current request while the listener drains.
-        if (draining) res.setHeader("connection", "close");
+        if (draining && !res.headersSent) res.setHeader("connection", "close");
         // Refused here, where the headers can still be read, so that the client's interaction id is echoed
         // (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusals cannot see it.
         const problem = requestSyntaxProblem(req);
@@ -107,7 +115,8 @@ export function createListener(deps: ListenerDeps): Listener {
           return;
         }
         void handle(req, res);
-      }),
+      });
+    },
   );
   // A client that half-closes after its request still gets the answer: Node ends the response side as soon as the
   // client half-closes unless told otherwise; this way it sends the responses owed and then closes (`_last`), as
@@ -206,6 +215,7 @@ export function createListener(deps: ListenerDeps): Listener {
     },
     close(deadline) {
       draining = true;
+      for (const res of unfinished) if (!res.headersSent) res.setHeader("connection", "close");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       handshakes.closePending();
       server.closeIdleConnections();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -111,7 +112,9 @@ describe.each([1, 2])("SIGTERM with stubborn peers, workers: %i", (workers) => {
     await stubbornPeers(port);
     const credentials = clientCredentials(pki, "participant-a");
     const before = backend.received.length;
-    const finishing = openHttpsRequest({ pki, port, credentials, path: `${ACCOUNTS}/slow`, agent: false });
+    // A keep-alive client: the `Connection: close` it gets is the draining edge's.
+    const keepAlive = new Agent({ keepAlive: true });
+    const finishing = openHttpsRequest({ pki, port, credentials, path: `${ACCOUNTS}/slow`, agent: keepAlive, headers: { connection: "keep-alive" } });
     finishing.req.end();
     const cut = openHttpsRequest({ pki, port, credentials, path: `${ACCOUNTS}/hang`, agent: false });
     cut.req.end();
@@ -129,6 +132,7 @@ describe.each([1, 2])("SIGTERM with stubborn peers, workers: %i", (workers) => {
     for (const pid of workerPids) expect(alive(pid), `worker ${pid}`).toBe(false);
 
     const done = await finishing.outcome;
+    keepAlive.destroy();
     expect(done.status).toBe(200);
     expect(done.headers.connection).toBe("close");
     expect((await cut.outcome).status).toBeNull();
