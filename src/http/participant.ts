@@ -46,7 +46,7 @@ export function participantCheck(options: ParticipantCheckOptions): MiddlewareHa
     const url = c.env.incoming.url ?? "/";
     const q = url.indexOf("?");
     const role = requiredRole(route.config.role, q < 0 ? url : url.slice(0, q), options.roleByFamily, options.defaultRole);
-    // DESIGN D5, on every request: a remembered verdict is only as good as the snapshot it came from, so once the
+    // On every request: a remembered verdict is only as good as the snapshot it came from, so once the
     // snapshot is past directory.maxStalenessMs (or gone) the request fails closed, whatever the connection knows.
     const state = directory.state();
     if (!state.ready) throw new EdgeError("DIRECTORY_UNAVAILABLE", "directory", state.reason);

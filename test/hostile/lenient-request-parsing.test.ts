@@ -66,7 +66,7 @@ describe("lenient request parsing, refused before the backend", () => {
   });
 
   it("a #fragment in the request target (RFC 9112 §3.2: not part of a target) → 400 REQUEST_PATH_INVALID", async () => {
-    const { head, id } = requestHead("GET", `${ACCOUNTS}#../../admin`, { connection: "close" });
+    const { head, id } = requestHead("GET", `${ACCOUNTS}#section-2`, { connection: "close" });
     const answer = await refused(head);
     expect([answer.status, ofbCode(answer), answer.headers["x-fapi-interaction-id"]]).toEqual([400, "REQUEST_PATH_INVALID", id]);
   });

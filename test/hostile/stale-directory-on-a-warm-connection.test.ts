@@ -6,7 +6,7 @@ import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { keepAliveClient } from "../helpers/tls-probe.js";
 
 /**
- * DESIGN D5: once the Directory snapshot is older than `directory.maxStalenessMs`, every request fails closed
+ * Once the Directory snapshot is older than `directory.maxStalenessMs`, every request fails closed
  * (503) — also on a connection whose participant verdict the edge remembers for `connectionRecheckMs`. Otherwise a
  * client that keeps its connection open is served on a verdict the edge can no longer vouch for.
  */
