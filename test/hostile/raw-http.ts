@@ -187,7 +187,7 @@ export function ofbCode(r: WireResponse): string | undefined {
   }
 }
 
-/** Asserts the edge's own error format on a wire response: OFB body, JSON media type, no-store, an interaction id and a Date. */
+/** Whether a wire response is in the edge's own error format: OFB body, JSON media type, no-store, an interaction id and a Date. */
 export function isOfbError(r: WireResponse): boolean {
   const body = (() => {
     try {
