@@ -65,7 +65,12 @@ export interface RunningEdge {
   readonly tokens: TokenVerifier | null;
   /** The revocation stage (REVOCATION_OFF when `revocation.mode` is off): state for tests, CLI and the conformance stack. */
   readonly revocation: RevocationService;
-  /** Stops accepting connections, lets in-flight requests finish, then closes upstream pools. */
+  /**
+   * Stops accepting connections and lets requests in flight finish for up to `drainTimeoutMs`, then closes every
+   * connection left, the upstream pools, and every timer, subscription and socket of the stages (Directory sync,
+   * Redis, token verifier, revocation, outbound client), each bounded in time: it settles within about
+   * `drainTimeoutMs` whatever clients, backends or Redis do.
+   */
   close(): Promise<void>;
   /** Applies a new configuration without dropping connections; rejects (running configuration kept) on any error. */
   reload(config: Config): Promise<void>;
@@ -128,8 +133,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const servers = generation.prepared.map(({ config: l, material }) => {
     const { app, tlsPeer } = apps.get(l.name)!;
     const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
-    return { l, server: listener.server, swap: listener.swap };
+    return { l, server: listener.server, swap: listener.swap, close: listener.close };
   });
+  let drainTimeoutMs = config.drainTimeoutMs;
   const passthroughMetrics = createPassthroughMetrics(deps.metrics.registry);
   const passthroughServers = config.listeners.flatMap((l) =>
     l.mode === "passthrough" ? [{ l, server: createPassthroughServer({ name: l.name, config: l.passthrough, logger: deps.logger, metrics: passthroughMetrics }) }] : [],
@@ -158,6 +164,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const old = generation;
     generation = fresh;
     apps = freshApps;
+    drainTimeoutMs = next.drainTimeoutMs;
     for (const { l, server, swap } of servers) {
       const p = fresh.prepared.find((x) => x.config.name === l.name)!;
       server.setSecureContext(secureContextOptions(p.material));
@@ -219,15 +226,22 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     revocation,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
     close: async () => {
+      // The whole shutdown fits in drainTimeoutMs: connections drain until shortly before the end, and the stages
+      // close in what is left (Redis QUIT, a download aborted).
+      const end = Date.now() + drainTimeoutMs;
+      const drained = end - Math.min(CLOSE_RESERVE_MS, drainTimeoutMs / 4);
       // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
       for (const x of passthrough) x.server.closeAllConnections();
-      await Promise.all([...[...listeners, ...passthrough].map((x) => closeServer(x.server)), ...(admin ? [closeServer(admin)] : [])]);
-      await generation.upstreams.close();
-      await directory?.close();
-      await verifier?.close();
-      await deny?.close();
-      await revocation.close();
-      await outbound.close();
+      await Promise.all([
+        ...servers.map((x) => x.close(drained)),
+        ...passthrough.map((x) => closeServer(x.server, drained)),
+        ...(admin ? [closeServer(admin, drained)] : []),
+      ]);
+      // Every client connection is closed: what is still in flight upstream has no one to answer.
+      const upstreams = generation.upstreams;
+      const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
+      if (!pools) await upstreams.destroy();
+      if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
     },
     reload,
   };
@@ -356,9 +370,28 @@ function restartOnlyListenerFields(l: Config["listeners"][number]): unknown[] {
   return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy] : [l.name, l.host, l.port, l.mode];
 }
 
-function closeServer(server: Server | HttpServer | PassthroughServer): Promise<void> {
+/** What shutdown keeps of drainTimeoutMs (at most a quarter of it) for closing the stages after the connections. */
+const CLOSE_RESERVE_MS = 2_000;
+
+/** Closes a server: idle connections at once, the rest when done or at `deadline` (epoch ms), whichever is first. */
+function closeServer(server: Server | HttpServer | PassthroughServer, deadline = Number.POSITIVE_INFINITY): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const timer = Number.isFinite(deadline) ? setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now())) : undefined;
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
+}
+
+/** Whether `promise` settled by `deadline` (epoch ms); a rejection counts as settled, and is not rethrown. */
+async function settleBy(promise: Promise<unknown> | undefined, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([Promise.resolve(promise).then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -30,12 +30,24 @@ export const tlsSchema = z.strictObject({
   dhparam: z.string().min(1).optional().describe("PEM file with DH parameters (≥ 2048 bits) when dhe is on; default: OpenSSL's built-in groups."),
 });
 
-export const httpSchema = z.strictObject({
-  maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16384),
-  keepAliveTimeoutMs: duration(5_000),
-  headersTimeoutMs: duration(10_000),
-  requestTimeoutMs: duration(60_000),
-});
+export const httpSchema = z
+  .strictObject({
+    maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16384).describe("Request line and header fields, as the client sent them; more is refused with 431."),
+    keepAliveTimeoutMs: duration(5_000).describe("An idle connection is closed after this long; also how long the edge waits for a client to close after a final error answer."),
+    headersTimeoutMs: duration(10_000).describe("The request line and header fields must arrive within this long of the connection or of the previous request; then 408."),
+    requestTimeoutMs: duration(60_000).describe("The whole request, body included, must arrive within this long; then 408. At least headersTimeoutMs."),
+    handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe("A TLS handshake must complete within this long of the TCP connection (an idle or dribbling client is closed)."),
+    maxHandshakesPerSource: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(64)
+      .describe("Unfinished TLS handshakes one source address may have at a time; more connections from it are refused until some complete. Behind an L4 load balancer that does not preserve client addresses, raise it to what the balancer sends at once."),
+  })
+  .superRefine((h, ctx) => {
+    if (h.headersTimeoutMs > h.requestTimeoutMs) ctx.addIssue({ code: "custom", path: ["headersTimeoutMs"], message: `must not exceed requestTimeoutMs (${h.requestTimeoutMs})` });
+  });
 
 /** A listener that terminates TLS (strict, permissive, trusted-proxy). */
 export const tlsListenerSchema = z.strictObject({
@@ -145,6 +157,13 @@ export const proxySchema = z.strictObject({
   connectionsPerUpstream: z.number().int().min(1).max(4096).default(256),
   keepAliveTimeoutMs: duration(4_000),
   xForwardedFor: z.enum(["replace", "append"]).default("replace").describe("replace: the edge is the trust boundary, any incoming X-Forwarded-For is discarded."),
+  maxUpstreamHeaderBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 20)
+    .default(16384)
+    .describe("The request head the backend accepts (request line and header fields, the identity fields the edge adds included); a request over it is refused with 431 before the backend. Default: Node's and many frameworks' 16 KiB."),
 });
 
 /** ofb-facts §1 and §2: the OFB Directory's public participants document and keystore. */
@@ -339,6 +358,13 @@ export const configSchema = z
     authorizationServer: authorizationServerSchema
       .optional()
       .describe("The authorization server whose access tokens the edge verifies and checks for certificate binding (RFC 8705). Absent: no token checks."),
+    drainTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(25_000)
+      .describe("On SIGTERM/SIGINT, requests in flight have this long to finish; then every connection is closed and the process exits. Keep it below the orchestrator's grace period (Kubernetes: 30 s by default)."),
     workers: z
       .union([z.literal("auto"), z.number().int().min(1).max(256)])
       .default("auto")

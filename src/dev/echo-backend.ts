@@ -19,11 +19,15 @@ const TEXT_LIMIT = 64 * 1024;
  */
 export async function startEchoBackend(options: { host?: string; port?: number } = {}): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    void describe(req).then((received) => {
-      const body = `${JSON.stringify({ received }, null, 2)}\n`;
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
-      res.end(body);
-    });
+    describe(req).then(
+      (received) => {
+        const body = `${JSON.stringify({ received }, null, 2)}\n`;
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
+        res.end(body);
+      },
+      // The client (the edge) went away in the middle of the body: there is no one to answer.
+      () => res.destroy(),
+    );
   });
   server.keepAliveTimeout = 10_000;
   const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");

@@ -79,10 +79,24 @@ export async function exec(batch: ChainableCommander): Promise<unknown[]> {
   });
 }
 
-/** Closes a connection: QUIT when it is up, otherwise drop it (and any reconnect timer) at once. */
-export async function quit(c: Redis): Promise<void> {
-  if (c.status === "ready") await c.quit().catch(() => c.disconnect());
-  else c.disconnect();
+/** How long a QUIT may wait for Redis's reply before the connection is dropped: shutdown never waits on Redis. */
+const QUIT_TIMEOUT_MS = 1_000;
+
+/**
+ * Closes a connection: QUIT when it is up (within a second, then the connection is dropped), otherwise drop it
+ * (and any reconnect timer) at once. Either way no socket or timer of this client outlives the call.
+ */
+export async function quit(c: Redis, timeoutMs = QUIT_TIMEOUT_MS): Promise<void> {
+  if (c.status !== "ready") {
+    c.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([c.quit().catch(() => undefined), late]);
+  clearTimeout(timer);
+  // After QUIT's reply Redis closes the connection; disconnect also stops ioredis from reconnecting if it did not.
+  c.disconnect();
 }
 
 /** ioredis prints "error" events nobody listens to; errors go to debug, an outage is logged once instead. */

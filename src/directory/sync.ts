@@ -42,6 +42,8 @@ export function createDirectorySync(options: DirectorySyncOptions) {
   let pending: Promise<SyncResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Aborts a download in progress when the edge shuts down: shutdown does not wait for the Directory.
+  const stopping = new AbortController();
 
   async function attempt(): Promise<SyncResult> {
     const started = options.now();
@@ -61,6 +63,7 @@ export function createDirectorySync(options: DirectorySyncOptions) {
         limitName: "directory.maxDocumentBytes",
         // One request every few minutes: a fresh connection each time, never one the Directory closed while idle.
         reset: true,
+        signal: stopping.signal,
         readBody: (status, h) => status === 200 && isJson(headerValue(h["content-type"])),
         where: "",
       });
@@ -96,7 +99,8 @@ export function createDirectorySync(options: DirectorySyncOptions) {
       .catch((err: unknown): SyncResult => ({ status: "failed", reason: describe(err), ms: 0 }))
       .then((result) => {
         pending = undefined;
-        log(result);
+        // An attempt cut short by shutdown is not a Directory failure worth a warning.
+        if (!(stopped && result.status === "failed")) log(result);
         options.onResult?.(result);
         return result;
       });
@@ -133,10 +137,12 @@ export function createDirectorySync(options: DirectorySyncOptions) {
       };
       void syncOnce().then(schedule);
     },
+    /** Stops the loop and aborts a download in progress; resolves once the attempt in flight (if any) has ended. */
     async stop(): Promise<void> {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      stopping.abort(new Error("the edge is shutting down"));
       await pending;
     },
   };

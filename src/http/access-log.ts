@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import { operatorReason } from "../log/reasons.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { EdgeEnv } from "./context.js";
+import { answeredOnSocket } from "./early-rejection.js";
 
 /**
  * One access line per request (interaction id, identity, route, decision, reason code, status, latency)
@@ -20,8 +21,11 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
     const remoteAddress = socket.remoteAddress;
     await next();
     const seconds = (performance.now() - start) / 1000;
-    const rejection = c.get("rejection");
-    const status = c.get("upstreamStatus") ?? c.res.status;
+    // When the HTTP layer had to answer the request itself (its body turned into garbage, or timed out), the client
+    // received that answer, whatever the pipeline then made of the closed connection.
+    const instead = answeredOnSocket(incoming);
+    const rejection = instead ?? c.get("rejection");
+    const status = instead?.status ?? c.get("upstreamStatus") ?? c.res.status;
     const route = c.get("route")?.config.name ?? "-";
     const peer = c.get("peer") ?? deps.peer(incoming, socket);
     const url = incoming.url ?? "/";
@@ -36,6 +40,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         path: q < 0 ? url : url.slice(0, q),
         route,
         status,
+        upstreamStatus: c.get("upstreamRefusedWith"),
         latencyMs: Math.round(seconds * 1e6) / 1e3,
         decision: rejection ? "rejected" : "forwarded",
         code: rejection?.code,

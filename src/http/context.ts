@@ -23,6 +23,8 @@ export interface EdgeVariables {
   rejection: EdgeError | undefined;
   /** Status actually sent when the response was streamed by the proxy. */
   upstreamStatus: number | undefined;
+  /** The backend's status when the edge answered its bare refusal (400, 413, 431) in the OFB format instead. */
+  upstreamRefusedWith: number | undefined;
 }
 
 export type EdgeEnv = { Bindings: HttpBindings; Variables: EdgeVariables };

@@ -27,7 +27,8 @@ interface Remembered {
  * client certificate, the organisation must be Active with the role the API needs (and, when configured, the
  * certificate an active transport key). The last verdict is remembered per verified certificate (shared by all its
  * connections) with its snapshot version and role, so a client asks the directory once, not once per request; a
- * new snapshot, another role or `reuseMs` later asks again.
+ * new snapshot, another role or `reuseMs` later asks again. Whether the snapshot may still be used at all is asked
+ * on every request (a comparison of two numbers).
  */
 export function participantCheck(options: ParticipantCheckOptions): MiddlewareHandler<EdgeEnv> {
   const { directory } = options;
@@ -45,7 +46,11 @@ export function participantCheck(options: ParticipantCheckOptions): MiddlewareHa
     const url = c.env.incoming.url ?? "/";
     const q = url.indexOf("?");
     const role = requiredRole(route.config.role, q < 0 ? url : url.slice(0, q), options.roleByFamily, options.defaultRole);
-    const version = directory.store.current()?.version ?? "-";
+    // On every request: a remembered verdict is only as good as the snapshot it came from, so once the
+    // snapshot is past directory.maxStalenessMs (or gone) the request fails closed, whatever the connection knows.
+    const state = directory.state();
+    if (!state.ready) throw new EdgeError("DIRECTORY_UNAVAILABLE", "directory", state.reason);
+    const { version } = state;
     const now = options.now();
     let entry = byClient.get(client);
     if (!entry || entry.version !== version || entry.role !== role || now - entry.at > options.reuseMs) {

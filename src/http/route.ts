@@ -19,7 +19,7 @@ export interface Route {
 
 /**
  * Why a request target is refused, or null. Prefix routing is only sound on paths every hop reads the same
- * way, so dot-segments, encoded slashes/backslashes/dots, empty segments and control characters are
+ * way, so dot-segments, encoded slashes/backslashes/dots, empty segments, fragments and control characters are
  * rejected rather than normalised (the backend might normalise differently: path confusion).
  */
 export function requestTargetProblem(target: string): string | null {
@@ -27,6 +27,8 @@ export function requestTargetProblem(target: string): string | null {
   const q = target.indexOf("?");
   const path = q < 0 ? target : target.slice(0, q);
   if (/[\u0000-\u0020\u007f\\]/.test(target)) return "control characters, spaces or backslashes in the request target";
+  // RFC 9112 §3.2: a fragment is never part of a request target; a backend might route on the part before it.
+  if (target.includes("#")) return "a fragment ('#') is not part of a request target (RFC 9112 §3.2)";
   if (/%(2e|2f|5c|00)/i.test(path)) return "percent-encoded '.', '/', '\\' or NUL in the path";
   if (path.includes("//")) return "empty path segment";
   for (const seg of path.split("/")) if (seg === "." || seg === "..") return "dot-segment in the path";

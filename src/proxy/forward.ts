@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, pipeline as pipelineCb } from "node:stream";
 import type { Dispatcher } from "undici";
-import { EdgeError } from "../errors.js";
+import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import { INTERACTION_ID } from "../http/interaction-id.js";
 import { HOP_BY_HOP, connectionTokens } from "./sanitize.js";
 import type { Upstream } from "./upstream.js";
@@ -32,10 +32,15 @@ export interface ForwardRequest {
   /** Fields never copied from the client nor to it (lower-case name): client-certificate and identity fields. */
   readonly strip: (lowerName: string) => boolean;
   readonly maxBodyBytes: number;
+  /** The request head the backend accepts, identity fields included (`proxy.maxUpstreamHeaderBytes`). */
+  readonly maxHeaderBytes: number;
   /** The body, when an earlier stage had to read it whole (it is sent instead of the stream). */
   readonly body?: Buffer | undefined;
   readonly xForwardedFor: "replace" | "append";
 }
+
+/** How a forwarded request ended: the status sent to the client, or the backend's refusal the edge answers instead. */
+export type ForwardOutcome = { readonly status: number; readonly refused?: undefined } | { readonly refused: EdgeError; readonly upstreamStatus: number };
 
 /**
  * Streams one request to its upstream and the response back (DESIGN §7), through undici's dispatch API: the
@@ -43,8 +48,13 @@ export interface ForwardRequest {
  * pipeline or AbortSignal per request. Errors before the response has started are thrown as `EdgeError` (the
  * app answers them in the OFB format); after it has started, the client connection is destroyed, since the
  * status line is already gone. Resolves with the status sent once the response is complete.
+ *
+ * A request whose head, with the identity fields the edge adds, exceeds `maxHeaderBytes` is refused before the
+ * backend (431). A backend's 400, 413 or 431 whose body is not an OFB `ResponseError` (a framework's or server's
+ * own refusal, e.g. of header size) is not relayed as is: the outcome names it, for the app to answer in the OFB
+ * format.
  */
-export function forward(req: ForwardRequest): Promise<number> {
+export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
   const { incoming, outgoing } = req;
   const declared = incoming.headers["content-length"];
   const chunked = incoming.headers["transfer-encoding"] !== undefined;
@@ -52,11 +62,24 @@ export function forward(req: ForwardRequest): Promise<number> {
     throw new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body of ${declared} bytes exceeds the limit of ${req.maxBodyBytes}`);
   }
   const hasBody = chunked || (declared !== undefined && declared !== "0");
+  const path = req.upstream.basePath + (incoming.url ?? "/");
+  const headers = requestHeaders(req);
+  const headBytes = upstreamHeadBytes(incoming.method ?? "GET", path, headers, req.upstream.origin);
+  if (headBytes > req.maxHeaderBytes) {
+    const identity = req.identityHeaders.reduce((n, v) => n + Buffer.byteLength(v) + 2, 0);
+    throw new EdgeError(
+      "UPSTREAM_HEADERS_TOO_LARGE",
+      "proxy",
+      `the request head would reach the backend with ${headBytes} bytes (${identity} of them the verified identity the edge adds), over proxy.maxUpstreamHeaderBytes (${req.maxHeaderBytes})`,
+    );
+  }
   const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
 
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<ForwardOutcome>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
+    /** A refusal status whose body is read whole before anything is sent, to see whether it is an OFB error. */
+    let held: { readonly headers: Record<string, string | string[] | undefined>; readonly chunks: Buffer[]; bytes: number } | undefined;
     const onClose = () => {
       // The client went away before the response was complete: stop the upstream exchange too.
       if (!outgoing.writableFinished) controller?.abort(new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client closed the connection"));
@@ -71,9 +94,9 @@ export function forward(req: ForwardRequest): Promise<number> {
 
     req.upstream.pool.dispatch(
       {
-        path: req.upstream.basePath + (incoming.url ?? "/"),
+        path,
         method: incoming.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(req),
+        headers,
         body,
       },
       {
@@ -85,31 +108,83 @@ export function forward(req: ForwardRequest): Promise<number> {
           // 1xx interim responses are not relayed: the final response follows.
           if (statusCode < 200) return;
           status = statusCode;
+          if (REFUSALS[statusCode] !== undefined) {
+            held = { headers, chunks: [], bytes: 0 };
+            return;
+          }
           outgoing.writeHead(statusCode, responseHeaders(headers, req.interactionId, req.strip));
           if (outgoing.writableNeedDrain) c.pause();
         },
         onResponseData(c, chunk) {
+          if (held) {
+            held.bytes += chunk.length;
+            if (held.bytes <= MAX_REFUSAL_BODY_BYTES) held.chunks.push(chunk);
+            return;
+          }
           if (!outgoing.write(chunk)) c.pause();
         },
         onResponseEnd() {
           done();
+          if (held) {
+            const refusal = held.bytes <= MAX_REFUSAL_BODY_BYTES ? Buffer.concat(held.chunks) : null;
+            if (refusal && isOfbErrorBody(held.headers["content-type"], refusal)) {
+              outgoing.writeHead(status, responseHeaders(held.headers, req.interactionId, req.strip));
+              outgoing.end(refusal);
+              resolve({ status });
+            } else {
+              const code = REFUSALS[status]!;
+              resolve({ upstreamStatus: status, refused: new EdgeError(code, "proxy", `the backend of route '${req.route}' refused the request with ${status} and no OFB error body`) });
+            }
+            return;
+          }
           outgoing.end();
-          resolve(status);
+          resolve({ status });
         },
         onResponseError(_c, cause) {
           done();
-          if (status === 0) {
+          if (status === 0 || held) {
             reject(upstreamError(cause, incoming, req.route));
             return;
           }
           // Upstream body failed or timed out mid-response, or the client went away: the status line is
           // sent, so the only honest signal left is closing the connection.
           outgoing.destroy();
-          resolve(status);
+          resolve({ status });
         },
       },
     );
   });
+}
+
+/** Refusals a backend (or its server, framework, WAF) answers in its own format, and the edge's code for each. */
+const REFUSALS: Readonly<Record<number, EdgeErrorCode>> = { 400: "UPSTREAM_REFUSED_REQUEST", 413: "UPSTREAM_REFUSED_BODY", 431: "UPSTREAM_REFUSED_HEADERS" };
+
+/** A refusal body larger than this is not an OFB error worth relaying (the OFB limits make one a few KiB at most). */
+const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
+
+/** Whether a body is an OFB `ResponseError`: JSON with a non-empty `errors` array of `{code, title, detail}` strings. */
+function isOfbErrorBody(contentType: string | string[] | undefined, body: Buffer): boolean {
+  if (typeof contentType !== "string" || !/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(contentType)) return false;
+  try {
+    const errors = (JSON.parse(body.toString("utf8")) as { errors?: unknown }).errors;
+    return (
+      Array.isArray(errors) &&
+      errors.length > 0 &&
+      errors.every((e: { code?: unknown; title?: unknown; detail?: unknown } | null) => typeof e?.code === "string" && typeof e.title === "string" && typeof e.detail === "string")
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The size of the request head undici will send: request line, the fields, and what undici adds itself (`host`,
+ * `connection`, and `content-length` or `transfer-encoding`: at most ~70 bytes besides the host).
+ */
+function upstreamHeadBytes(method: string, path: string, headers: readonly string[], origin: string): number {
+  let n = method.length + 1 + Buffer.byteLength(path) + " HTTP/1.1\r\n".length + "host: \r\n".length + new URL(origin).host.length + 70 + 2;
+  for (let i = 0; i < headers.length; i += 2) n += Buffer.byteLength(headers[i]!) + 2 + Buffer.byteLength(headers[i + 1]!) + 2;
+  return n;
 }
 
 function requestHeaders(req: ForwardRequest): string[] {

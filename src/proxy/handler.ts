@@ -33,7 +33,7 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       });
       identity.push(assertion.header, jws);
     }
-    const status = await forward({
+    const outcome = await forward({
       incoming: c.env.incoming,
       outgoing: c.env.outgoing,
       upstream: route.upstream,
@@ -43,9 +43,15 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       strip,
       body: c.get("requestBody"),
       maxBodyBytes: proxy.maxRequestBodyBytes,
+      maxHeaderBytes: proxy.maxUpstreamHeaderBytes,
       xForwardedFor: proxy.xForwardedFor,
     });
-    c.set("upstreamStatus", status);
+    if (outcome.refused) {
+      // The backend's own bare refusal: answered in the OFB format; the access line keeps both statuses.
+      c.set("upstreamRefusedWith", outcome.upstreamStatus);
+      throw outcome.refused;
+    }
+    c.set("upstreamStatus", outcome.status);
     return RESPONSE_ALREADY_SENT;
   };
 }

@@ -12,7 +12,16 @@ export interface Upstream {
  * One undici keep-alive pool per distinct origin, shared by the routes that use it. Timeouts are the
  * configuration's, never undici's defaults.
  */
-export function createUpstreams(routes: readonly RouteConfig[], proxy: ProxyConfig): { byRoute: ReadonlyMap<string, Upstream>; close: () => Promise<void> } {
+export function createUpstreams(
+  routes: readonly RouteConfig[],
+  proxy: ProxyConfig,
+): {
+  byRoute: ReadonlyMap<string, Upstream>;
+  /** Closes the pools once the requests in flight on them are done. */
+  close: () => Promise<void>;
+  /** Closes the pools now, aborting requests in flight (shutdown past its drain time-out). */
+  destroy: () => Promise<void>;
+} {
   const pools = new Map<string, Pool>();
   const byRoute = new Map<string, Upstream>();
   for (const route of routes) {
@@ -35,6 +44,9 @@ export function createUpstreams(routes: readonly RouteConfig[], proxy: ProxyConf
     byRoute,
     close: async () => {
       await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+    destroy: async () => {
+      await Promise.all([...pools.values()].map((p) => p.destroy()));
     },
   };
 }

@@ -1,21 +1,27 @@
 import { getRequestListener } from "@hono/node-server";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Hono } from "hono";
 import type { TlsListenerConfig } from "../config/schema.js";
 import type { PeerState } from "../connection/peer-state.js";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
+import { createClientErrorHandler } from "../http/client-error.js";
 import type { EdgeEnv } from "../http/context.js";
+import { createEarlyRejections } from "../http/early-rejection.js";
+import { createInFlight } from "../http/in-flight.js";
 import { INTERACTION_ID, readInteractionId } from "../http/interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
+import { methodNotAllowed, requestSyntaxProblem } from "../http/request-syntax.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import { operatorReason } from "../log/reasons.js";
 import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
 import type { RevocationService } from "../revocation/service.js";
+import { guardHandshakes } from "./handshake-guard.js";
 import { verifyError } from "./peer.js";
 import { serverTlsOptions, type TlsMaterial } from "./profile.js";
 
@@ -36,15 +42,30 @@ export interface ListenerDeps {
   readonly revocation?: RevocationService;
 }
 
+/** A running HTTPS listener: its server, a reload hook, and a shutdown bounded in time. */
+export interface Listener {
+  readonly server: Server;
+  swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void;
+  /**
+   * Stops accepting connections and drains: handshakes still in progress and idle connections are closed at once,
+   * requests in flight finish (their responses say `Connection: close`), and whatever is still open at `deadline`
+   * (epoch ms) is closed then. Resolves once every connection is closed.
+   */
+  close(deadline: number): Promise<void>;
+}
+
 /**
  * An HTTPS listener with the OFB/FAPI TLS profile (tls/profile.ts) serving the app through
  * `@hono/node-server`. Each connection's peer state is computed once, at `secureConnection`, before any
  * request is read; a `strict` listener closes a connection whose certificate is absent or fails policy,
- * and every handshake failure is logged with its reason and counted.
+ * and every handshake failure is logged with its reason and counted. Handshakes are bounded in time
+ * (`http.handshakeTimeoutMs`) and in number per source address (`http.maxHandshakesPerSource`).
  */
-export function createListener(deps: ListenerDeps): { server: Server; swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void } {
+export function createListener(deps: ListenerDeps): Listener {
   const { config, logger, metrics } = deps;
+  const http = config.http;
   const log = logger.child({ listener: config.name });
+  const rejections = createEarlyRejections({ logger: log, metrics, clock: deps.clock, lingerMs: http.keepAliveTimeoutMs });
   // @hono/node-server refuses some requests before the app runs (a Host that is not a host, no Host): those are
   // edge rejections too, answered in the OFB format and logged like any other.
   let peer = deps.peer;
@@ -60,35 +81,68 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
   });
   // A reload swaps the pipeline for requests that start after it; requests in flight finish on the old one.
   let handle = listenerFor(deps.app);
+  const inFlight = createInFlight();
   // Strict connections whose revocation verdict waits for a first CRL: their requests wait for it too.
   const deciding = new WeakMap<object, Promise<void>>();
-  const server = createServer({ ...serverTlsOptions(deps.material, config.mode), maxHeaderSize: config.http.maxHeaderBytes, requireHostHeader: false }, (req, res) => {
-    // A backslash in the request target is refused here, where the headers can still be read, so that the
-    // client's interaction id is echoed (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusal cannot see it.
-    if (req.url?.includes("\\")) {
-      const e = new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target");
-      const { id } = readInteractionId(req.headers[INTERACTION_ID]);
-      metrics.rejections.inc({ stage: "http", code: e.code });
-      log.info({ kind: "access", interactionId: id, decision: "rejected", code: e.code, stage: "http", status: e.status }, "request");
-      const body = ofbErrorBody(e, deps.clock());
-      res.writeHead(e.status, { "content-type": JSON_UTF8, "cache-control": "no-store", "content-length": Buffer.byteLength(body), [INTERACTION_ID]: id, ...(req.complete ? {} : { connection: "close" }) });
-      res.end(body);
-      return;
-    }
-    const decision = deciding.get(req.socket);
-    if (!decision) return void handle(req, res);
-    // A refused connection is destroyed by then: its request goes nowhere, as if refused at the handshake.
-    void decision.then(() => {
-      if (!req.socket.destroyed) void handle(req, res);
-    });
-  });
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.requestTimeout = config.http.requestTimeoutMs;
+  /** Connections past their handshake: the HTTP layer's, and the ones shutdown closes at its deadline. */
+  const open = new Set<TLSSocket>();
+  /** Responses not yet finished: when the listener drains, each one closes its connection. */
+  const unfinished = new Set<ServerResponse>();
+  let draining = false;
+  const server = createServer(
+    {
+      ...serverTlsOptions(deps.material, config.mode),
+      maxHeaderSize: http.maxHeaderBytes,
+      requireHostHeader: false,
+      handshakeTimeout: http.handshakeTimeoutMs,
+      // Node checks the header and request time-outs on this interval (30 s by default): a tenth of the shorter
+      // one, so that a 408 comes at the configured time, not up to 30 s later.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10))),
+    },
+    (req, res) => {
+      unfinished.add(res);
+      res.once("close", () => {
+        unfinished.delete(res);
+        // While draining, a connection that has answered its last request is closed rather than kept alive.
+        if (draining) server.closeIdleConnections();
+      });
+      // Pipelined requests are served one after the other, in order (see http/in-flight.ts).
+      inFlight.admit(req, res, () => {
+        // Connections close after their current request while the listener drains.
+        if (draining && !res.headersSent) res.setHeader("connection", "close");
+        // Refused here, where the headers can still be read, so that the client's interaction id is echoed
+        // (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusals cannot see it.
+        const problem = requestSyntaxProblem(req);
+        if (problem) {
+          rejections.answer(req, res, problem, readInteractionId(req.headers[INTERACTION_ID]).id);
+          return;
+        }
+        const decision = deciding.get(req.socket);
+        if (!decision) return void handle(req, res);
+        // A refused connection is destroyed by then: its request goes nowhere, as if refused at the handshake.
+        void decision.then(() => {
+          if (!req.socket.destroyed) void handle(req, res);
+        });
+      });
+    },
+  );
+  // A client that half-closes after its request still gets the answer: Node ends the response side as soon as the
+  // client half-closes unless told otherwise; this way it sends the responses owed and then closes (`_last`), as
+  // RFC 9112 §9.6 expects of a server. Connections become half-open only once their handshake is done (below): a
+  // half-closed handshake is over.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = http.requestTimeoutMs;
+  const handshakes = guardHandshakes(server, { listener: config.name, maxPerSource: http.maxHandshakesPerSource, logger: log, metrics });
 
   // Prepended so that it runs before the HTTP layer attaches to the socket. On a strict listener only
   // chains OpenSSL accepted get here; OFB policy (and identity) failures are closed now.
   server.prependListener("secureConnection", (socket: TLSSocket) => {
+    handshakes.secured(socket);
+    socket.allowHalfOpen = true;
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
     // Behind a trusted terminator the connection's own certificate (if any) only says which terminator it is.
     if (config.mode === "trusted-proxy") {
       metrics.connections.inc({ listener: config.name, result: socket.authorized ? "proxy-verified" : "proxy" });
@@ -136,9 +190,11 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
     if (config.mode === "strict") socket.destroy();
   }
 
-  // A handshake that failed in OpenSSL (protocol version, cipher, no certificate on a strict listener) or a
-  // chain Node dropped after OpenSSL's path validation failed (`authorizationError`, strict listeners).
-  server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+  // A handshake that failed in OpenSSL (protocol version, cipher, no certificate on a strict listener), did not
+  // finish within http.handshakeTimeoutMs, or a chain Node dropped after OpenSSL's path validation failed
+  // (`authorizationError`, strict listeners).
+  // Prepended: https.Server's own listener hands the socket to `clientError`, which closes it.
+  server.prependListener("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const authorizationError = verifyError(socket);
     const reason = authorizationError ? mapVerifyError(authorizationError, 0).code : (err.code ?? "UNKNOWN");
     metrics.handshakeFailures.inc({ listener: config.name, reason });
@@ -157,28 +213,43 @@ export function createListener(deps: ListenerDeps): { server: Server; swap(app: 
     );
   });
 
-  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const code: EdgeErrorCode = err.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_HEADERS_TOO_LARGE" : "REQUEST_MALFORMED";
-    const interactionId = randomUUID();
-    const e = new EdgeError(code, "http", code === "REQUEST_HEADERS_TOO_LARGE" ? `request header fields exceed ${config.http.maxHeaderBytes} bytes` : `malformed HTTP request (${err.code ?? "parse error"})`);
-    const body = ofbErrorBody(e, deps.clock());
-    metrics.rejections.inc({ stage: "http", code });
-    log.info({ kind: "access", interactionId, decision: "rejected", code, stage: "http", status: e.status, remoteAddress: (socket as TLSSocket).remoteAddress }, "request");
-    socket.end(
-      `HTTP/1.1 ${e.status} ${code === "REQUEST_HEADERS_TOO_LARGE" ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
-        `Content-Type: ${JSON_UTF8}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
-        `${INTERACTION_ID}: ${interactionId}\r\nDate: ${deps.clock().toUTCString()}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  // https.Server hands TLS handshake failures to `clientError` too: those sockets never reached HTTP and are
+  // closed (answering them in HTTP would keep a socket that cannot carry it open, and the handshake time-out with it).
+  server.on(
+    "clientError",
+    createClientErrorHandler({
+      isHttp: (socket) => open.has(socket as TLSSocket),
+      inFlight,
+      rejections,
+      maxHeaderBytes: http.maxHeaderBytes,
+      headersTimeoutMs: http.headersTimeoutMs,
+      requestTimeoutMs: http.requestTimeoutMs,
+      lingerMs: http.keepAliveTimeoutMs,
+    }),
+  );
+  // RFC 9110 §9.3.6: the edge is not a tunnel. Node hands a CONNECT over as a bare socket, which would otherwise be
+  // closed without an answer.
+  server.on("connect", (req: IncomingMessage, socket: Duplex) => {
+    rejections.answerOnSocket(socket, methodNotAllowed("CONNECT"), readInteractionId(req.headers[INTERACTION_ID]).id);
   });
+
   return {
     server,
     swap(app, nextPeer) {
       handle = listenerFor(app);
       peer = nextPeer;
+    },
+    close(deadline) {
+      draining = true;
+      for (const res of unfinished) if (!res.headersSent) res.setHeader("connection", "close");
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      handshakes.closePending();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        for (const socket of open) socket.destroy();
+      }, Math.max(0, deadline - Date.now()));
+      return closed.finally(() => clearTimeout(timer));
     },
   };
 }

@@ -10,7 +10,7 @@ export interface RecordedRequest {
 }
 
 /**
- * A real HTTP backend that records every request it receives. Rejection tests assert `received` is empty:
+ * A real HTTP backend that records every complete request it receives. Rejection tests assert `received` is empty:
  * the edge must never forward what it rejects.
  */
 export async function startRecordingBackend(
@@ -22,7 +22,12 @@ export async function startRecordingBackend(
   const received: RecordedRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+    try {
+      for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+    } catch {
+      // The edge aborted the request before its body was complete: the backend never had a request to act on.
+      return;
+    }
     const rec = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
     received.push(rec);
     handler(rec, res);

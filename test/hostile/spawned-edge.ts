@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, vi } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `ofb-edge serve` as a real process (the compiled CLI: `npm test` builds it first), with its JSON log lines. */
+export interface SpawnedEdge {
+  readonly process: ChildProcess;
+  /** The TLS listener's port, as the (first) worker logged it. */
+  readonly port: number;
+  /** PIDs of the cluster workers (empty with one worker). */
+  readonly workers: readonly number[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  logs(): Record<string, unknown>[];
+  stderr(): string;
+  /** Kills what is left (a failed test) and removes the configuration's directory. */
+  cleanup(): Promise<void>;
+}
+
+/** PIDs whose parent is `parent`, from /proc. */
+function childPids(parent: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Whether a process is still running (a zombie waiting for its parent counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker listens. */
+export async function spawnEdge(config: Record<string, unknown>): Promise<SpawnedEdge> {
+  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-hostile-"));
+  const file = join(dir, "edge.json");
+  await writeFile(file, JSON.stringify(config));
+  const child = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const lines: string[] = [];
+  let partial = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    const split = (partial + chunk.toString("utf8")).split("\n");
+    partial = split.pop()!;
+    lines.push(...split);
+  });
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const logs = () =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  const workers = config.workers === 1 ? 1 : Number(config.workers);
+  const listening = () => logs().filter((l) => l.kind === "lifecycle" && l.msg === "listening");
+  await vi.waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`ofb-edge exited early (${child.exitCode}): ${stderr}`);
+      expect(lines.some((l) => l.startsWith("ofb-edge is listening on"))).toBe(true);
+      expect(listening().length).toBeGreaterThanOrEqual(workers);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
+  return {
+    process: child,
+    port: listening()[0]!.port as number,
+    workers: workers > 1 ? childPids(child.pid!) : [],
+    exited,
+    logs,
+    stderr: () => stderr,
+    cleanup: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
