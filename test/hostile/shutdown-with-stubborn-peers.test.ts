@@ -68,6 +68,7 @@ function config(workers: number) {
       },
     ],
     routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+    policy: { transportRoots: [pki.ca.root.cert] },
     directory: { participantsUrl: mock.participantsUrl, keystoreUrl: mock.keystoreUrl, store: { type: "redis", url: redisUrl(), keyPrefix: prefix }, refreshIntervalMs: 10_000 },
     denyList: { url: redisUrl(), keyPrefix: prefix },
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
