@@ -10,7 +10,7 @@ import { startRecordingBackend } from "../helpers/backend.js";
 import { openHttpsRequest } from "../helpers/open-request.js";
 import { clientCredentials, testPki } from "../helpers/edge.js";
 import { deletePrefix, redisUrl, uniquePrefix } from "../helpers/redis.js";
-import { alive, spawnEdge, type SpawnedEdge } from "./spawned-edge.js";
+import { alive, spawnEdge, type SpawnedEdge } from "../helpers/serve-process.js";
 
 /**
  * SIGTERM ends `ofb-edge serve` within `drainTimeoutMs` whatever its peers do: a TCP connection that never starts

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
-import { freePort, startRecordingBackend } from "../helpers/backend.js";
+import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { testPki } from "../helpers/edge.js";
+import { spawnEdge, type SpawnedEdge } from "../helpers/serve-process.js";
 import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
 // Issue 13 items 2 and 3 end to end: `ofb-edge serve` (spawned, as an operator runs it) with each trust-anchor
@@ -16,68 +13,47 @@ import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 // per file, with a permissive listener (refusals answered in HTTP with their code) and a strict one (refusals
 // end the connection and are logged); many clients against each.
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const ACCOUNTS = "/open-banking/accounts/v2/accounts";
 type FileId = keyof TestPkiManifest["anchorFiles"];
 const FILES: readonly FileId[] = ["root", "bundle", "allRoots"];
 
 interface Served {
-  readonly process: ChildProcess;
+  readonly edge: SpawnedEdge;
   readonly permissive: number;
   readonly strict: number;
-  readonly logs: Record<string, unknown>[];
 }
 
 let pki: TestPkiManifest;
 let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
 const served = new Map<FileId, Served>();
 
-async function serve(file: FileId, dir: string): Promise<Served> {
-  const [permissive, strict] = [await freePort(), await freePort()];
+async function serve(file: FileId): Promise<Served> {
   const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.anchorFiles[file]] };
-  const config = join(dir, `${file}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      listeners: [
-        { name: "permissive", host: "127.0.0.1", port: permissive, mode: "permissive", tls },
-        { name: "strict", host: "127.0.0.1", port: strict, mode: "strict", tls },
-      ],
-      routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
-      policy: { transportRoots: [pki.ca.root.cert] },
-      revocation: { mode: "off" },
-      workers: 1,
-    }),
-  );
-  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  const logs: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
-  await new Promise<void>((ready, fail) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.startsWith("{")) logs.push(JSON.parse(line) as Record<string, unknown>);
-      else if (line.startsWith("ofb-edge is listening")) ready();
-    });
-    child.once("exit", (code) => fail(new Error(`serve (${file}) exited with ${code}: ${stderr.join("")}`)));
+  const edge = await spawnEdge({
+    listeners: [
+      { name: "permissive", host: "127.0.0.1", port: 0, mode: "permissive", tls },
+      { name: "strict", host: "127.0.0.1", port: 0, mode: "strict", tls },
+    ],
+    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+    policy: { transportRoots: [pki.ca.root.cert] },
+    revocation: { mode: "off" },
+    workers: 1,
   });
-  return { process: child, permissive, strict, logs };
+  return { edge, permissive: edge.ports.get("permissive")!, strict: edge.ports.get("strict")! };
 }
 
 beforeAll(async () => {
   pki = await testPki();
   backend = await startRecordingBackend();
-  const dir = mkdtempSync(join(tmpdir(), "ofb-anchor-files-"));
-  const started = await Promise.all(FILES.map((f) => serve(f, dir)));
+  const started = await Promise.all(FILES.map((f) => serve(f)));
   FILES.forEach((f, i) => served.set(f, started[i]!));
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all(
-    [...served.values()].map(async ({ process: child }) => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+    [...served.values()].map(async ({ edge }) => {
+      await edge.stop();
+      await edge.cleanup();
     }),
   );
   await backend?.close();
@@ -127,11 +103,11 @@ describe("strict listener: the refusal ends the connection, with the reason logg
   /** Handshake then one request: the strict listener answers no HTTP status; returns once the edge logged `code`. */
   async function expectClosed(file: FileId, client: string, chain: boolean, log: Record<string, unknown>) {
     const before = backend.received.length;
-    const { strict, logs } = served.get(file)!;
+    const { strict, edge } = served.get(file)!;
     const outcome = await tlsHandshake(pki, strict, credentials(client, chain));
     const status = outcome.ok ? (await rawRequest(outcome.socket, ACCOUNTS)).status : 0;
     expect(status).toBe(0);
-    await vi.waitFor(() => expect(logs).toContainEqual(expect.objectContaining({ kind: "tls", listener: "strict", ...log })));
+    await vi.waitFor(() => expect(edge.logs()).toContainEqual(expect.objectContaining({ kind: "tls", listener: "strict", ...log })));
     expect(backend.received.length).toBe(before);
   }
 

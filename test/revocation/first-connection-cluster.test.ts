@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { testPki } from "../helpers/edge.js";
+import { spawnEdge, type SpawnedEdge } from "../helpers/serve-process.js";
 import { startCrlServer, type CrlServer } from "./crl-server.js";
 import { createDpPki, type DpClient, type DpPki } from "./dp-pki.js";
 import { HOUR, signCrl } from "./fixtures.js";
@@ -21,7 +20,6 @@ import { HOUR, signCrl } from "./fixtures.js";
  * the CRL is in). The real CLI from the compiled dist/ (`npm test` builds it first).
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DELAY_MS = 300;
 
 let pki: TestPkiManifest;
@@ -29,20 +27,9 @@ let dir: string;
 let crls: CrlServer;
 let dp: DpPki;
 let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
-let cli: ChildProcess;
+let edge: SpawnedEdge;
 let port: number;
-const stdout: string[] = [];
-let stderr = "";
-
-function logLines(): Record<string, unknown>[] {
-  return stdout.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
+const logLines = () => edge.logs();
 
 beforeAll(async () => {
   [pki, crls, backend, dir] = await Promise.all([testPki(), startCrlServer(), startRecordingBackend(), mkdtemp(join(tmpdir(), "ofb-edge-first-cluster-"))]);
@@ -52,42 +39,20 @@ beforeAll(async () => {
   crls.serve("/root.crl", { body: await signCrl(dp.root, dates), delayMs: DELAY_MS });
   crls.serve("/a.crl", { body: await signCrl(dp.acs.a, { ...dates, revoked: [{ serial: dp.clients.a.revoked.serial }] }), delayMs: DELAY_MS });
   crls.serve("/b.crl", { body: await signCrl(dp.acs.b, { ...dates, revoked: [{ serial: dp.clients.b.revoked.serial }] }), delayMs: DELAY_MS });
-  const file = join(dir, "edge.json");
-  await writeFile(
-    file,
-    JSON.stringify({
-      listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [dp.anchors] } }],
-      routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
-      policy: { transportRoots: [dp.anchors] },
-      revocation: { onStale: "hard-fail" },
-      workers: 2,
-      log: { level: "info" },
-    }),
-  );
-  cli = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let partial = "";
-  cli.stdout!.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop()!;
-    stdout.push(...lines);
+  edge = await spawnEdge({
+    listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [dp.anchors] } }],
+    routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
+    policy: { transportRoots: [dp.anchors] },
+    revocation: { onStale: "hard-fail" },
+    workers: 2,
+    log: { level: "info" },
   });
-  cli.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  await vi.waitFor(
-    () => {
-      if (cli.exitCode !== null) throw new Error(`ofb-edge exited early (${cli.exitCode}): ${stderr}`);
-      expect(logLines().filter((l) => l.kind === "lifecycle" && l.msg === "listening")).toHaveLength(2);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
-  port = logLines().find((l) => l.kind === "lifecycle" && l.msg === "listening")!.port as number;
+  port = edge.port;
 });
 
 afterAll(async () => {
-  if (cli?.exitCode === null && cli.signalCode === null) {
-    const exited = new Promise((resolve) => cli.once("exit", resolve));
-    cli.kill("SIGTERM");
-    await exited;
-  }
+  await edge?.stop();
+  await edge?.cleanup();
   await crls?.close();
   await backend?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,80 +1,30 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { freePort, startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, testPki } from "../helpers/edge.js";
+import { alive, spawnEdge, type SpawnedEdge } from "../helpers/serve-process.js";
 
-/** PIDs whose parent is `parent`, from /proc (Linux; no procps needed on a fresh CI machine). */
-function childPids(parent: number): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the last ')'.
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-// `ofb-edge serve` with `workers: 2` (node:cluster, DESIGN "Operating it"): the real CLI from the compiled
-// dist/ (`npm test` builds it first), several processes sharing one listening port, stopped by SIGTERM.
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+// `ofb-edge serve` with `workers: 2` (node:cluster): the real CLI from the compiled dist/ (`npm test` builds it
+// first), several processes sharing one listening port, stopped by SIGTERM.
 
 let pki: TestPkiManifest;
 let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
-let dir: string;
-let cli: ChildProcess;
-let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-const stdout: string[] = [];
-let stderr = "";
+let edge: SpawnedEdge;
 let port: number;
-let workerPids: number[];
+let workerPids: readonly number[];
 let adminPort: number;
-let configFile: string;
 let configText: string;
 
-/** The pino JSON lines the primary and its workers wrote to stdout. */
-function logLines(): Record<string, unknown>[] {
-  return stdout.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
+const logLines = () => edge.logs();
 /** Each worker logs the port it listens on (the CLI's own banner repeats the configured port, 0). */
-function listeningLines(): Record<string, unknown>[] {
-  return logLines().filter((l) => l.kind === "lifecycle" && l.msg === "listening");
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const listeningLines = () => logLines().filter((l) => l.kind === "lifecycle" && l.msg === "listening");
 
 beforeAll(async () => {
   pki = await testPki();
   backend = await startRecordingBackend();
-  dir = await mkdtemp(join(tmpdir(), "ofb-edge-cluster-"));
   adminPort = await freePort();
-  const file = join(dir, "edge.json");
   const config = {
     listeners: [{ name: "mtls", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
     policy: { transportRoots: [pki.ca.root.cert] },
@@ -83,34 +33,15 @@ beforeAll(async () => {
     log: { level: "info" },
     admin: { host: "127.0.0.1", port: adminPort },
   };
-  await writeFile(file, JSON.stringify(config));
-  configFile = file;
   configText = JSON.stringify(config);
-  cli = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  exited = new Promise((resolve) => cli.once("exit", (code, signal) => resolve({ code, signal })));
-  let partial = "";
-  cli.stdout!.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop()!;
-    stdout.push(...lines);
-  });
-  cli.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  await vi.waitFor(
-    () => {
-      if (cli.exitCode !== null) throw new Error(`ofb-edge exited early (${cli.exitCode}): ${stderr}`);
-      expect(stdout.some((l) => l.startsWith("ofb-edge is listening on"))).toBe(true);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
-  await vi.waitFor(() => expect(listeningLines()).toHaveLength(2), { timeout: 5_000 });
-  port = listeningLines()[0]!.port as number;
-  workerPids = childPids(cli.pid!);
+  edge = await spawnEdge(config);
+  port = edge.port;
+  workerPids = edge.workers;
 });
 
 afterAll(async () => {
-  if (cli?.exitCode === null && cli.signalCode === null) cli.kill("SIGKILL");
+  await edge?.cleanup();
   await backend?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("ofb-edge serve with workers: 2", () => {
@@ -164,7 +95,7 @@ describe("ofb-edge serve with workers: 2", () => {
   it("a changed configuration file reloads every worker (the primary validates, then each worker swaps)", async () => {
     const next = JSON.parse(configText) as { routes: { profiles?: string[] }[] };
     next.routes[0]!.profiles = ["nginx-ingress"];
-    await writeFile(configFile, JSON.stringify(next));
+    await writeFile(edge.configFile, JSON.stringify(next));
     await vi.waitFor(() => expect(logLines().some((l) => l.kind === "lifecycle" && l.event === "reloaded")).toBe(true), { timeout: 10_000, interval: 100 });
     const received = backend.received.length;
     for (let i = 0; i < 6; i++) expect((await httpsRequest({ pki, port, credentials: clientCredentials(pki, "participant-a") })).status).toBe(200);
@@ -173,8 +104,7 @@ describe("ofb-edge serve with workers: 2", () => {
   });
 
   it("SIGTERM stops the primary and every worker cleanly (exit code 0, port closed)", async () => {
-    cli.kill("SIGTERM");
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await edge.stop()).toEqual({ code: 0, signal: null });
     for (const pid of workerPids) expect(alive(pid), `worker ${pid} still running`).toBe(false);
     await expect(httpsRequest({ pki, port, credentials: clientCredentials(pki, "participant-a") })).rejects.toMatchObject({ code: "ECONNREFUSED" });
     expect(logLines()).toContainEqual(expect.objectContaining({ kind: "lifecycle", signal: "SIGTERM" }));

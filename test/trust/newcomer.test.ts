@@ -1,15 +1,15 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startRecordingBackend } from "../helpers/backend.js";
+import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { testPki } from "../helpers/edge.js";
+import { spawnEdge } from "../helpers/serve-process.js";
 import { BUNDLE_2026, LEAVES, certificateDer, zipOfBundle2026 } from "./real-fixtures.js";
 
 /**
@@ -79,35 +79,25 @@ describe("a newcomer's production path on the real ICP-Brasil certificates", () 
   it("serve starts on that bundle as tls.trustAnchors (default policy.transportRoots: root v10) and refuses a client outside it", async () => {
     const pki = await testPki();
     const backend = await startRecordingBackend();
-    const port = await freePort();
-    const config = join(dir, "edge.json");
-    await writeFile(
-      config,
-      JSON.stringify({
-        listeners: [{ name: "edge", host: "127.0.0.1", port, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [bundle()] } }],
+    const started = Date.now();
+    const edge = await spawnEdge(
+      {
+        listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [bundle()] } }],
         routes: [{ name: "open-banking", pathPrefix: "/open-banking/", upstream: backend.url }],
         // Root v10's CRL is on acraiz.icpbrasil.gov.br, out of a test's reach: revocation has its own tests.
         revocation: { mode: "off" },
         workers: 1,
-      }),
+      },
+      { cwd: dir },
     );
-    const started = Date.now();
-    const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     try {
-      const stderr: string[] = [];
-      child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
-      await new Promise<void>((ready, fail) => {
-        createInterface({ input: child.stdout! }).on("line", (line) => line.startsWith("ofb-edge is listening") && ready());
-        child.once("exit", (code) => fail(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
-      });
       expect(Date.now() - started).toBeLessThan(15_000);
-      const res = await httpsRequest({ pki, port, credentials: { cert: readFileSync(pki.clients["participant-a"]!.chain), key: readFileSync(pki.clients["participant-a"]!.key) } });
+      const res = await httpsRequest({ pki, port: edge.port, credentials: { cert: readFileSync(pki.clients["participant-a"]!.chain), key: readFileSync(pki.clients["participant-a"]!.key) } });
       expect({ status: res.status, code: res.json<{ errors: { code: string }[] }>().errors[0]!.code }).toEqual({ status: 401, code: "CERT_UNTRUSTED" });
       expect(backend.received).toHaveLength(0);
     } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      await edge.stop();
+      await edge.cleanup();
       await backend.close();
     }
   });

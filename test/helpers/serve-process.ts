@@ -11,13 +11,22 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** `ofb-edge serve` as a real process (the compiled CLI: `npm test` builds it first), with its JSON log lines. */
 export interface SpawnedEdge {
   readonly process: ChildProcess;
-  /** The TLS listener's port, as the (first) worker logged it. */
+  /** The configuration file it was started with (tests rewrite it to trigger a reload). */
+  readonly configFile: string;
+  /** The first TLS listener's port, as the (first) worker logged it. */
   readonly port: number;
+  /** Each listener's port by name, as logged. */
+  readonly ports: ReadonlyMap<string, number>;
   /** PIDs of the cluster workers (empty with one worker). */
   readonly workers: readonly number[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** The pino JSON lines the process (and its workers) wrote to stdout. */
   logs(): Record<string, unknown>[];
+  /** Every stdout line, JSON or not (the CLI's banner). */
+  lines(): readonly string[];
   stderr(): string;
+  /** SIGTERM, then the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills what is left (a failed test) and removes the configuration's directory. */
   cleanup(): Promise<void>;
 }
@@ -47,12 +56,15 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker listens. */
-export async function spawnEdge(config: Record<string, unknown>): Promise<SpawnedEdge> {
-  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-hostile-"));
+/**
+ * Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker of
+ * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root.
+ */
+export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string } = {}): Promise<SpawnedEdge> {
+  const dir = await mkdtemp(join(tmpdir(), "ofb-edge-serve-"));
   const file = join(dir, "edge.json");
   await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
   const lines: string[] = [];
   let partial = "";
@@ -71,23 +83,32 @@ export async function spawnEdge(config: Record<string, unknown>): Promise<Spawne
         return [];
       }
     });
-  const workers = config.workers === 1 ? 1 : Number(config.workers);
+  const workers = config.workers === undefined || config.workers === 1 ? 1 : Number(config.workers);
+  const listenerCount = Array.isArray(config.listeners) ? config.listeners.length : 1;
   const listening = () => logs().filter((l) => l.kind === "lifecycle" && l.msg === "listening");
   await vi.waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`ofb-edge exited early (${child.exitCode}): ${stderr}`);
       expect(lines.some((l) => l.startsWith("ofb-edge is listening on"))).toBe(true);
-      expect(listening().length).toBeGreaterThanOrEqual(workers);
+      expect(listening().length).toBeGreaterThanOrEqual(workers * listenerCount);
     },
     { timeout: 30_000, interval: 50 },
   );
   return {
     process: child,
+    configFile: file,
     port: listening()[0]!.port as number,
+    ports: new Map(listening().map((l) => [l.listener as string, l.port as number])),
     workers: workers > 1 ? childPids(child.pid!) : [],
     exited,
     logs,
+    lines: () => lines,
     stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const { code, signal } = await exited;
+      return { code, signal };
+    },
     cleanup: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
