@@ -13,7 +13,7 @@ import { createLogger } from "../src/log/logger.js";
 import { createMetrics } from "../src/metrics/registry.js";
 import { startEdge } from "../src/server.js";
 import { readTlsMaterial, readTransportRoots } from "../src/tls/material.js";
-import { serverTlsOptions } from "../src/tls/profile.js";
+import { refuseSessionTickets, serverTlsOptions } from "../src/tls/profile.js";
 import { placeLoadGenerator } from "./cpus.js";
 
 /** The three server processes of a run. Each runs alone in a child process forked from the benchmark script. */
@@ -311,6 +311,7 @@ async function startBaseline(spec: RoleSpec): Promise<Started> {
     );
   };
   const server: HttpsServer = createHttpsServer(serverTlsOptions(material, "strict"), handle);
+  refuseSessionTickets(server);
   server.on("secureConnection", () => handshakes++);
   const port = await listen(server);
   return {

@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
       metrics: deps.metrics,
     }),
   );
-  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion));
+  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm }));
   return app;
 }

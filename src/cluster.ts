@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
-import { AggregatorRegistry } from "prom-client";
+import { AggregatorRegistry, type Registry } from "prom-client";
 import { parseConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./log/logger.js";
@@ -9,7 +9,8 @@ import { startEdge, type RunningEdge } from "./server.js";
 
 /**
  * `workers` > 1: the `node:cluster` workers sharing the listeners, and the primary that starts, reloads and stops
- * them and sums their metrics. Both keep the shutdown deadline ({@link exitByDeadline}).
+ * them and aggregates their metrics (each metric by its own aggregator, see metrics/registry.ts). Both keep the
+ * shutdown deadline ({@link exitByDeadline}).
  */
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -47,7 +48,7 @@ export async function runWorker(env: Env): Promise<void> {
   try {
     config = parseConfig(JSON.parse(env[WORKER_CONFIG]!), { file, baseDir: process.cwd() });
     logger = createLogger({ level: config.log.level, base: { worker: cluster.worker?.id } });
-    const metrics = createMetrics();
+    const metrics = createMetrics({ worker: String(cluster.worker?.id ?? 0), process: true, commit: env.OFB_EDGE_COMMIT });
     // prom-client answers the primary's aggregation requests with these registries; constructing an
     // AggregatorRegistry is what installs its worker-side listener.
     AggregatorRegistry.setRegistries([metrics.registry]);
@@ -97,7 +98,7 @@ export async function runWorker(env: Env): Promise<void> {
   process.once("disconnect", () => shutdown("primary gone"));
 }
 
-/** `/metrics` in a worker: every worker's metrics, aggregated by the primary (the admin port is shared). */
+/** `/metrics` in a worker: every worker's metrics, aggregated by the primary, and the primary's own (the admin port is shared). */
 function askPrimaryForMetrics(): Promise<string> {
   return new Promise((resolve, reject) => {
     const id = randomUUID();
@@ -124,7 +125,7 @@ type WorkerMessage = { type?: string; message?: string };
  * all-or-nothing: if any worker fails to start, the others are stopped and the first failure is thrown. Once
  * running, a worker that dies is replaced, unless workers keep dying (more than 5 in 10 s).
  */
-export async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env) {
+export async function runCluster(config: Config, file: string, count: number, logger: Logger, env: Env, primaryMetrics: Registry) {
   let phase: "starting" | "running" | "stopping" = "starting";
   let current = config;
   const recentExits: number[] = [];
@@ -147,8 +148,9 @@ export async function runCluster(config: Config, file: string, count: number, lo
           reloads.get(`${worker.id}:${r.id}`)?.(r.error);
         } else if (m?.type === "ofb-edge:metrics-request") {
           const id = (m as { id?: string }).id;
-          aggregator.clusterMetrics().then(
-            (text) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, text }),
+          // The workers' aggregate, then what only the primary counts (reloads): no metric name is in both.
+          Promise.all([aggregator.clusterMetrics(), primaryMetrics.metrics()]).then(
+            ([workers, primary]) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, text: `${workers}${workers.endsWith("\n") || workers === "" ? "" : "\n"}${primary}` }),
             (err: Error) => worker.isConnected() && worker.send({ type: "ofb-edge:metrics", id, error: err.message }),
           );
         }

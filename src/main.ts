@@ -1,13 +1,14 @@
 import "reflect-metadata";
 import { unwatchFile, watchFile, type Stats } from "node:fs";
-import { availableParallelism } from "node:os";
+import { Registry, type Counter } from "prom-client";
 import { exitByDeadline, runCluster, type Env } from "./cluster.js";
 import { loadConfigFile } from "./config/load.js";
 import { ConfigError } from "./errors.js";
 import { terminatesTls, type Config } from "./config/schema.js";
 import { startEmbeddedDefault, type EmbeddedDefault } from "./dev/embedded.js";
+import { autoWorkerCount } from "./cpu-quota.js";
 import { createLogger, type Logger } from "./log/logger.js";
-import { createMetrics } from "./metrics/registry.js";
+import { createMetrics, createReloadMetrics, type EdgeMetrics } from "./metrics/registry.js";
 import { startEdge, type RunningEdge } from "./server.js";
 import { checkTlsFiles } from "./tls/material.js";
 import { SHA256_FINGERPRINT } from "./pki/thumbprint.js";
@@ -20,6 +21,7 @@ import { SHA256_FINGERPRINT } from "./pki/thumbprint.js";
 export interface ServeOptions {
   readonly configFile: string | undefined;
   readonly env: Env;
+  /** The human banner (where it listens, the embedded default's curl): stderr, since stdout carries the JSON log. */
   readonly out: (line: string) => void;
 }
 
@@ -47,12 +49,17 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
 
   const logger = createLogger({ level: config.log.level });
-  const workers = config.workers === "auto" ? availableParallelism() : config.workers;
+  const workers = config.workers === "auto" ? autoWorkerCount() : config.workers;
   let running: { stop: () => Promise<void>; reload: (next: Config) => Promise<void> };
+  let reloads: Counter<"result">;
   try {
     // Read every TLS file once here, so a bad file is reported once, before any worker starts.
     checkTlsFiles(config, file);
-    running = workers === 1 ? await runInProcess(config, file, logger) : await runCluster(config, file, workers, logger, env);
+    // Reloads are decided here: counted in the process's registry, or in the cluster primary's own (merged into /metrics).
+    const metrics = workers === 1 ? createMetrics({ process: true, commit: env.OFB_EDGE_COMMIT }) : null;
+    const decidedHere = metrics?.registry ?? new Registry();
+    reloads = createReloadMetrics(decidedHere);
+    running = metrics ? await runInProcess(config, file, logger, metrics) : await runCluster(config, file, workers, logger, env, decidedHere);
   } catch (err) {
     await closeBackend?.();
     throw err;
@@ -67,15 +74,20 @@ export async function serve(options: ServeOptions): Promise<number> {
         checkTlsFiles(next, file);
         await running.reload(next);
         current = next;
+        // A file the new configuration names (a profile file added, a certificate moved) is watched from now on.
+        watcher.update(next);
+        reloads.inc({ result: "success" });
         logger.info({ kind: "lifecycle", event: "reloaded", trigger }, "configuration reloaded");
       } catch (err) {
+        reloads.inc({ result: "failure" });
         const issues = err instanceof ConfigError ? err.issues.map((i) => `${err.file}: ${i.path || "(root)"}: ${i.message}`) : [err instanceof Error ? err.message : String(err)];
         logger.error({ kind: "lifecycle", event: "reload-rejected", trigger, issues }, "reload rejected; the running configuration stays");
       }
     });
   };
   process.on("SIGHUP", () => reload("SIGHUP"));
-  const unwatch = watchConfigFiles(options.configFile, config, () => reload("file change"));
+  const watcher = watchConfigFiles(options.configFile, config, () => reload("file change"));
+  const unwatch = () => watcher.close();
   const stop = async () => {
     unwatch();
     await reloading;
@@ -120,24 +132,39 @@ function configFiles(configFile: string | undefined, config: Config): string[] {
 
 /**
  * Polls the files by path (`fs.watchFile`), which also sees a file replaced by rename — how certificate
- * managers and Kubernetes secrets update them — and debounces a burst of changes into one reload.
+ * managers and Kubernetes secrets update them — and debounces a burst of changes into one reload. `update`
+ * re-computes the set from a configuration just applied: files it names for the first time are watched from then
+ * on, files it no longer names are not.
  */
-function watchConfigFiles(configFile: string | undefined, config: Config, onChange: () => void): () => void {
-  const files = configFiles(configFile, config);
+function watchConfigFiles(configFile: string | undefined, config: Config, onChange: () => void): { update(config: Config): void; close(): void } {
+  let files = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const listener = (curr: Stats, prev: Stats) => {
     if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, 300);
   };
-  for (const f of files) watchFile(f, { interval: 500, persistent: false }, listener);
-  return () => {
-    clearTimeout(timer);
-    for (const f of files) unwatchFile(f, listener);
+  const watch = (next: ReadonlySet<string>) => {
+    for (const f of files) if (!next.has(f)) unwatchFile(f, listener);
+    for (const f of next) if (!files.has(f)) watchFile(f, { interval: 500, persistent: false }, listener);
+    files = new Set(next);
+  };
+  watch(new Set(configFiles(configFile, config)));
+  let closed = false;
+  return {
+    update(next) {
+      // A reload still in progress at shutdown does not bring the watchers back.
+      if (!closed) watch(new Set(configFiles(configFile, next)));
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      watch(new Set());
+    },
   };
 }
 
-async function runInProcess(config: Config, file: string, logger: Logger) {
-  const edge: RunningEdge = await startEdge(config, { logger, metrics: createMetrics(), clock, configFile: file });
+async function runInProcess(config: Config, file: string, logger: Logger, metrics: EdgeMetrics) {
+  const edge: RunningEdge = await startEdge(config, { logger, metrics, clock, configFile: file });
   return { stop: () => edge.close(), reload: (next: Config) => edge.reload(next) };
 }

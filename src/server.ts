@@ -120,6 +120,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     directory,
     tokens: verifier,
     revocation,
+    deny,
     listeners: generation.prepared.map((p) => ({ name: p.config.name, certPem: p.material.cert, anchors: p.anchors.certs })),
     expiryWarningDays: config.admin?.expiryWarningDays ?? 30,
     now,

@@ -63,9 +63,20 @@ function requestInvalid(detail: string): EdgeError {
   return new EdgeError("TOKEN_REQUEST_INVALID", "binding", detail);
 }
 
-/** RFC 6750 §3: `error_description` characters are limited to %x20-21 / %x23-5B / %x5D-7E. */
+/** The typographic characters the edge's messages use, in ASCII words. */
+const ASCII_SPELLING: Readonly<Record<string, string>> = { "§": "section ", "…": "...", "—": "-", "–": "-", "→": "->", "≥": ">=", "≤": "<=", "‘": "'", "’": "'", "“": "'", "”": "'" };
+
+/**
+ * RFC 6750 §3: `error_description` characters are limited to %x20-21 / %x23-5B / %x5D-7E (and RFC 9110 §5.5 leaves
+ * anything beyond ASCII in a field value to the recipient's guess). The edge's messages are spelled in ASCII words
+ * (`RFC 8705 section 3`), accents dropped (`São` → `Sao`); what is left outside the range becomes `?`.
+ */
 function descriptionText(detail: string): string {
   return detail
+    .replace(/[§…—–→≥≤‘’“”]/g, (c) => ASCII_SPELLING[c] ?? "?")
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/ {2,}/g, " ")
     .replace(/"/g, "'")
     .replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, "?")
     .slice(0, 200);

@@ -8,6 +8,9 @@ import { checkTlsFiles } from "../tls/material.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
+export const USAGE = `Usage: ofb-edge config check --config FILE   validate a configuration and every file it names (nothing starts)
+       ofb-edge config schema                print the configuration's JSON Schema`;
+
 /**
  * `ofb-edge config check --config FILE`: validates the file and every file it names (certificates, keys,
  * trust anchors, transport roots) without starting anything. `ofb-edge config schema`: prints the JSON Schema.
@@ -19,7 +22,7 @@ export async function runConfig(argv: string[], io: Io, env: Readonly<Record<str
     return 0;
   }
   if (sub !== "check") {
-    io.stderr(`ofb-edge config: unknown sub-command '${sub ?? ""}' (expected 'check' or 'schema')`);
+    io.stderr(`ofb-edge config: ${sub === undefined ? "missing sub-command" : `unknown sub-command '${sub}'`}\n\n${USAGE}`);
     return 2;
   }
   let values: { config?: string | undefined };

@@ -1,11 +1,11 @@
-import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../errors.js";
 import { normaliseDenyValue, openRedisDenyList, type DenyEntry, type DenyKind } from "../deny/deny-list.js";
+import { parseCommandLine } from "./args.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-const USAGE = `Usage: ofb-edge deny add (--thumbprint X5T | --organisation ORG_ID | --software-statement SS_ID) --reason TEXT [--expires 2h|7d|ISO-8601] --config FILE
+export const USAGE = `Usage: ofb-edge deny add (--thumbprint X5T | --organisation ORG_ID | --software-statement SS_ID) --reason TEXT [--expires 2h|7d|ISO-8601] --config FILE
        ofb-edge deny remove (--thumbprint X5T | --organisation ORG_ID | --software-statement SS_ID) --config FILE
        ofb-edge deny list [--json] --config FILE`;
 
@@ -30,7 +30,7 @@ export async function runDeny(argv: string[], io: Io, env: Readonly<Record<strin
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({
+    values = parseCommandLine({
       args: rest,
       options: {
         config: { type: "string", short: "c" },

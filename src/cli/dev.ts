@@ -3,7 +3,7 @@ import { startEchoBackend } from "../dev/echo-backend.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-const USAGE = "Usage: ofb-edge dev echo-backend [--host H] [--port N]   (a backend that answers with what it received; not for production)";
+export const USAGE = "Usage: ofb-edge dev echo-backend [--host H] [--port N]   (a backend that answers with what it received; not for production)";
 
 /** `ofb-edge dev …`: the development helpers the embedded default runs in-process, as standalone services. */
 export async function runDev(argv: string[], io: Io): Promise<number> {

@@ -4,7 +4,7 @@ import { startMockDirectory, type MockDirectory } from "../directory/mock.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-const USAGE = `Usage: ofb-edge directory mock [--fixture DIR] [--host H] [--port N]
+export const USAGE = `Usage: ofb-edge directory mock [--fixture DIR] [--host H] [--port N]
 
   --fixture DIR   the directory/ folder written by 'ofb-edge pki init' (default .ofb-edge/pki/directory)
   --host H        address to listen on (default 127.0.0.1)

@@ -13,7 +13,7 @@ import { runDirectoryMock } from "./directory-mock.js";
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 type Env = Readonly<Record<string, string | undefined>>;
 
-const USAGE = `Usage:
+export const USAGE = `Usage:
   ofb-edge directory sync --config FILE             fetch /participants once into the configured store
   ofb-edge directory lookup <orgId|CNPJ|x5t#S256> --config FILE
   ofb-edge directory mock [--fixture DIR] [--host H] [--port N]`;

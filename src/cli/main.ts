@@ -3,15 +3,16 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import { packageInfo } from "../package-root.js";
 import { isEdgeWorker, runWorker, serve } from "../main.js";
-import { runConfig } from "./config.js";
+import { runConfig, USAGE as CONFIG_USAGE } from "./config.js";
 import { CONFORMANCE_USAGE, runConformance } from "./conformance.js";
-import { runDeny } from "./deny.js";
-import { runDev } from "./dev.js";
-import { runDirectory } from "./directory.js";
-import { runPki } from "./pki.js";
-import { runTrust } from "./trust.js";
-import { runInspect } from "./inspect.js";
-import { runProfiles } from "./profiles.js";
+import { runDeny, USAGE as DENY_USAGE } from "./deny.js";
+import { runDev, USAGE as DEV_USAGE } from "./dev.js";
+import { runDirectory, USAGE as DIRECTORY_USAGE } from "./directory.js";
+import { USAGE as DIRECTORY_MOCK_USAGE } from "./directory-mock.js";
+import { runPki, USAGE as PKI_USAGE } from "./pki.js";
+import { runTrust, USAGE as TRUST_USAGE } from "./trust.js";
+import { INSPECT_USAGE, runInspect } from "./inspect.js";
+import { PROFILES_USAGE, runProfiles } from "./profiles.js";
 
 /** The `ofb-edge` command line: one sub-command per file in src/cli. */
 const USAGE = `Usage: ofb-edge <command> [options]
@@ -37,8 +38,42 @@ Commands:
   conformance recorder           the recording backend for running the suite against a deployment
   dev echo-backend [--port N]    a backend that answers with what it received (development only)
   help                           this text
+  <command> --help               a command's usage (also -h)
 
 Environment: see README "Configuration reference".`;
+
+const SERVE_USAGE = `Usage: ofb-edge serve [--config FILE]
+
+Runs the edge until SIGTERM or SIGINT (SIGHUP reloads). Without --config: the embedded default (a local test PKI,
+a mock Directory, an authorization-server stub and an echo backend). The JSON log goes to stdout; where it listens
+is also said on stderr.
+
+  -c, --config FILE   the configuration file (README "Configuration reference"; check it with 'ofb-edge config check')
+  -h, --help          this text`;
+
+/** Each command's usage; a sub-command with its own is named "command sub-command". */
+const COMMAND_USAGE: ReadonlyMap<string, string> = new Map([
+  ["serve", SERVE_USAGE],
+  ["pki", PKI_USAGE],
+  ["trust", TRUST_USAGE],
+  ["config", CONFIG_USAGE],
+  ["directory", DIRECTORY_USAGE],
+  ["directory mock", DIRECTORY_MOCK_USAGE],
+  ["deny", DENY_USAGE],
+  ["profiles", PROFILES_USAGE],
+  ["inspect", INSPECT_USAGE],
+  ["conformance", CONFORMANCE_USAGE],
+  ["dev", DEV_USAGE],
+]);
+
+/** `--help` or `-h` among the arguments (before a `--`, after which everything is a value). */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === "--") return false;
+    if (arg === "--help" || arg === "-h") return true;
+  }
+  return false;
+}
 
 const io = { stdout: (s: string) => process.stdout.write(`${s}\n`), stderr: (s: string) => process.stderr.write(`${s}\n`) };
 
@@ -48,10 +83,16 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
   const [command, ...rest] = argv;
+  // Every command and sub-command answers --help with its usage, before any of its own checks.
+  const usage = command === undefined ? undefined : (COMMAND_USAGE.get(`${command} ${rest[0]}`) ?? COMMAND_USAGE.get(command));
+  if (usage !== undefined && asksForHelp(rest)) {
+    io.stdout(usage);
+    return 0;
+  }
   switch (command) {
     case "serve": {
       const { values } = parseArgs({ args: rest, options: { config: { type: "string", short: "c" } }, strict: true });
-      return serve({ configFile: values.config, env: process.env, out: io.stdout });
+      return serve({ configFile: values.config, env: process.env, out: io.stderr });
     }
     case "pki":
       return runPki(rest, io);
@@ -70,10 +111,6 @@ async function main(argv: string[]): Promise<number> {
     case "inspect":
       return runInspect(rest, io);
     case "conformance":
-      if (rest.includes("--help") || rest.includes("-h")) {
-        io.stdout(CONFORMANCE_USAGE);
-        return 0;
-      }
       return runConformance(rest, io, { env: process.env, stdout: process.stdout });
     case "--version":
     case "version": {

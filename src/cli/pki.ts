@@ -1,10 +1,10 @@
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generateTestPki, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { generateTestPki, TestPkiExistsError, type TestPkiManifest } from "../pki/test-pki/index.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-const USAGE = `Usage: ofb-edge pki init [--out DIR] [--force] [--crl-base-url URL] [--hostname NAME]...
+export const USAGE = `Usage: ofb-edge pki init [--out DIR] [--force] [--crl-base-url URL] [--hostname NAME]...
 
   --out DIR            output directory (default .ofb-edge/pki)
   --force              replace an existing test PKI in DIR
@@ -60,7 +60,9 @@ export async function runPki(argv: string[], io: Io): Promise<number> {
       ...(values["crl-base-url"] === undefined ? {} : { crlBaseUrl: values["crl-base-url"] }),
     });
   } catch (err) {
-    io.stderr(`ofb-edge pki init: ${err instanceof Error ? err.message : String(err)}`);
+    // In the command line's words: the option is --force (`npm start` writes its test PKI to .ofb-edge/pki, the default --out).
+    const message = err instanceof TestPkiExistsError ? `${err.manifestPath} already exists (a test PKI); pass --force to replace it` : err instanceof Error ? err.message : String(err);
+    io.stderr(`ofb-edge pki init: ${message}`);
     return 1;
   }
   printSummary(manifest, out, performance.now() - started, io);

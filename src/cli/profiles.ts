@@ -4,7 +4,7 @@ import { profileJsonSchema } from "../profiles/schema.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-const PROFILES_USAGE = `Usage: ofb-edge profiles check [FILE ...]   validate the built-in profiles and the given files
+export const PROFILES_USAGE = `Usage: ofb-edge profiles check [FILE ...]   validate the built-in profiles and the given files
        ofb-edge profiles list                 the built-in profiles
        ofb-edge profiles schema               print the profile JSON Schema`;
 

@@ -17,7 +17,7 @@ const DEFAULT_OUT = { "icp-brasil": ".ofb-edge/trust/icp-brasil-transport.pem", 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 const SHA512_HEX = /^[0-9a-fA-F]{128}$/;
 
-const USAGE = `Usage: ofb-edge trust fetch [options]
+export const USAGE = `Usage: ofb-edge trust fetch [options]
 
 Builds the mTLS transport trust bundle: root v10 and the v10 ACs usable for client certificates
 (extendedKeyUsage absent or with clientAuth), from candidates checked against the pinned roots.

@@ -11,6 +11,9 @@ import { ConfigError } from "../errors.js";
  *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
  * - `OFB_EDGE_INTROSPECTION_CLIENT_SECRET` (client_secret_basic/post introspection authentication)
+ *
+ * Read elsewhere, since they are not configuration: `OFB_EDGE_STATE_DIR` (the embedded default's folder) and
+ * `OFB_EDGE_COMMIT` (a label of `ofb_edge_build_info`, metrics/registry.ts).
  */
 export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;

@@ -3,13 +3,20 @@ import type { MiddlewareHandler } from "hono";
 import type { PeerState } from "../connection/peer-state.js";
 import type { Logger } from "../log/logger.js";
 import { operatorReason } from "../log/reasons.js";
+import { loggableText } from "../log/text.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { EdgeEnv } from "./context.js";
 import { answeredOnSocket } from "./early-rejection.js";
+import { requestBodyBytes, requestFacts } from "./request-facts.js";
+
+/** Longest deny reason kept on an access line (the operator typed it; `deny list` shows it whole). */
+const MAX_DENY_REASON = 200;
 
 /**
- * One access line per request (interaction id, identity, route, decision, reason code, status, latency)
- * and the request metrics. Logs the path without its query (a query may carry a token) and no header values.
+ * One access line per request (interaction id, identity, route, decision, reason code, status, latency, the host
+ * and user agent as received, TLS version and cipher, body sizes, upstream time and status; the field list is
+ * README "Logs and metrics") and the request metrics. Logs the path without its query (a query may carry a token),
+ * and of the header fields only `Host` and `User-Agent`, bounded and sanitised.
  */
 export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (incoming: IncomingMessage, socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
   return async function accessLog(c, next) {
@@ -19,6 +26,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
     // `incoming.socket` is null.
     const socket = incoming.socket;
     const remoteAddress = socket.remoteAddress;
+    const facts = requestFacts(incoming, socket);
     await next();
     const seconds = (performance.now() - start) / 1000;
     // When the HTTP layer had to answer the request itself (its body turned into garbage, or timed out), the client
@@ -31,6 +39,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
     const url = incoming.url ?? "/";
     const q = url.indexOf("?");
     const identity = peer.status === "accepted" ? peer.client.identity : undefined;
+    const exchange = c.get("exchange");
     deps.logger.info(
       {
         kind: "access",
@@ -38,22 +47,30 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         interactionId: c.get("interactionId") ?? c.res.headers.get("x-fapi-interaction-id"),
         method: incoming.method,
         path: q < 0 ? url : url.slice(0, q),
+        host: facts.host,
         route,
         status,
-        upstreamStatus: c.get("upstreamRefusedWith"),
+        upstreamStatus: c.get("upstreamRefusedWith") ?? c.get("upstreamStatus"),
         latencyMs: Math.round(seconds * 1e6) / 1e3,
+        upstreamMs: exchange?.upstreamMs === undefined ? undefined : Math.round(exchange.upstreamMs * 1e3) / 1e3,
+        requestBytes: requestBodyBytes(incoming, c.get("requestBody"), exchange?.chunkedRequestBytes),
+        responseBytes: c.get("responseBytes") ?? exchange?.responseBytes ?? 0,
         decision: rejection ? "rejected" : "forwarded",
         code: rejection?.code,
         reason: rejection ? operatorReason(rejection.code) : undefined,
         stage: rejection?.stage,
         certIndex: rejection?.certIndex,
         detail: rejection?.message,
+        denyReason: loggableText(c.get("denied")?.reason, MAX_DENY_REASON),
         organisationId: identity?.organisationId,
         softwareStatementId: identity?.softwareStatementId,
         clientId: c.get("token")?.clientId,
         bindingReport: c.get("bindingReport"),
         thumbprint: peer.status === "absent" ? undefined : peer.status === "accepted" ? peer.client.thumbprint : peer.thumbprint,
         remoteAddress,
+        tlsVersion: facts.tlsVersion,
+        tlsCipher: facts.tlsCipher,
+        userAgent: facts.userAgent,
       },
       "request",
     );

@@ -51,7 +51,8 @@ export function clientCertificate(deps: {
       if (client) deps.watch?.observe(client);
       const denied = client && deps.deny ? deps.deny.match(client, now) : null;
       if (denied) {
-        // The operator's reason stays in the logs (the access line carries the code); the client learns only the rule.
+        // The operator's reason stays in the logs (the access line's denyReason); the client learns only the rule.
+        c.set("denied", denied);
         if (denied.kind === "thumbprint") throw new EdgeError("CERT_DENIED", "pki", "this client certificate is on the edge's deny list");
         throw new EdgeError("PARTICIPANT_DENIED", "directory", `this ${denied.kind === "organisation" ? "organisation" : "software statement"} is on the edge's deny list`);
       }

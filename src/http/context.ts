@@ -1,7 +1,9 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { VerifiedToken } from "../binding/types.js";
 import type { VerifiedClient, PeerState } from "../connection/peer-state.js";
+import type { DenyEntry } from "../deny/deny-list.js";
 import type { EdgeError, EdgeErrorCode } from "../errors.js";
+import type { ExchangeMeter } from "../proxy/forward.js";
 import type { Route } from "./route.js";
 
 /** Typed per-request variables, one per pipeline stage (STYLE habit 1). */
@@ -25,6 +27,12 @@ export interface EdgeVariables {
   upstreamStatus: number | undefined;
   /** The backend's status when the edge answered its bare refusal (400, 413, 431) in the OFB format instead. */
   upstreamRefusedWith: number | undefined;
+  /** The exchange with the backend, once the request is sent to it: upstream time and bytes (access line). */
+  exchange: ExchangeMeter | undefined;
+  /** Body bytes of the answer the edge produced itself (a rejection), set by the error handler. */
+  responseBytes: number | undefined;
+  /** The deny-list entry that refused the request: its operator's reason goes to the access line, never to the client. */
+  denied: DenyEntry | undefined;
 }
 
 export type EdgeEnv = { Bindings: HttpBindings; Variables: EdgeVariables };

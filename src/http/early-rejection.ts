@@ -6,6 +6,8 @@ import { operatorReason } from "../log/reasons.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import { INTERACTION_ID } from "./interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
+import { requestBodyBytes, requestFacts } from "./request-facts.js";
+import { negotiatedTls } from "../tls/peer.js";
 
 export interface EarlyRejections {
   /** Answers a request the pipeline never sees (its head is readable, a ServerResponse exists). */
@@ -40,10 +42,12 @@ export function answeredOnSocket(req: IncomingMessage): EdgeError | undefined {
  * client has read the answer; waiting without bound lets a client hold it open).
  */
 export function createEarlyRejections(deps: { readonly logger: Logger; readonly metrics: EdgeMetrics; readonly clock: () => Date; readonly lingerMs: number }): EarlyRejections {
-  const log = (e: EdgeError, interactionId: string, remoteAddress: string | undefined, req?: IncomingMessage) => {
+  const log = (e: EdgeError, interactionId: string, socket: Duplex, responseBytes: number, req?: IncomingMessage) => {
     deps.metrics.rejections.inc({ stage: e.stage, code: e.code });
     const url = req?.url;
     const q = url?.indexOf("?") ?? -1;
+    const facts = req ? requestFacts(req, socket) : undefined;
+    const tls = facts ? undefined : negotiatedTls(socket);
     deps.logger.info(
       {
         kind: "access",
@@ -51,13 +55,19 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
         method: req?.method,
         // Without its query, as every access line: a query may carry a token.
         path: url === undefined ? undefined : q < 0 ? url : url.slice(0, q),
+        host: facts?.host,
         decision: "rejected",
         code: e.code,
         reason: operatorReason(e.code),
         stage: e.stage,
         status: e.status,
+        requestBytes: req ? requestBodyBytes(req, undefined, undefined) : 0,
+        responseBytes,
         detail: e.message,
-        remoteAddress,
+        remoteAddress: (socket as { remoteAddress?: string }).remoteAddress,
+        tlsVersion: facts?.tlsVersion ?? tls?.version,
+        tlsCipher: facts?.tlsCipher ?? tls?.cipher,
+        userAgent: facts?.userAgent,
       },
       "request",
     );
@@ -75,16 +85,17 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
       // An unread body would be drained by Node after the answer; a refused request is not worth reading.
       res.writeHead(e.status, { ...headers(e, interactionId, body), ...(req.complete && req.httpVersionMajor === 1 ? {} : { connection: "close" }) });
       res.end(body);
-      log(e, interactionId, req.socket.remoteAddress, req);
+      log(e, interactionId, req.socket, Buffer.byteLength(body), req);
     },
     answerOnSocket(socket, e, interactionId) {
       if (!socket.writable || socket.destroyed) {
         socket.destroy();
         return;
       }
-      socket.end(raw(e, interactionId));
+      const answer = raw(e, interactionId);
+      socket.end(answer.text);
       lingerThenClose(socket, deps.lingerMs);
-      log(e, interactionId, (socket as { remoteAddress?: string }).remoteAddress);
+      log(e, interactionId, socket, answer.bodyBytes);
     },
     answerInstead(req, e, interactionId) {
       const socket = req.socket;
@@ -94,16 +105,16 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
         return;
       }
       // Closed once written, so that the pipeline stops (and aborts its upstream exchange) at once.
-      socket.end(raw(e, interactionId), () => socket.destroy());
+      socket.end(raw(e, interactionId).text, () => socket.destroy());
       lingerThenClose(socket, deps.lingerMs);
     },
   };
 
-  function raw(e: EdgeError, interactionId: string): string {
+  function raw(e: EdgeError, interactionId: string): { readonly text: string; readonly bodyBytes: number } {
     const now = deps.clock();
     const body = ofbErrorBody(e, now);
     const fields = Object.entries({ ...headers(e, interactionId, body), date: now.toUTCString(), connection: "close" });
-    return `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}\r\n${fields.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`;
+    return { text: `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}\r\n${fields.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`, bodyBytes: Buffer.byteLength(body) };
   }
 }
 

@@ -40,6 +40,8 @@ export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: 
     // An unread request body would be drained by Node after the response; a rejected upload is not worth
     // reading (it may be the reason for the rejection), so the connection is closed instead.
     if (!incoming.complete) headers.connection = "close";
-    return c.body(ofbErrorBody(e, deps.clock()), e.status as 400, headers);
+    const body = ofbErrorBody(e, deps.clock());
+    c.set("responseBytes", Buffer.byteLength(body));
+    return c.body(body, e.status as 400, headers);
   };
 }

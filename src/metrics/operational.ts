@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { Counter, Gauge } from "prom-client";
 import type { TokenVerifier } from "../binding/verifier.js";
 import type { VerifiedClient } from "../connection/peer-state.js";
+import type { DenyList } from "../deny/deny-list.js";
 import type { DirectoryService } from "../directory/service.js";
 import type { Logger } from "../log/logger.js";
 import type { CertInfo } from "../pki/certificate.js";
@@ -19,6 +20,8 @@ export interface OperationalSources {
   readonly directory: DirectoryService | null;
   readonly tokens: TokenVerifier | null;
   readonly revocation?: RevocationService;
+  /** The instant deny list, when configured (its size). */
+  readonly deny?: DenyList | null;
   /** Every listener's server certificate (PEM chain) and trust anchors. */
   readonly listeners: readonly { readonly name: string; readonly certPem: string; readonly anchors: readonly CertInfo[] }[];
   readonly expiryWarningDays: number;
@@ -32,10 +35,12 @@ export interface ClientWatch {
 }
 
 /**
- * Gauges read at scrape time (Directory snapshot age and size, token cache hits and misses, days to expiry of
- * the server certificates, trust anchors and ACs, and of client certificates seen, labelled by organisation
- * with bounded cardinality), the "first seen" signal for thumbprints and organisations, and log warnings at
- * `expiryWarningDays` before an expiry.
+ * Metrics read at scrape time (Directory snapshot age and size, token cache hits and misses, deny-list size, days to
+ * expiry of the server certificates, trust anchors and ACs, and of client certificates seen, labelled by
+ * organisation with bounded cardinality), the "first seen" signal for thumbprints and organisations, and log
+ * warnings at `expiryWarningDays` before an expiry. Each declares how the cluster primary combines the workers'
+ * values (see registry.ts): every worker holds its own copy of shared state (snapshot, CRLs, deny list), so a sum
+ * would multiply it by the number of workers.
  */
 export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalSources): ClientWatch {
   const registers = [metrics.registry];
@@ -50,8 +55,9 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
 
   new Gauge({
     name: "ofb_edge_directory_snapshot_age_seconds",
-    help: "Age of the Directory snapshot in service (since the Directory last confirmed it).",
+    help: "Age of the Directory snapshot in service (since the Directory last confirmed it); across workers the oldest.",
     registers,
+    aggregator: "max",
     collect() {
       const meta = s.directory?.store.current();
       if (meta) this.set((s.now() - meta.fetchedAt) / 1000);
@@ -59,22 +65,34 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
   });
   new Gauge({
     name: "ofb_edge_directory_snapshot_organisations",
-    help: "Organisations in the Directory snapshot in service.",
+    help: "Organisations in the Directory snapshot in service (the same snapshot in every worker: the largest count).",
     registers,
+    aggregator: "max",
     collect() {
       const meta = s.directory?.store.current();
       if (meta) this.set(meta.organisations);
     },
   });
-  new Gauge({
-    name: "ofb_edge_token_cache_lookups",
+  new Counter({
+    name: "ofb_edge_token_cache_lookups_total",
     help: "Token verifications answered from the cache (hit) or not (miss), since start; hit ratio = hit / (hit + miss).",
     labelNames: ["result"],
     registers,
+    aggregator: "sum",
     collect() {
       if (!s.tokens) return;
-      this.set({ result: "hit" }, s.tokens.stats.hits);
-      this.set({ result: "miss" }, s.tokens.stats.misses);
+      this.reset();
+      this.inc({ result: "hit" }, s.tokens.stats.hits);
+      this.inc({ result: "miss" }, s.tokens.stats.misses);
+    },
+  });
+  new Gauge({
+    name: "ofb_edge_deny_list_entries",
+    help: "Entries of the instant deny list this edge applies (expired ones until removed); absent without denyList. The same list in every worker: the largest count.",
+    registers,
+    aggregator: "max",
+    collect() {
+      if (s.deny) this.set(s.deny.size());
     },
   });
 
@@ -115,9 +133,10 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
   });
   new Gauge({
     name: "ofb_edge_revocation_ac_crl_status",
-    help: "Each AC's CRL status, 1 on its current status: fresh, stale-grace, stale, missing, or loading (being obtained for the first time); summed over workers.",
+    help: "Each AC's CRL status, 1 on its current status: fresh, stale-grace, stale, missing, or loading (being obtained for the first time); across workers, 1 on every status some worker is in.",
     labelNames: ["ac", "sha256", "status"],
     registers,
+    aggregator: "max",
     collect() {
       this.reset();
       for (const a of s.revocation?.state().acs ?? []) this.set({ ac: a.ac, sha256: a.sha256, status: a.loading ? "loading" : a.status }, 1);
@@ -128,21 +147,24 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
     help: "Certificates accepted without a revocation check (soft-fail: their AC has no CRL source, or its CRL could not be obtained), by AC.",
     labelNames: ["ac", "sha256"],
     registers,
+    aggregator: "sum",
     collect() {
       this.reset();
       for (const a of s.revocation?.state().acs ?? []) if (a.unchecked > 0) this.inc({ ac: a.ac, sha256: a.sha256 }, a.unchecked);
     },
   });
 
-  new Gauge({
-    name: "ofb_edge_ocsp_requests",
+  new Counter({
+    name: "ofb_edge_ocsp_requests_total",
     help: "OCSP exchanges since start, by outcome (good, revoked, unknown, timeout, error); absent while revocation.ocsp is off.",
     labelNames: ["outcome"],
     registers,
+    aggregator: "sum",
     collect() {
       const ocsp = s.revocation?.state().ocsp;
       if (!ocsp) return;
-      for (const [outcome, count] of Object.entries(ocsp.requests)) this.set({ outcome }, count);
+      this.reset();
+      for (const [outcome, count] of Object.entries(ocsp.requests)) this.inc({ outcome }, count);
     },
   });
 
@@ -157,9 +179,10 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
   const clients = new Map<string, number>();
   new Gauge({
     name: "ofb_edge_certificate_expiry_days",
-    help: "Days until a certificate expires: server certificates, trust anchors, issuing ACs seen in client chains, and the earliest client certificate seen per organisation (bounded).",
+    help: "Days until a certificate expires: server certificates, trust anchors, issuing ACs seen in client chains, and the earliest client certificate seen per organisation (bounded); across workers the soonest.",
     labelNames: ["kind", "name"],
     registers,
+    aggregator: "min",
     collect() {
       this.reset();
       for (const f of fixed) this.set({ kind: f.kind, name: f.name }, days(f.notAfter));
@@ -181,13 +204,13 @@ export function registerOperationalMetrics(metrics: EdgeMetrics, s: OperationalS
       const leafNotAfter = client.verdict.chain[0]!.notAfter.getTime();
       if (!seenOrganisations.has(organisationId)) {
         seenOrganisations.add(organisationId);
-        metrics.firstSeen.inc({ kind: "organisation" });
+        metrics.firstSeen.inc({ kind: "organisation", ...metrics.workerLabels });
         s.logger.info({ kind: "identity", event: "first-seen", organisationId, thumbprint: client.thumbprint }, "organisation seen for the first time");
       }
       if (!seenThumbprints.has(client.thumbprint)) {
         if (seenThumbprints.size >= MAX_THUMBPRINTS) seenThumbprints.clear();
         seenThumbprints.add(client.thumbprint);
-        metrics.firstSeen.inc({ kind: "thumbprint" });
+        metrics.firstSeen.inc({ kind: "thumbprint", ...metrics.workerLabels });
         s.logger.info({ kind: "identity", event: "first-seen", organisationId, softwareStatementId: client.identity.softwareStatementId, thumbprint: client.thumbprint }, "client certificate seen for the first time");
       }
       const earliest = clients.get(organisationId);

@@ -37,10 +37,35 @@ export interface ForwardRequest {
   /** The body, when an earlier stage had to read it whole (it is sent instead of the stream). */
   readonly body?: Buffer | undefined;
   readonly xForwardedFor: "replace" | "append";
+  /** Filled in as the exchange goes, for the access line; read it whether `forward` resolves or rejects. */
+  readonly meter?: ExchangeMeter;
 }
 
-/** How a forwarded request ended: the status sent to the client, or the backend's refusal the edge answers instead. */
-export type ForwardOutcome = { readonly status: number; readonly refused?: undefined } | { readonly refused: EdgeError; readonly upstreamStatus: number };
+/** What one exchange took and moved, for the access line. */
+export interface ExchangeMeter {
+  /**
+   * Milliseconds from handing the request to the upstream pool to the end of the backend's response (its last byte
+   * relayed) or its failure; undefined while the request has not been sent or the exchange has not ended.
+   */
+  upstreamMs: number | undefined;
+  /** Response body bytes written to the client (a relayed backend refusal included). */
+  responseBytes: number;
+  /** Request body bytes read from a chunked request (a request with a Content-Length is not counted: it says). */
+  chunkedRequestBytes: number;
+}
+
+/** A meter at zero. */
+export function createExchangeMeter(): ExchangeMeter {
+  return { upstreamMs: undefined, responseBytes: 0, chunkedRequestBytes: 0 };
+}
+
+/**
+ * How a forwarded request ended: the status sent to the client (with `failed` when the backend broke off its response
+ * after the status line had gone), or the backend's refusal the edge answers instead.
+ */
+export type ForwardOutcome =
+  | { readonly status: number; readonly refused?: undefined; readonly failed?: EdgeError }
+  | { readonly refused: EdgeError; readonly upstreamStatus: number };
 
 /**
  * Streams one request to its upstream and the response back (DESIGN §7), through undici's dispatch API: the
@@ -73,7 +98,8 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
       `the request head would reach the backend with ${headBytes} bytes (${identity} of them the verified identity the edge adds), over proxy.maxUpstreamHeaderBytes (${req.maxHeaderBytes})`,
     );
   }
-  const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
+  const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes, req.meter) : incoming;
+  const meter = req.meter;
 
   return new Promise<ForwardOutcome>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
@@ -91,6 +117,10 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
     };
     outgoing.once("close", onClose);
     outgoing.on("drain", onDrain);
+    const dispatchedAt = performance.now();
+    const ended = () => {
+      if (meter) meter.upstreamMs = performance.now() - dispatchedAt;
+    };
 
     req.upstream.pool.dispatch(
       {
@@ -121,15 +151,18 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
             if (held.bytes <= MAX_REFUSAL_BODY_BYTES) held.chunks.push(chunk);
             return;
           }
+          if (meter) meter.responseBytes += chunk.length;
           if (!outgoing.write(chunk)) c.pause();
         },
         onResponseEnd() {
           done();
+          ended();
           if (held) {
             const refusal = held.bytes <= MAX_REFUSAL_BODY_BYTES ? Buffer.concat(held.chunks) : null;
             if (refusal && isOfbErrorBody(held.headers["content-type"], refusal)) {
               outgoing.writeHead(status, responseHeaders(held.headers, req.interactionId, req.strip));
               outgoing.end(refusal);
+              if (meter) meter.responseBytes += refusal.length;
               resolve({ status });
             } else {
               const code = REFUSALS[status]!;
@@ -142,6 +175,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
         },
         onResponseError(_c, cause) {
           done();
+          ended();
           if (status === 0 || held) {
             reject(upstreamError(cause, incoming, req.route));
             return;
@@ -149,7 +183,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
           // Upstream body failed or timed out mid-response, or the client went away: the status line is
           // sent, so the only honest signal left is closing the connection.
           outgoing.destroy();
-          resolve({ status });
+          resolve({ status, failed: upstreamError(cause, incoming, req.route) });
         },
       },
     );
@@ -236,11 +270,12 @@ function varyForClient(value: string | string[] | undefined): string | string[] 
 }
 
 /** Counts a body of unknown length on its way through and fails it once it exceeds `max` bytes. */
-function limitBody(stream: IncomingMessage, max: number): Transform {
+function limitBody(stream: IncomingMessage, max: number, meter: ExchangeMeter | undefined): Transform {
   let total = 0;
   const limiter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
+      if (meter) meter.chunkedRequestBytes = total;
       if (total > max) callback(new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body exceeds the limit of ${max} bytes`));
       else callback(null, chunk);
     },

@@ -1,17 +1,25 @@
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Handler } from "hono";
 import type { ProxyConfig } from "../config/schema.js";
+import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import type { EdgeEnv } from "../http/context.js";
+import type { EdgeMetrics } from "../metrics/registry.js";
 import type { IdentityAssertionSigner } from "../profiles/assertion.js";
 import { profileHeaders } from "../profiles/select.js";
-import { forward } from "./forward.js";
+import { createExchangeMeter, forward } from "./forward.js";
+
+/** What counts as the backend failing (`ofb_edge_upstream_errors_total`): no connection, no answer in time, an answer broken off. */
+const UPSTREAM_FAILURES: ReadonlySet<EdgeErrorCode> = new Set(["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT"]);
 
 /**
  * Final stage: stream the request to the route's upstream with the identity its header profiles produce
  * (DESIGN §6, D9); the response is written straight to the socket. `strip` names every field removed from
  * requests and responses (anti-spoofing: every field any loaded profile can emit, every well-known one).
  */
-export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string) => boolean, assertion: IdentityAssertionSigner | null): Handler<EdgeEnv> {
+export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string) => boolean, assertion: IdentityAssertionSigner | null, metrics: EdgeMetrics): Handler<EdgeEnv> {
+  const countFailure = (route: string, err: unknown) => {
+    if (err instanceof EdgeError && UPSTREAM_FAILURES.has(err.code)) metrics.upstreamErrors.inc({ route, code: err.code });
+  };
   return async function forwardToUpstream(c) {
     const route = c.get("route")!;
     const client = c.get("client");
@@ -33,7 +41,10 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       });
       identity.push(assertion.header, jws);
     }
+    const meter = createExchangeMeter();
+    c.set("exchange", meter);
     const outcome = await forward({
+      meter,
       incoming: c.env.incoming,
       outgoing: c.env.outgoing,
       upstream: route.upstream,
@@ -45,6 +56,9 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       maxBodyBytes: proxy.maxRequestBodyBytes,
       maxHeaderBytes: proxy.maxUpstreamHeaderBytes,
       xForwardedFor: proxy.xForwardedFor,
+    }).catch((err: unknown) => {
+      countFailure(route.config.name, err);
+      throw err;
     });
     if (outcome.refused) {
       // The backend's own bare refusal: answered in the OFB format; the access line keeps both statuses.
@@ -52,6 +66,7 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       throw outcome.refused;
     }
     c.set("upstreamStatus", outcome.status);
+    if (outcome.failed) countFailure(route.config.name, outcome.failed);
     return RESPONSE_ALREADY_SENT;
   };
 }

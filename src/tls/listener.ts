@@ -23,7 +23,7 @@ import { checkValidity } from "../pki/policy.js";
 import type { RevocationService } from "../revocation/service.js";
 import { guardHandshakes } from "./handshake-guard.js";
 import { verifyError } from "./peer.js";
-import { serverTlsOptions, type TlsMaterial } from "./profile.js";
+import { refuseSessionTickets, serverTlsOptions, type TlsMaterial } from "./profile.js";
 
 export interface ListenerDeps {
   readonly config: TlsListenerConfig;
@@ -131,6 +131,7 @@ export function createListener(deps: ListenerDeps): Listener {
   // RFC 9112 §9.6 expects of a server. Connections become half-open only once their handshake is done (below): a
   // half-closed handshake is over.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  refuseSessionTickets(server);
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
   server.headersTimeout = http.headersTimeoutMs;
   server.requestTimeout = http.requestTimeoutMs;

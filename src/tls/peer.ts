@@ -79,3 +79,24 @@ export function peerState(socket: object, evaluate: (presented: Presented) => Pe
   }
   return state;
 }
+
+/** What a connection negotiated, for its access lines. */
+export interface NegotiatedTls {
+  /** `TLSv1.2`, `TLSv1.3`; undefined on a connection that is not TLS. */
+  readonly version: string | undefined;
+  /** The cipher suite by its OpenSSL name, as `tls` options name them (`ECDHE-RSA-AES128-GCM-SHA256`, `TLS_AES_128_GCM_SHA256`). */
+  readonly cipher: string | undefined;
+}
+
+const negotiated = new WeakMap<object, NegotiatedTls>();
+
+/** The connection's TLS version and cipher suite, read off the socket once per connection and kept. */
+export function negotiatedTls(socket: object): NegotiatedTls {
+  let facts = negotiated.get(socket);
+  if (facts === undefined) {
+    const tls = socket as { getProtocol?(): string | null; getCipher?(): { name?: string } | undefined };
+    facts = { version: tls.getProtocol?.() ?? undefined, cipher: tls.getCipher?.()?.name };
+    negotiated.set(socket, facts);
+  }
+  return facts;
+}

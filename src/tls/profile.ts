@@ -1,5 +1,5 @@
 import { constants } from "node:crypto";
-import type { SecureContextOptions, TlsOptions } from "node:tls";
+import type { SecureContextOptions, Server, TlsOptions } from "node:tls";
 
 /** TLS 1.3 suites: FAPI 1 Part 2 §8.5 puts no restriction on them; these are OpenSSL's three AEAD suites. */
 export const TLS13_SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] as const;
@@ -12,11 +12,11 @@ export const FAPI_TLS12_DHE_SUITES = ["DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES2
 
 /**
  * OpenSSL options. OFB security profile ("Secure use of TLS"): "TLS session resumption and TLS renegotiation
- * shall be disabled". NO_TICKET removes stateless tickets; Node keeps no server session cache unless
- * `newSession`/`resumeSession` listeners exist, and this code registers none, so nothing can be resumed.
+ * shall be disabled". Renegotiation is refused here; resumption by {@link refuseSessionTickets}, which every
+ * server using these options must call (Node keeps no server session cache unless `newSession`/`resumeSession`
+ * listeners exist, and this code registers none, so no session id can be resumed either).
  */
 export const SECURE_OPTIONS =
-  constants.SSL_OP_NO_TICKET |
   constants.SSL_OP_NO_RENEGOTIATION |
   constants.SSL_OP_CIPHER_SERVER_PREFERENCE |
   constants.SSL_OP_NO_COMPRESSION;
@@ -71,5 +71,45 @@ export function serverTlsOptions(m: TlsMaterial, mode: "strict" | "permissive" |
     ...secureContextOptions(m),
     requestCert: mode !== "trusted-proxy" || m.ca.length > 0,
     rejectUnauthorized: mode === "strict",
+  };
+}
+
+/** Node's native secure context, as far as session tickets go (not in Node's typings; see refuseSessionTickets). */
+interface TicketContext {
+  enableTicketKeyCallback?(): void;
+  onticketkeycallback?: (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
+  setOptions?(options: number): void;
+}
+
+/** Never used: OpenSSL reads the keys only when the callback returns 1 or 2, but Node checks they are 16-byte buffers. */
+const UNUSED_KEY = Buffer.alloc(16);
+
+/** OpenSSL's ticket key callback answering 0: "no ticket" when issuing one, "cannot decrypt" when one is offered. */
+const noTicket = () => [0, UNUSED_KEY, UNUSED_KEY, UNUSED_KEY, UNUSED_KEY];
+
+/**
+ * Session resumption off, with no session ticket issued at all — in TLS 1.2 and in TLS 1.3, where OpenSSL sends two
+ * NewSessionTicket messages after every handshake even with SSL_OP_NO_TICKET (then stateful tickets, useless without a
+ * session cache but still sent, misleading scanners; OpenSSL's `SSL_CTX_set_num_tickets`, which would stop them, is
+ * not exposed by Node). What works on Node 20 is the ticket key callback of the server's secure context (an internal
+ * hook that Node's own test suite drives, test-https-resume-after-renew.js): it answers 0, so OpenSSL issues no ticket and decrypts none
+ * offered (a full handshake follows). Applied to the server's context now and again after every `setSecureContext`
+ * (reload). Where the hook is missing, SSL_OP_NO_TICKET is set instead (resumption still refused); where that is
+ * missing too, this throws rather than serve with tickets on.
+ */
+export function refuseSessionTickets(server: Server): void {
+  const apply = () => {
+    const context = (server as Server & { _sharedCreds?: { context?: TicketContext } })._sharedCreds?.context;
+    if (typeof context?.enableTicketKeyCallback === "function") {
+      context.enableTicketKeyCallback();
+      context.onticketkeycallback = noTicket;
+    } else if (typeof context?.setOptions === "function") context.setOptions(constants.SSL_OP_NO_TICKET);
+    else throw new Error("this Node.js exposes no way to turn TLS session tickets off; refusing to serve with resumption on");
+  };
+  apply();
+  const setSecureContext = server.setSecureContext.bind(server);
+  server.setSecureContext = (options) => {
+    setSecureContext(options);
+    apply();
   };
 }

@@ -145,9 +145,9 @@ describe("the challenge (RFC 6750 §3)", () => {
     expect(params.error_description).toBeDefined();
   });
 
-  it("error_description is restricted to the allowed characters; quotes and non-ASCII are replaced", () => {
-    const value = bearerChallenge({ code: "TOKEN_MALFORMED", detail: 'bad "value" \\ São Paulo\n', realm: "ofb" });
-    expect(value).toBe(`Bearer realm="ofb", error="invalid_token", error_description="bad 'value' ? S?o Paulo?"`);
+  it("error_description is restricted to the allowed characters; quotes replaced, accents dropped, '§' spelled out", () => {
+    const value = bearerChallenge({ code: "TOKEN_MALFORMED", detail: 'bad "value" \\ São Paulo (RFC 8705 §3)\n', realm: "ofb" });
+    expect(value).toBe(`Bearer realm="ofb", error="invalid_token", error_description="bad 'value' ? Sao Paulo (RFC 8705 section 3)?"`);
     expect(parseChallenge(value).params.realm).toBe("ofb");
   });
 

@@ -52,15 +52,16 @@ beforeAll(async () => {
       REDIS_URL: redisUrl(),
       OFB_EDGE_DIRECTORY_KEY_PREFIX: uniquePrefix(),
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe"],
   });
   const stderr: string[] = [];
-  edge.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
   await new Promise<void>((ready, fail) => {
-    createInterface({ input: edge.stdout! }).on("line", (line) => {
+    // The banner is on stderr (stdout carries the JSON log only).
+    createInterface({ input: edge.stderr! }).on("line", (line) => {
+      stderr.push(line);
       if (line.startsWith("ofb-edge is listening")) ready();
     });
-    edge.once("exit", (code) => fail(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
+    edge.once("exit", (code) => fail(new Error(`serve exited with ${code}: ${stderr.join("\n")}`)));
   });
 }, 60_000);
 

@@ -38,7 +38,7 @@ describe("ofb-edge pki init", () => {
     const before = await readFile(join(out, "manifest.json"), "utf8");
     const { io, stderr } = capture();
     expect(await runPki(["init", "--out", out], io)).toBe(1);
-    expect(stderr.join("\n")).toMatch(/manifest\.json already exists; pass force to overwrite/);
+    expect(stderr.join("\n")).toMatch(/manifest\.json already exists \(a test PKI\); pass --force to replace it/);
     expect(await readFile(join(out, "manifest.json"), "utf8")).toBe(before);
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
 
 /**
@@ -20,27 +20,30 @@ const run = promisify(execFile);
 
 interface Started {
   readonly child: ChildProcess;
+  /** The banner: stderr, line by line. */
   readonly lines: string[];
+  /** stdout, line by line: the JSON log. */
+  readonly stdout: string[];
   readonly curl: string;
 }
 
 async function startServe(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ["bin/ofb-edge.js", "serve"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
-  const stderr: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
+  const stdout: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => stdout.push(line));
   const curl = await new Promise<string>((resolveLine, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no curl line within 60 s; stdout: ${lines.join("\n")}; stderr: ${stderr.join("")}`)), 60_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    const timer = setTimeout(() => reject(new Error(`no curl line within 60 s; stderr: ${lines.join("\n")}`)), 60_000);
+    createInterface({ input: child.stderr! }).on("line", (line) => {
       lines.push(line);
       if (line.startsWith("curl ")) {
         clearTimeout(timer);
         resolveLine(line);
       }
     });
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${lines.join("\n")}`)));
   });
-  return { child, lines, curl };
+  return { child, lines, stdout, curl };
 }
 
 async function stop(child: ChildProcess): Promise<number | string | null> {
@@ -64,6 +67,13 @@ describe("npm start: the embedded default", () => {
   afterAll(async () => {
     await stop(first.child);
     await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("keeps stdout for the JSON log: the banner and the curl command are on stderr", async () => {
+    // Lines reach stdout within the logger's flush interval.
+    await vi.waitFor(() => expect(first.stdout.some((l) => l.includes('"msg":"listening"'))).toBe(true), { timeout: 5_000 });
+    for (const line of first.stdout) expect(() => JSON.parse(line), `not JSON on stdout: ${line}`).not.toThrow();
+    expect(first.stdout.join("\n")).not.toContain("ofb-edge is listening");
   });
 
   it("generates the test PKI on first run and prints a curl command on a line of its own", () => {

@@ -129,6 +129,14 @@ describe("deny list", () => {
     expect((await cli("remove", "--thumbprint", pki.clients["participant-c"]!.thumbprint)).code).toBe(0);
   });
 
+  it("takes a thumbprint that begins with '-' (base64url: 1 in 64 do) and a reason that does, as add, list and remove", async () => {
+    const dashed = `-${pki.clients["participant-a"]!.thumbprint.slice(1)}`;
+    expect(await cli("add", "--thumbprint", dashed, "--reason", "-from the SOC, ticket 9")).toMatchObject({ code: 0, stdout: `denied thumbprint ${dashed}: -from the SOC, ticket 9\n` });
+    const entries = JSON.parse((await cli("list", "--json")).stdout) as { kind: string; value: string; reason: string }[];
+    expect(entries).toContainEqual(expect.objectContaining({ kind: "thumbprint", value: dashed, reason: "-from the SOC, ticket 9" }));
+    expect(await cli("remove", "--thumbprint", dashed)).toMatchObject({ code: 0, stdout: `removed thumbprint ${dashed}\n` });
+  });
+
   it("the CLI refuses what it cannot apply, with the rule", async () => {
     expect(await cli("add", "--thumbprint", "abc", "--reason", "x")).toMatchObject({ code: 2, stderr: expect.stringContaining("43 base64url") });
     expect(await cli("add", "--organisation", "not-a-uuid", "--reason", "x")).toMatchObject({ code: 2, stderr: expect.stringContaining("UUID") });
@@ -178,14 +186,14 @@ describe("deny list across two edge processes", () => {
       );
       return file;
     });
-    const procs = files.map((file) => spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, env: { ...process.env, REDIS_URL: redisUrl() }, stdio: ["ignore", "pipe", "pipe"] }));
+    const procs = files.map((file) => spawn(process.execPath, ["bin/ofb-edge.js", "serve", "--config", file], { cwd: ROOT, env: { ...process.env, REDIS_URL: redisUrl() }, stdio: ["ignore", "ignore", "pipe"] }));
     try {
       await Promise.all(
         procs.map(
           (p) =>
             new Promise<void>((resolveStarted, reject) => {
               let out = "";
-              p.stdout!.on("data", (d: Buffer) => {
+              p.stderr!.on("data", (d: Buffer) => {
                 out += d.toString();
                 if (out.includes("ofb-edge is listening")) resolveStarted();
               });

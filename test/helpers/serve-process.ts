@@ -22,8 +22,9 @@ export interface SpawnedEdge {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   /** The pino JSON lines the process (and its workers) wrote to stdout. */
   logs(): Record<string, unknown>[];
-  /** Every stdout line, JSON or not (the CLI's banner). */
+  /** Every stdout line (the JSON log: the CLI's banner goes to stderr). */
   lines(): readonly string[];
+  /** What it wrote to stderr: the banner, and errors. */
   stderr(): string;
   /** SIGTERM, then the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -58,13 +59,14 @@ export function alive(pid: number): boolean {
 
 /**
  * Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker of
- * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root.
+ * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root; `env` is
+ * added to this process's environment.
  */
-export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string } = {}): Promise<SpawnedEdge> {
+export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SpawnedEdge> {
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-serve-"));
   const file = join(dir, "edge.json");
   await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
   const lines: string[] = [];
   let partial = "";
@@ -89,7 +91,7 @@ export async function spawnEdge(config: Record<string, unknown>, options: { cwd?
   await vi.waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`ofb-edge exited early (${child.exitCode}): ${stderr}`);
-      expect(lines.some((l) => l.startsWith("ofb-edge is listening on"))).toBe(true);
+      expect(stderr).toContain("ofb-edge is listening on");
       expect(listening().length).toBeGreaterThanOrEqual(workers * listenerCount);
     },
     { timeout: 30_000, interval: 50 },

@@ -69,8 +69,8 @@ describe("/metrics", () => {
     expect(value(after, 'ofb_edge_requests_total{route="open-banking",status="200"}')).toBe(3);
     expect(value(after, 'ofb_edge_rejections_total{stage="directory",code="DIRECTORY_ORG_PENDING"}')).toBe(1);
     expect(value(after, 'ofb_edge_tls_connections_total{listener="mtls",result="accepted"}')).toBe(4);
-    expect(value(after, 'ofb_edge_token_cache_lookups{result="miss"}')).toBe(1);
-    expect(value(after, 'ofb_edge_token_cache_lookups{result="hit"}')).toBe(2);
+    expect(value(after, 'ofb_edge_token_cache_lookups_total{result="miss"}')).toBe(1);
+    expect(value(after, 'ofb_edge_token_cache_lookups_total{result="hit"}')).toBe(2);
     expect(value(after, 'ofb_edge_identity_first_seen_total{kind="organisation"}')).toBe(2);
     expect(value(after, 'ofb_edge_identity_first_seen_total{kind="thumbprint"}')).toBe(2);
     expect(value(after, `ofb_edge_certificate_expiry_days{kind="client",name="${a.organisationId}"}`)).toBeGreaterThan(0);

@@ -586,7 +586,7 @@ describe("manifest", () => {
   });
 
   it("generateTestPki refuses to overwrite an existing manifest without force", async () => {
-    await expect(generateTestPki({ out })).rejects.toThrow(/manifest\.json already exists; pass force/);
+    await expect(generateTestPki({ out })).rejects.toThrow(/manifest\.json already exists; set force to overwrite/);
   });
 
   it("helpers: a client cert for org X that expires at exactly T, under the generated ssl-ac", async () => {

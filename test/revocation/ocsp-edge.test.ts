@@ -77,8 +77,8 @@ describe("OCSP in the pipeline", () => {
       expect(backend.received.length).toBe(before + 2);
       expect([asked("/edge/ocsp", "participant-a"), asked("/edge/ocsp", "revoked")]).toEqual([1, 1]);
       const metrics = await (await fetch(`http://127.0.0.1:${edge.edge.adminPort}/metrics`)).text();
-      expect(metrics).toMatch(/ofb_edge_ocsp_requests\{outcome="revoked"\} 1/);
-      expect(metrics).toMatch(/ofb_edge_ocsp_requests\{outcome="good"\} 1/);
+      expect(metrics).toMatch(/ofb_edge_ocsp_requests_total\{outcome="revoked"\} 1/);
+      expect(metrics).toMatch(/ofb_edge_ocsp_requests_total\{outcome="good"\} 1/);
     } finally {
       await edge.close();
     }

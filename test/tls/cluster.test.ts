@@ -77,7 +77,7 @@ describe("ofb-edge serve with workers: 2", () => {
     expect(backend.received.length).toBe(received);
   });
 
-  it("/metrics on the shared admin port is the sum over both workers (prom-client AggregatorRegistry in the primary)", async () => {
+  it("/metrics on the shared admin port aggregates both workers (prom-client AggregatorRegistry in the primary; values: metrics-two-workers.test.ts)", async () => {
     // Access lines reach stdout within the logger's 500 ms flush.
     await new Promise((r) => setTimeout(r, 700));
     const served = logLines().filter((l) => l.kind === "access" && l.status === 200).length;

@@ -200,6 +200,25 @@ describe("ofb-edge serve: file change, SIGHUP and SIGTERM", () => {
     expect(h["x-bank-org"]).toBeUndefined();
   });
 
+  it("a profile file a reload adds is watched from then on", async () => {
+    const added = join(dir, "added.json");
+    writeFileSync(added, JSON.stringify({ name: "added", description: "d", headers: [{ name: "x-added-org", source: "organisation-id" }] }));
+    const raw = JSON.parse(readFileSync(configFile(), "utf8")) as { headerProfiles: { files: string[] }; routes: { profiles: string[] }[] };
+    raw.headerProfiles.files.push(added);
+    raw.routes[0]!.profiles.push("added");
+    const reloads = () => logs().filter((l) => l.event === "reloaded" && l.trigger === "file change").length;
+    const before = reloads();
+    writeFileSync(configFile(), JSON.stringify(raw));
+    await vi.waitFor(() => expect(reloads()).toBe(before + 1), { timeout: 10_000, interval: 100 });
+    expect((await orgHeader())["x-added-org"]).toBe(pki.clients["participant-a"]!.organisationId);
+    // The file was not named when serve started: only the watched set re-computed after the reload sees this change.
+    writeFileSync(added, JSON.stringify({ name: "added", description: "d", headers: [{ name: "x-added-cnpj", source: "cnpj" }] }));
+    await vi.waitFor(() => expect(reloads()).toBe(before + 2), { timeout: 10_000, interval: 100 });
+    const h = await orgHeader();
+    expect(h["x-added-cnpj"]).toBe(pki.clients["participant-a"]!.cnpj);
+    expect(h["x-added-org"]).toBeUndefined();
+  });
+
   it("SIGHUP with a broken file: the reload is refused with the file and JSON path, and the edge keeps serving", async () => {
     writeFileSync(profileFile(), JSON.stringify({ name: "bank", description: "d", headers: [{ name: "x-bank-dn", source: "subject" }] }));
     cli.kill("SIGHUP");

@@ -9,7 +9,8 @@ import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
 // OFB security profile ("Secure use of TLS"): "TLS session resumption and TLS renegotiation shall be
-// disabled". RFC 9440 §3 adds why for an mTLS edge: a resumed session may not carry the client certificate.
+// disabled". RFC 9440 §3 adds why for an mTLS edge: a resumed session may not carry the client certificate. Session
+// tickets the server cannot honour are not sent either: they are waste, and scanners read them as resumption on.
 
 const PATH = "/open-banking/accounts/v2/accounts";
 
@@ -36,39 +37,66 @@ afterAll(async () => {
 });
 
 /**
- * Connects and completes one request (so every session ticket the server sends has arrived), then reconnects
- * offering the last session state the client was given. Returns what the client had and whether it was reused.
+ * Connects and completes one request, so that every session ticket the server sends has arrived (TLS 1.3 sends them
+ * after the handshake): what the client was handed, the session state (TLS 1.2 session, TLS 1.3 NewSessionTicket
+ * messages, one `session` event each) and the TLS 1.2 ticket.
  */
-async function resumptionAttempt(port: number, version: SecureVersion) {
+async function firstConnection(port: number, version: SecureVersion) {
   const options: ConnectionOptions = { ...clientCredentials(pki, "participant-a"), minVersion: version, maxVersion: version };
   const first = await tlsHandshake(pki, port, options);
   if (!first.ok) throw first.error;
   const ticket = first.socket.getTLSTicket();
   expect((await rawRequest(first.socket, PATH)).status).toBeGreaterThan(0);
-  const offered = first.sessions.at(-1);
-  expect(offered, "the client has a session to offer").toBeInstanceOf(Buffer);
-  const second = await tlsHandshake(pki, port, { ...options, session: offered });
-  if (!second.ok) throw second.error;
-  const reused = second.socket.isSessionReused();
-  await rawRequest(second.socket, PATH);
-  return { reused, ticket };
+  return { options, sessions: [...first.sessions], ticket };
 }
 
-describe("TLS session resumption is not honoured", () => {
+/** Reconnects offering `session` (state some server handed out); whether it was resumed, and the response's status. */
+async function offer(port: number, options: ConnectionOptions, session: Buffer) {
+  const second = await tlsHandshake(pki, port, { ...options, session });
+  if (!second.ok) throw second.error;
+  const reused = second.socket.isSessionReused();
+  return { reused, status: (await rawRequest(second.socket, PATH)).status };
+}
+
+describe("TLS session resumption is not honoured, and nothing to resume is handed out", () => {
   it.each<[SecureVersion, string]>([
-    ["TLSv1.2", "session id"],
+    ["TLSv1.2", "session id or ticket"],
     ["TLSv1.3", "PSK from a NewSessionTicket"],
-  ])("a %s client offering its previous session (%s) gets a full handshake", async (version) => {
-    expect((await resumptionAttempt(controlPort, version)).reused, "a server with Node's defaults resumes").toBe(true);
+  ])("a %s client offering a session (%s) gets a full handshake and is served", async (version) => {
+    // The probe does observe resumption when a server allows it: Node's defaults, same certificate.
+    const control = await firstConnection(controlPort, version);
+    expect((await offer(controlPort, control.options, control.sessions.at(-1)!)).reused, "a server with Node's defaults resumes").toBe(true);
     const received = backend.received.length;
-    expect((await resumptionAttempt(edge.port, version)).reused).toBe(false);
-    // Both connections were full handshakes, each with its own certificate verdict, and both were served.
-    expect(backend.received.length).toBe(received + 2);
+    // The edge hands out no session state (below): the session offered is the one another server issued.
+    const attempt = await offer(edge.port, control.options, control.sessions.at(-1)!);
+    expect(attempt.reused).toBe(false);
+    expect(attempt.status).toBe(200);
+    expect(backend.received.length).toBe(received + 1);
   });
 
-  it("hands a TLS 1.2 client no session ticket (SSL_OP_NO_TICKET)", async () => {
-    expect((await resumptionAttempt(controlPort, "TLSv1.2")).ticket, "a server with Node's defaults issues one").toBeInstanceOf(Buffer);
-    expect((await resumptionAttempt(edge.port, "TLSv1.2")).ticket).toBeUndefined();
+  it("hands a TLS 1.2 client neither a session ticket nor a resumable session", async () => {
+    const control = await firstConnection(controlPort, "TLSv1.2");
+    expect(control.ticket, "a server with Node's defaults issues a ticket").toBeInstanceOf(Buffer);
+    expect(control.sessions.length).toBeGreaterThan(0);
+    const edgeFirst = await firstConnection(edge.port, "TLSv1.2");
+    expect(edgeFirst.ticket).toBeUndefined();
+    expect(edgeFirst.sessions).toEqual([]);
+  });
+
+  it("sends a TLS 1.3 client no NewSessionTicket at all (OpenSSL sends 2 per handshake by default, SSL_OP_NO_TICKET or not)", async () => {
+    expect((await firstConnection(controlPort, "TLSv1.3")).sessions, "a server with Node's defaults sends two").toHaveLength(2);
+    expect((await firstConnection(edge.port, "TLSv1.3")).sessions).toEqual([]);
+  });
+
+  it("still sends none after a reload has replaced the secure context", async () => {
+    const own = await startTestEdge({ pki, upstream: backend.url, mode: "strict" });
+    try {
+      await own.edge.reload(own.config);
+      expect((await firstConnection(own.port, "TLSv1.3")).sessions).toEqual([]);
+      expect((await firstConnection(own.port, "TLSv1.2")).sessions).toEqual([]);
+    } finally {
+      await own.close();
+    }
   });
 });
 

@@ -174,12 +174,20 @@ async function writeOutputs(out: string, outputs: readonly (Output | FixtureFile
   );
 }
 
+/** `out` already holds a test PKI (its manifest) and `force` was not set: nothing was written. */
+export class TestPkiExistsError extends Error {
+  constructor(readonly manifestPath: string) {
+    super(`${manifestPath} already exists; set force to overwrite`);
+    this.name = "TestPkiExistsError";
+  }
+}
+
 /**
  * Generates the ICP-Brasil-shaped test PKI, every bad-case client certificate and a consistent OFB
  * Directory fixture under `options.out`, then writes `manifest.json` last.
  *
  * @returns the manifest, with absolute paths.
- * @throws {TypeError} for an invalid option; {@link Error} if `out` already holds a manifest and `force` is not set.
+ * @throws {TypeError} for an invalid option; {@link TestPkiExistsError} if `out` already holds a manifest and `force` is not set.
  */
 export async function generateTestPki(options: GenerateTestPkiOptions): Promise<TestPkiManifest> {
   const out = resolve(options.out);
@@ -197,7 +205,7 @@ export async function generateTestPki(options: GenerateTestPkiOptions): Promise<
   const manifestPath = join(out, MANIFEST_FILE);
   if (await exists(manifestPath)) {
     if (options.force !== true) {
-      throw new Error(`${manifestPath} already exists; pass force to overwrite`);
+      throw new TestPkiExistsError(manifestPath);
     }
     await Promise.all(OWNED_PATHS.map((path) => rm(join(out, path), { recursive: true, force: true })));
   }

@@ -2,7 +2,7 @@
  * Test PKI: an ICP-Brasil-shaped hierarchy, every bad-case client certificate the edge's tests and
  * conformance suite need, and a consistent OFB Directory fixture. Test and development use only.
  */
-export { generateTestPki, type GenerateTestPkiOptions } from "./generate.js";
+export { generateTestPki, TestPkiExistsError, type GenerateTestPkiOptions } from "./generate.js";
 export {
   loadTestCa,
   loadTestPki,
