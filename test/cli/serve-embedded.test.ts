@@ -8,11 +8,13 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/backend.js";
+import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
 
 /**
  * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
  * a test PKI on first run, starts the edge with the echo backend, and prints a curl command that, pasted into a
- * shell, goes through the whole pipeline. The command is run verbatim with the real curl.
+ * shell, goes through the whole pipeline. The command is run verbatim with the real curl, and so is every request
+ * the README says the edge refuses.
  */
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -51,19 +53,24 @@ async function stop(child: ChildProcess): Promise<number | string | null> {
 }
 
 describe("npm start: the embedded default", () => {
+  /** Holds `.ofb-edge/` (the state folder), as a clone's top folder does: the README's requests run from here. */
+  let top: string;
   let stateDir: string;
   let port: number;
+  let env: Record<string, string>;
   let first: Started;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "ofb-edge-state-"));
+    top = await mkdtemp(join(tmpdir(), "ofb-edge-state-"));
+    stateDir = join(top, ".ofb-edge");
     port = await freePort();
-    first = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    env = { OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port), OFB_EDGE_ADMIN_PORT: String(await freePort()) };
+    first = await startServe(env);
   }, 90_000);
 
   afterAll(async () => {
     await stop(first.child);
-    await rm(stateDir, { recursive: true, force: true });
+    await rm(top, { recursive: true, force: true });
   });
 
   it("generates the test PKI on first run and prints a curl command on a line of its own", () => {
@@ -132,10 +139,24 @@ describe("npm start: the embedded default", () => {
     expect((JSON.parse(stdout) as { errors: { code: string }[] }).errors[0]!.code).toBe("DIRECTORY_ORG_PENDING");
   });
 
+  it.each(readmeRequests().map((r) => [r.comment, r] as const))("the README's request: %s", async (_comment, request) => {
+    const forwarded = () => first.lines.filter((l) => l.includes('"kind":"access"') && l.includes('"decision":"forwarded"')).length;
+    const before = forwarded();
+    const res = await runReadmeRequest(request, { cwd: top, port });
+    if (request.expect === "handshake-fails") {
+      expect(res.exitCode).not.toBe(0);
+      expect(res.status).toBeNull();
+    } else {
+      expect({ status: res.status, code: errorCode(res.body) }).toEqual(request.expect);
+    }
+    // Nothing reached the backend: no request was forwarded (the access log says so for each one).
+    expect(forwarded()).toBe(before);
+  });
+
   it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {
     expect(await stop(first.child)).toBe(0);
     const manifestBefore = readFileSync(join(stateDir, "pki/manifest.json"), "utf8");
-    const second = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    const second = await startServe(env);
     try {
       expect(second.lines.join("\n")).toContain(`test PKI in ${join(stateDir, "pki")}`);
       expect(second.lines.join("\n")).not.toContain("generated a test PKI");
@@ -148,7 +169,7 @@ describe("npm start: the embedded default", () => {
   it("a test PKI of an older layout (manifest version 1) is generated anew on the next start", async () => {
     const manifest = join(stateDir, "pki/manifest.json");
     writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, "utf8")) as object), version: 1 }));
-    const third = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    const third = await startServe(env);
     try {
       expect(third.lines.join("\n")).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
       expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(2);
