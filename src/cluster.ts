@@ -64,7 +64,8 @@ export async function runWorker(env: Env): Promise<void> {
   // primary.
   process.on("SIGHUP", () => undefined);
   process.on("SIGINT", () => undefined);
-  process.on("message", (m: { type?: string; id?: string; config?: string }) => {
+  process.on("message", (m: { type?: string; id?: string; config?: string; delay?: boolean }) => {
+    if (m?.type === "ofb-edge:shutdown") return shutdown("primary", m.delay === true);
     if (m?.type !== "ofb-edge:reload") return;
     const reply = (error?: string) => process.send?.({ type: "ofb-edge:reloaded", id: m.id, ...(error === undefined ? {} : { error }) });
     let next: Config;
@@ -83,19 +84,21 @@ export async function runWorker(env: Env): Promise<void> {
     );
   });
   let stopping = false;
-  const shutdown = (trigger: string) => {
+  /** `delay`: keep serving, not ready, for drainDelayMs first (see RunningEdge.shutdown). */
+  const shutdown = (trigger: string, delay: boolean) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ kind: "lifecycle", trigger }, "worker shutting down");
+    logger.info({ kind: "lifecycle", trigger, drainDelayMs: delay ? config.drainDelayMs : 0 }, "worker shutting down");
     exitByDeadline(config.drainTimeoutMs, logger);
-    void edge.close().then(() => {
+    void (delay ? edge.shutdown() : edge.close()).then(() => {
       logger.flush();
       process.exit(0);
     });
   };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  // The primary is gone (killed, crashed): a worker does not outlive it.
-  process.once("disconnect", () => shutdown("primary gone"));
+  // A SIGTERM to the whole process group (systemd, `kill -- -pgid`) reaches the workers too: the orchestrator's shutdown.
+  process.once("SIGTERM", () => shutdown("SIGTERM", true));
+  // The primary is gone (killed, crashed), and the listening sockets it held with it: a worker does not outlive it.
+  process.once("disconnect", () => shutdown("primary gone", false));
 }
 
 /** `/metrics` in a worker: every worker's metrics, aggregated by the primary, and the primary's own (the admin port is shared). */
@@ -171,8 +174,12 @@ export async function runCluster(config: Config, file: string, count: number, lo
       });
     });
 
-  /** Each worker drains and exits on SIGTERM; one still alive after the drain time-out and the grace is killed. */
-  const stopAll = async () => {
+  /**
+   * Each worker is told to shut down (`delay`: after drainDelayMs of serving while not ready, see
+   * RunningEdge.shutdown; each worker answers the shared admin port, so every one must say 503), drains and exits;
+   * one still alive after the drain time-out and the grace is killed.
+   */
+  const stopAll = async (delay: boolean) => {
     phase = "stopping";
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
@@ -187,7 +194,9 @@ export async function runCluster(config: Config, file: string, count: number, lo
               clearTimeout(kill);
               done();
             });
-            w.process.kill("SIGTERM");
+            // The message says whether to delay; a worker the primary cannot reach any more gets SIGTERM.
+            if (!w.isConnected()) w.process.kill("SIGTERM");
+            else w.send({ type: "ofb-edge:shutdown", delay }, (err: Error | null) => err && w.process.kill("SIGTERM"));
           }),
       ),
     );
@@ -196,7 +205,7 @@ export async function runCluster(config: Config, file: string, count: number, lo
   const started = await Promise.allSettled(Array.from({ length: count }, fork));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
-    await stopAll();
+    await stopAll(false);
     throw failed.reason;
   }
   phase = "running";

@@ -50,7 +50,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   const logger = createLogger({ level: config.log.level });
   const workers = config.workers === "auto" ? autoWorkerCount() : config.workers;
-  let running: { stop: () => Promise<void>; reload: (next: Config) => Promise<void> };
+  let running: { stop: (delay: boolean) => Promise<void>; reload: (next: Config) => Promise<void> };
   let reloads: Counter<"result">;
   try {
     // Read every TLS file once here, so a bad file is reported once, before any worker starts.
@@ -88,16 +88,19 @@ export async function serve(options: ServeOptions): Promise<number> {
   process.on("SIGHUP", () => reload("SIGHUP"));
   const watcher = watchConfigFiles(options.configFile, config, () => reload("file change"));
   const unwatch = () => watcher.close();
-  const stop = async () => {
+  const stop = async (delay: boolean) => {
     unwatch();
     await reloading;
-    await running.stop();
+    await running.stop(delay);
   };
   return new Promise((resolveExit) => {
     const shutdown = (signal: string) => {
-      logger.info({ kind: "lifecycle", signal, drainTimeoutMs: current.drainTimeoutMs }, "shutting down");
+      // SIGTERM is the orchestrator's: load balancers are given drainDelayMs to stop sending. SIGINT is a person at a
+      // terminal, who wants the process gone now.
+      const delay = signal === "SIGTERM";
+      logger.info({ kind: "lifecycle", signal, drainDelayMs: delay ? current.drainDelayMs : 0, drainTimeoutMs: current.drainTimeoutMs }, "shutting down");
       exitByDeadline(current.drainTimeoutMs, logger);
-      void stop()
+      void stop(delay)
         .then(() => closeBackend?.())
         .then(() => {
           logger.flush();
@@ -166,5 +169,5 @@ function watchConfigFiles(configFile: string | undefined, config: Config, onChan
 
 async function runInProcess(config: Config, file: string, logger: Logger, metrics: EdgeMetrics) {
   const edge: RunningEdge = await startEdge(config, { logger, metrics, clock, configFile: file });
-  return { stop: () => edge.close(), reload: (next: Config) => edge.reload(next) };
+  return { stop: (delay: boolean) => (delay ? edge.shutdown() : edge.close()), reload: (next: Config) => edge.reload(next) };
 }

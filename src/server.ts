@@ -72,6 +72,13 @@ export interface RunningEdge {
    * `drainTimeoutMs` whatever clients, backends or Redis do.
    */
   close(): Promise<void>;
+  /**
+   * The shutdown an orchestrator asks for (SIGTERM): `/readyz` answers 503 at once while the listeners keep accepting
+   * and serving for `drainDelayMs`, each response closing its connection, so that load balancers stop sending and
+   * keep-alive clients reconnect elsewhere; then {@link close}'s drain. Settles within about `drainTimeoutMs` of the
+   * call, the delay included.
+   */
+  shutdown(): Promise<void>;
   /** Applies a new configuration without dropping connections; rejects (running configuration kept) on any error. */
   reload(config: Config): Promise<void>;
 }
@@ -134,9 +141,12 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const servers = generation.prepared.map(({ config: l, material }) => {
     const { app, tlsPeer } = apps.get(l.name)!;
     const listener = createListener({ config: l, material, app, peer: tlsPeer, clock: deps.clock, logger: deps.logger, metrics: deps.metrics, revocation });
-    return { l, server: listener.server, swap: listener.swap, close: listener.close };
+    return { l, server: listener.server, swap: listener.swap, stopKeepAlive: listener.stopKeepAlive, close: listener.close };
   });
   let drainTimeoutMs = config.drainTimeoutMs;
+  let drainDelayMs = config.drainDelayMs;
+  /** Set when shutdown begins: from then on the edge is not ready, whatever else holds. */
+  let stopping = false;
   const passthroughMetrics = createPassthroughMetrics(deps.metrics.registry);
   const passthroughServers = config.listeners.flatMap((l) =>
     l.mode === "passthrough" ? [{ l, server: createPassthroughServer({ name: l.name, config: l.passthrough, logger: deps.logger, metrics: passthroughMetrics }) }] : [],
@@ -166,6 +176,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     generation = fresh;
     apps = freshApps;
     drainTimeoutMs = next.drainTimeoutMs;
+    drainDelayMs = next.drainDelayMs;
     for (const { l, server, swap } of servers) {
       const p = fresh.prepared.find((x) => x.config.name === l.name)!;
       server.setSecureContext(secureContextOptions(p.material));
@@ -187,6 +198,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
         directory,
         identityAssertion: assertion,
         readiness: () => ({
+          ...(stopping && { shutdown: "shutting down: stop sending new connections" }),
           trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
           ...(config.revocation.mode === "crl" && { revocation: revocationReadiness(revocation, config.revocation.onStale) }),
@@ -219,6 +231,25 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     throw cause;
   }
 
+  /**
+   * The drain, ending by `end` (epoch ms): connections drain until shortly before it, and the stages close in what is
+   * left (Redis QUIT, a download aborted). The admin listener closes last, so that until the listeners are done
+   * `/readyz` keeps saying 503 and `/healthz` 200 (a liveness probe must not kill a draining process).
+   */
+  async function closeBy(end: number): Promise<void> {
+    stopping = true;
+    const drained = end - Math.min(CLOSE_RESERVE_MS, drainTimeoutMs / 4);
+    // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
+    for (const x of passthrough) x.server.closeAllConnections();
+    await Promise.all([...servers.map((x) => x.close(drained)), ...passthrough.map((x) => closeServer(x.server, drained))]);
+    if (admin) await closeServer(admin, drained);
+    // Every client connection is closed: what is still in flight upstream has no one to answer.
+    const upstreams = generation.upstreams;
+    const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
+    if (!pools) await upstreams.destroy();
+    if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
+  }
+
   return {
     listeners,
     passthrough,
@@ -226,23 +257,14 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     tokens: verifier,
     revocation,
     adminPort: admin ? (admin.address() as AddressInfo).port : null,
-    close: async () => {
-      // The whole shutdown fits in drainTimeoutMs: connections drain until shortly before the end, and the stages
-      // close in what is left (Redis QUIT, a download aborted).
+    close: () => closeBy(Date.now() + drainTimeoutMs),
+    shutdown: async () => {
       const end = Date.now() + drainTimeoutMs;
-      const drained = end - Math.min(CLOSE_RESERVE_MS, drainTimeoutMs / 4);
-      // A tunnel has no request boundary to drain at: its client reconnects, as through any L4 proxy restart.
-      for (const x of passthrough) x.server.closeAllConnections();
-      await Promise.all([
-        ...servers.map((x) => x.close(drained)),
-        ...passthrough.map((x) => closeServer(x.server, drained)),
-        ...(admin ? [closeServer(admin, drained)] : []),
-      ]);
-      // Every client connection is closed: what is still in flight upstream has no one to answer.
-      const upstreams = generation.upstreams;
-      const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
-      if (!pools) await upstreams.destroy();
-      if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
+      stopping = true;
+      for (const x of servers) x.stopKeepAlive();
+      deps.logger.info({ kind: "lifecycle", event: "drain-delay", drainDelayMs, drainTimeoutMs }, "not ready; still serving while load balancers stop sending");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(drainDelayMs, Math.max(0, end - Date.now()))));
+      await closeBy(end);
     },
     reload,
   };

@@ -6,14 +6,16 @@ type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
 export const USAGE = `Usage: ofb-edge directory mock [--fixture DIR] [--host H] [--port N]
 
-  --fixture DIR   the directory/ folder written by 'ofb-edge pki init' (default .ofb-edge/pki/directory)
+  --fixture DIR   the directory/ folder written by 'ofb-edge pki init' (default .ofb-edge/pki/directory); the
+                  CRLs of the test PKI around it are served too, where its certificates say (/crl/<ca>.crl)
   --host H        address to listen on (default 127.0.0.1)
   --port N        port to listen on, 0 for any free port (default 8480, the test PKI's keystoreBaseUrl)`;
 
 const DEFAULTS = { fixture: ".ofb-edge/pki/directory", host: "127.0.0.1", port: 8480 };
 
 /**
- * `ofb-edge directory mock`: serves the test PKI's Directory fixture (`/participants`, `/roles`, `/keystore/…`)
+ * `ofb-edge directory mock`: serves the test PKI's Directory fixture (`/participants`, `/roles`, `/keystore/…`) and
+ * the PKI's CRLs (`/crl/<ca>.crl`)
  * until SIGTERM or SIGINT, or until `options.signal` aborts (tests).
  *
  * @param argv the arguments after `directory mock`.
@@ -55,6 +57,8 @@ export async function runDirectoryMock(argv: string[], io: Io, options: { signal
   io.stdout(`  participants  ${mock.participantsUrl}`);
   io.stdout(`  roles         ${mock.url}/roles`);
   io.stdout(`  keystore      ${mock.keystoreUrl}`);
+  const crls = Object.values(mock.crlUrls).flat();
+  if (crls.length > 0) io.stdout(`  crls          ${crls.length} CRLs of the test PKI, e.g. ${crls[0]}`);
   io.stdout("Stop with Ctrl+C (SIGINT) or SIGTERM.");
 
   await untilStopped(options.signal);

@@ -37,6 +37,9 @@ Commands:
                                  reports in reports/conformance (see 'ofb-edge conformance --help')
   conformance recorder           the recording backend for running the suite against a deployment
   dev echo-backend [--port N]    a backend that answers with what it received (development only)
+  dev authorization-server [--port N] [--issuer URL]
+                                 an authorization-server stub that writes a token bound to participant-a
+                                 (development only; see 'ofb-edge dev --help')
   help                           this text
   <command> --help               a command's usage (also -h)
 

@@ -1,10 +1,14 @@
 import type { ConfigInput } from "./schema.js";
 
+/** The embedded default's admin port (`/healthz`, `/readyz`, `/metrics`; the container image's health check). */
+export const EMBEDDED_ADMIN_PORT = 9090;
+
 /**
- * The embedded default (DESIGN §Configuration): one permissive listener on :8443 with the generated test
- * PKI, `/open-banking/` requiring mTLS (and an Active participant with the API's role, from the built-in mock
- * directory, in a memory store, and a bearer token bound to the client certificate, from the built-in
- * authorization-server stub) and `/.well-known/` not, both to the built-in echo backend.
+ * The embedded default (what `ofb-edge serve` runs without a configuration): one permissive listener on :8443 with
+ * the generated test PKI, `/open-banking/` requiring mTLS (and an Active participant with the API's role, from the
+ * built-in mock directory, in a memory store; a bearer token bound to the client certificate, from the built-in
+ * authorization-server stub; and a certificate no CRL lists, the mock directory serving the PKI's CRLs) and
+ * `/.well-known/` not, both to the built-in echo backend; the admin listener on 127.0.0.1:9090.
  */
 export function embeddedConfig(options: {
   readonly serverCert: string;
@@ -14,8 +18,10 @@ export function embeddedConfig(options: {
   readonly transportRoot: string;
   readonly upstream: string;
   readonly port: number;
-  /** The built-in mock directory's URLs. */
-  readonly directory: { readonly participantsUrl: string; readonly keystoreUrl: string };
+  /** The listener's address: 127.0.0.1, or 0.0.0.0 in a container (OFB_EDGE_EMBEDDED_HOST). */
+  readonly host: string;
+  /** The built-in mock directory's URLs, and where it serves the test PKI's CRLs (AC SHA-256 → URL). */
+  readonly directory: { readonly participantsUrl: string; readonly keystoreUrl: string; readonly crlUrls: Readonly<Record<string, readonly string[]>> };
   /** The built-in authorization-server stub's issuer. */
   readonly issuer: string;
 }): ConfigInput {
@@ -23,7 +29,7 @@ export function embeddedConfig(options: {
     listeners: [
       {
         name: "edge",
-        host: "127.0.0.1",
+        host: options.host,
         port: options.port,
         mode: "permissive",
         tls: { cert: options.serverCert, key: options.serverKey, trustAnchors: [options.trustAnchors] },
@@ -32,8 +38,11 @@ export function embeddedConfig(options: {
     policy: { transportRoots: [options.transportRoot] },
     directory: { participantsUrl: options.directory.participantsUrl, keystoreUrl: options.directory.keystoreUrl, store: { type: "memory" } },
     authorizationServer: { issuer: options.issuer },
-    // The generated test PKI names CRL distribution points but publishes no CRLs.
-    revocation: { mode: "off" },
+    // The certificates name the mock directory's default address (:8480); this one listens elsewhere.
+    revocation: { mode: "crl", urls: Object.fromEntries(Object.entries(options.directory.crlUrls).map(([ac, urls]) => [ac, [...urls]])) },
+    admin: { host: "127.0.0.1", port: EMBEDDED_ADMIN_PORT },
+    // Nothing balances load onto the embedded default: it stops at once.
+    drainDelayMs: 0,
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },

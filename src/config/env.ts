@@ -11,6 +11,7 @@ import { ConfigError } from "../errors.js";
  *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
  * - `OFB_EDGE_INTROSPECTION_CLIENT_SECRET` (client_secret_basic/post introspection authentication)
+ * - `OFB_EDGE_AUTHORIZATION_SERVER_ISSUER` (when the file has an `authorizationServer` section)
  *
  * Read elsewhere, since they are not configuration: `OFB_EDGE_STATE_DIR` (the embedded default's folder) and
  * `OFB_EDGE_COMMIT` (a label of `ofb_edge_build_info`, metrics/registry.ts).
@@ -51,7 +52,12 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     if (env.OFB_EDGE_ADMIN_PORT !== undefined) admin.port = toInt(env.OFB_EDGE_ADMIN_PORT, "OFB_EDGE_ADMIN_PORT", issues);
   }
 
-  const introspection = asRecord(asRecord(cfg.authorizationServer)?.introspection);
+  const authorizationServer = asRecord(cfg.authorizationServer);
+  if (env.OFB_EDGE_AUTHORIZATION_SERVER_ISSUER !== undefined) {
+    if (authorizationServer) authorizationServer.issuer = env.OFB_EDGE_AUTHORIZATION_SERVER_ISSUER;
+    else issues.push({ path: "OFB_EDGE_AUTHORIZATION_SERVER_ISSUER", message: "set, but the configuration has no authorizationServer section" });
+  }
+  const introspection = asRecord(authorizationServer?.introspection);
   const auth = asRecord(introspection?.auth);
   if (env.OFB_EDGE_INTROSPECTION_CLIENT_SECRET !== undefined) {
     if (auth && (auth.method === "client_secret_basic" || auth.method === "client_secret_post")) auth.clientSecret = env.OFB_EDGE_INTROSPECTION_CLIENT_SECRET;

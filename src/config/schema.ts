@@ -364,7 +364,18 @@ export const configSchema = z
       .min(0)
       .max(600_000)
       .default(25_000)
-      .describe("On SIGTERM/SIGINT, requests in flight have this long to finish; then every connection is closed and the process exits. Keep it below the orchestrator's grace period (Kubernetes: 30 s by default)."),
+      .describe("How long shutdown may take, drainDelayMs included: on SIGTERM/SIGINT, requests in flight have until then to finish; then every connection is closed and the process exits. Keep it below the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds, 30 s by default, after any preStop hook)."),
+    drainDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(5_000)
+      .describe(
+        "On SIGTERM, how long /readyz answers 503 while the listeners keep accepting and serving (each response closing its connection, so keep-alive clients reconnect through their load balancer) before the drain begins; part of drainTimeoutMs, and less than it. " +
+          "Default 5 s: a deleted Kubernetes pod leaves its Service's EndpointSlices at once, but kube-proxy on every node, ingress controllers and cloud load balancers apply that over the next seconds, and connections they send meanwhile must still be served. " +
+          "Behind a load balancer that health-checks /readyz, raise it to its interval times its unhealthy threshold. SIGINT (Ctrl-C) skips it.",
+      ),
     workers: z
       .union([z.literal("auto"), z.number().int().min(1).max(256)])
       .default("auto")
@@ -402,6 +413,9 @@ export const configSchema = z
       if (l.trustedProxy && l.trustedProxy.sources.length === 0 && !l.trustedProxy.clientTrustAnchors)
         ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "name the terminator: sources, clientTrustAnchors or both" });
     });
+    // The delay is spent inside the drain time-out: a delay as long as the time-out would leave no time to drain.
+    if (cfg.drainDelayMs > 0 && cfg.drainDelayMs >= cfg.drainTimeoutMs)
+      ctx.addIssue({ code: "custom", path: ["drainDelayMs"], message: `must be less than drainTimeoutMs (${cfg.drainTimeoutMs}): the delay is part of the drain time-out` });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {
       const key = `${l.host}:${l.port}`;

@@ -20,6 +20,12 @@ export interface StubClient {
 export interface AuthorizationServerStubOptions {
   readonly host?: string;
   readonly port?: number;
+  /**
+   * The issuer it names in discovery and in the tokens it issues, when clients reach it by another address than
+   * `http://127.0.0.1:<port>` (a container's service name). Its discovery points at `<issuer>/jwks` and
+   * `<issuer>/introspect`.
+   */
+  readonly issuer?: string;
   /** HTTPS with optional client certificates (tls_client_auth); plain HTTP when absent. */
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
   /** Clients that may introspect. Empty or absent: introspection needs no client authentication (development only). */
@@ -50,7 +56,7 @@ export async function startAuthorizationServerStub(options: AuthorizationServerS
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...(options.tls.ca ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false } : {}) }, handle)
     : createHttpServer(handle);
   const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
-  const issuer = `${options.tls ? "https" : "http"}://${options.tls ? "localhost" : "127.0.0.1"}:${port}`;
+  const issuer = options.issuer?.replace(/\/+$/, "") ?? `${options.tls ? "https" : "http"}://${options.tls ? "localhost" : "127.0.0.1"}:${port}`;
 
   async function addKey(alg = "PS256"): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });

@@ -17,10 +17,13 @@ const TEXT_LIMIT = 64 * 1024;
  * The embedded default's backend: answers every request with a JSON description of what it received, so a
  * newcomer sees exactly which identity the edge forwarded. Not for production.
  */
-export async function startEchoBackend(options: { host?: string; port?: number } = {}): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+export async function startEchoBackend(
+  options: { host?: string; port?: number; /** Called for every request answered (the CLI prints it). */ onRequest?: (received: EchoedRequest) => void } = {},
+): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     describe(req).then(
       (received) => {
+        options.onRequest?.(received);
         const body = `${JSON.stringify({ received }, null, 2)}\n`;
         res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
         res.end(body);

@@ -1,5 +1,5 @@
 import { randomUUID, X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { embeddedConfig } from "../config/embedded.js";
 import { parseConfig } from "../config/load.js";
@@ -8,13 +8,11 @@ import { ConfigError } from "../errors.js";
 import { generateTestPki, loadTestPki, MANIFEST_FILE, TEST_PKI_VERSION, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startMockDirectory } from "../directory/mock.js";
 import { startAuthorizationServerStub } from "./authorization-server.js";
+import { DEMO_CLIENT, writeDemoToken } from "./demo-token.js";
 import { startEchoBackend } from "./echo-backend.js";
 
 /** The embedded default's port (README Quick start). */
 export const EMBEDDED_PORT = 8443;
-
-/** Lifetime of the demo access token printed at start (restart for a new one). */
-const DEMO_TOKEN_SECONDS = 24 * 3600;
 
 /** Regenerate the embedded test PKI when the demo client or server certificate expires within this window. */
 const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
@@ -32,10 +30,11 @@ export interface EmbeddedDefault {
 }
 
 /**
- * `npm start` without a configuration (DESIGN §Configuration): a local test PKI in `<stateDir>/pki`
- * (generated on first run and renewed before it expires), the built-in mock directory serving that PKI's
- * Directory fixture, the built-in echo backend, and a permissive listener on :8443 serving `/open-banking/`
- * (mTLS and an Active participant required) and `/.well-known/` (mTLS optional).
+ * `npm start` without a configuration: a local test PKI in `<stateDir>/pki` (generated on first run and renewed
+ * before it expires), the built-in mock directory serving that PKI's Directory fixture and CRLs, the
+ * authorization-server stub, the built-in echo backend, and a permissive listener on :8443 (on
+ * `OFB_EDGE_EMBEDDED_HOST`, default 127.0.0.1) serving `/open-banking/` (mTLS, an Active participant and a bound
+ * token required) and `/.well-known/` (mTLS optional).
  */
 export async function startEmbeddedDefault(options: {
   readonly stateDir: string;
@@ -65,7 +64,8 @@ export async function startEmbeddedDefault(options: {
         transportRoot: manifest.ca.root.cert,
         upstream: backend.url,
         port: EMBEDDED_PORT,
-        directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl },
+        host: options.env.OFB_EDGE_EMBEDDED_HOST || "127.0.0.1",
+        directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl, crlUrls: directory.crlUrls },
         issuer: authorizationServer.issuer,
       }),
       { file: "(embedded default)", baseDir: options.cwd, env: options.env },
@@ -74,16 +74,8 @@ export async function startEmbeddedDefault(options: {
     await close();
     throw cause;
   }
-  const client = manifest.clients["participant-a"]!;
-  const token = await authorizationServer.issueJwt({
-    thumbprint: client.thumbprint,
-    claims: { sub: client.softwareStatementId ?? "participant-a", client_id: client.softwareStatementId ?? "participant-a", scope: "openid accounts consents" },
-    lifetimeSeconds: DEMO_TOKEN_SECONDS,
-    now: options.now,
-  });
-  const tokenFile = join(resolve(options.stateDir), "tokens", "participant-a.jwt");
-  mkdirSync(join(resolve(options.stateDir), "tokens"), { recursive: true });
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const client = manifest.clients[DEMO_CLIENT]!;
+  const { token, file: tokenFile } = await writeDemoToken({ stub: authorizationServer, pki: manifest, tokensDir: join(resolve(options.stateDir), "tokens"), now: options.now });
   const shown = (p: string) => (relative(options.cwd, p).startsWith("..") ? p : relative(options.cwd, p));
   const curl = [
     "curl --cacert",

@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listen } from "../http/listen.js";
 import { join, resolve, sep } from "node:path";
+import { loadMockCrls, type MockCrls } from "./mock-crls.js";
 
 export interface MockDirectoryOptions {
   /** The folder `ofb-edge pki init` writes as `<pki>/directory/`: participants.json, roles.json, keystore/. */
@@ -21,6 +22,11 @@ export interface MockDirectory {
   readonly participantsUrl: string;
   /** Ends with `/keystore/`: the value for `directory.keystoreUrl`. */
   readonly keystoreUrl: string;
+  /**
+   * The test PKI's CRLs on this server, as `revocation.urls` takes them (CA SHA-256 → URL), when the fixture is the
+   * `directory/` folder of a test PKI; empty otherwise.
+   */
+  readonly crlUrls: Readonly<Record<string, readonly string[]>>;
   close(): Promise<void>;
 }
 
@@ -30,8 +36,11 @@ const KEYSTORE_PREFIX = "/keystore/";
 const KEYSTORE_TYPES: Readonly<Record<string, string>> = { ".jwks": "application/json", ".pem": "application/x-pem-file" };
 
 /**
- * A local stand-in for the OFB Directory (ofb-facts §1–§2) for development, the embedded default and tests.
- * Files are read on every request, so a test can change the fixture while the server runs. TEST ONLY.
+ * A local stand-in for the OFB Directory (the public `/participants` document and the keystore's
+ * `<org>/<software statement>/transport.jwks`) for development, the embedded default and tests. Files are read on
+ * every request, so a test can change the fixture while the server runs. When the fixture is the `directory/`
+ * folder `ofb-edge pki init` wrote, the server also publishes that PKI's CRLs, where its certificates' CRL
+ * distribution points say (`/crl/<ca>.crl`), listing the certificates it revoked. TEST ONLY.
  */
 export async function startMockDirectory(options: MockDirectoryOptions): Promise<MockDirectory> {
   const fixtureDir = resolve(options.fixtureDir);
@@ -40,10 +49,11 @@ export async function startMockDirectory(options: MockDirectoryOptions): Promise
     throw new Error(`no participants.json in ${fixtureDir}: point --fixture at the directory/ folder written by 'ofb-edge pki init'`);
   }
   const keystoreRoot = join(fixtureDir, "keystore");
+  const crls = await loadMockCrls(fixtureDir);
 
   const server = createServer((req, res) => {
     options.onRequest?.({ method: req.method ?? "", path: req.url ?? "" });
-    handle(req, res, fixtureDir, keystoreRoot).catch(() => sendJson(res, 500, { error: "internal error" }));
+    handle(req, res, fixtureDir, keystoreRoot, crls).catch(() => sendJson(res, 500, { error: "internal error" }));
   });
   const host = options.host ?? "127.0.0.1";
   const port = await listen(server, options.port ?? 0, host);
@@ -52,6 +62,7 @@ export async function startMockDirectory(options: MockDirectoryOptions): Promise
     url,
     participantsUrl: `${url}/participants`,
     keystoreUrl: `${url}${KEYSTORE_PREFIX}`,
+    crlUrls: Object.fromEntries([...(crls?.paths ?? [])].map(([sha256, path]) => [sha256, [`${url}${path}`]])),
     close: () =>
       new Promise<void>((done, fail) => {
         server.close((err) => (err ? fail(err) : done()));
@@ -61,7 +72,7 @@ export async function startMockDirectory(options: MockDirectoryOptions): Promise
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, fixtureDir: string, keystoreRoot: string): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, fixtureDir: string, keystoreRoot: string, crls: MockCrls | null): Promise<void> {
   const path = (req.url ?? "/").split("?")[0]!;
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
@@ -69,6 +80,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, fixtureDir: str
   }
   const document = Object.hasOwn(DOCUMENTS, path) ? DOCUMENTS[path] : undefined;
   if (document !== undefined) return sendDocument(req, res, join(fixtureDir, document));
+  const crl = await crls?.get(path, new Date());
+  if (crl) {
+    // RFC 5280 §4.2.1.13 / RFC 2585 §3: a DER CRL over HTTP, as application/pkix-crl.
+    res.writeHead(200, { "content-type": "application/pkix-crl", "content-length": crl.length, "cache-control": "no-cache" });
+    return void res.end(req.method === "HEAD" ? undefined : crl);
+  }
   if (path.startsWith(KEYSTORE_PREFIX)) {
     const file = keystoreFile(path.slice(KEYSTORE_PREFIX.length), keystoreRoot);
     const body = file ? await readFile(file.path).catch(() => null) : null;

@@ -3,9 +3,10 @@ import type { DirectoryService } from "../directory/service.js";
 import type { IdentityAssertionSigner } from "../profiles/assertion.js";
 
 /**
- * The admin listener (DESIGN §Operating it), plain HTTP on its own port, meant for the orchestrator only:
- * `/healthz` answers 200 while the process serves; `/readyz` answers 200 when the edge can take traffic and
- * 503 with the reason when it cannot (no Directory snapshot, or one older than `directory.maxStalenessMs`);
+ * The admin listener, plain HTTP on its own port, meant for the orchestrator only:
+ * `/healthz` answers 200 while the process serves (through a shutdown's drain too); `/readyz` answers 200 when the
+ * edge can take traffic and 503 with the reason when it cannot (no Directory snapshot, or one older than
+ * `directory.maxStalenessMs`; shutdown begun, so that load balancers stop sending);
  * `/metrics` is the Prometheus exposition; `/.well-known/jwks.json` serves the identity assertion's public JWK Set (RFC 7517 §5) when the edge signs
  * assertions, and is 404 otherwise.
  */
@@ -16,7 +17,7 @@ export function createAdminServer(deps: {
   readonly metrics?: () => Promise<string>;
   readonly metricsContentType?: string;
   /**
-   * Further readiness conditions (deny list Redis reachable, trust anchors loaded, revocation): null when met,
+   * Further readiness conditions (shutdown, deny list Redis reachable, trust anchors loaded, revocation): null when met,
    * else the reason; or `{ reason, detail }` to report more about the condition either way.
    */
   readonly readiness?: () => Record<string, string | null | { readonly reason: string | null; readonly detail: Readonly<Record<string, unknown>> }>;

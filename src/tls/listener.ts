@@ -47,6 +47,11 @@ export interface Listener {
   readonly server: Server;
   swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void;
   /**
+   * Keeps accepting, but every response from now on closes its connection (`Connection: close`): the first phase of a
+   * shutdown, while load balancers stop sending, so that keep-alive clients reconnect elsewhere before `close`.
+   */
+  stopKeepAlive(): void;
+  /**
    * Stops accepting connections and drains: handshakes still in progress and idle connections are closed at once,
    * requests in flight finish (their responses say `Connection: close`), and whatever is still open at `deadline`
    * (epoch ms) is closed then. Resolves once every connection is closed.
@@ -89,6 +94,8 @@ export function createListener(deps: ListenerDeps): Listener {
   /** Responses not yet finished: when the listener drains, each one closes its connection. */
   const unfinished = new Set<ServerResponse>();
   let draining = false;
+  /** Responses close their connection (shutdown has begun), though the listener still accepts. */
+  let closeAfterResponse = false;
   const server = createServer(
     {
       ...serverTlsOptions(deps.material, config.mode),
@@ -108,8 +115,8 @@ export function createListener(deps: ListenerDeps): Listener {
       });
       // Pipelined requests are served one after the other, in order (see http/in-flight.ts).
       inFlight.admit(req, res, () => {
-        // Connections close after their current request while the listener drains.
-        if (draining && !res.headersSent) res.setHeader("connection", "close");
+        // Connections close after their current request once shutdown has begun.
+        if ((draining || closeAfterResponse) && !res.headersSent) res.setHeader("connection", "close");
         // Refused here, where the headers can still be read, so that the client's interaction id is echoed
         // (FAPI 1 Part 1 §6.2.1) — @hono/node-server's own refusals cannot see it.
         const problem = requestSyntaxProblem(req);
@@ -239,6 +246,10 @@ export function createListener(deps: ListenerDeps): Listener {
     swap(app, nextPeer) {
       handle = listenerFor(app);
       peer = nextPeer;
+    },
+    stopKeepAlive() {
+      closeAfterResponse = true;
+      for (const res of unfinished) if (!res.headersSent) res.setHeader("connection", "close");
     },
     close(deadline) {
       draining = true;

@@ -8,11 +8,13 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
+import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
 
 /**
  * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
  * a test PKI on first run, starts the edge with the echo backend, and prints a curl command that, pasted into a
- * shell, goes through the whole pipeline. The command is run verbatim with the real curl.
+ * shell, goes through the whole pipeline. The command is run verbatim with the real curl, and so is every request
+ * the README says the edge refuses.
  */
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -54,19 +56,24 @@ async function stop(child: ChildProcess): Promise<number | string | null> {
 }
 
 describe("npm start: the embedded default", () => {
+  /** Holds `.ofb-edge/` (the state folder), as a clone's top folder does: the README's requests run from here. */
+  let top: string;
   let stateDir: string;
   let port: number;
+  let env: Record<string, string>;
   let first: Started;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), "ofb-edge-state-"));
+    top = await mkdtemp(join(tmpdir(), "ofb-edge-state-"));
+    stateDir = join(top, ".ofb-edge");
     port = await freePort();
-    first = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    env = { OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port), OFB_EDGE_ADMIN_PORT: String(await freePort()) };
+    first = await startServe(env);
   }, 90_000);
 
   afterAll(async () => {
     await stop(first.child);
-    await rm(stateDir, { recursive: true, force: true });
+    await rm(top, { recursive: true, force: true });
   });
 
   it("keeps stdout for the JSON log: the banner and the curl command are on stderr", async () => {
@@ -142,10 +149,27 @@ describe("npm start: the embedded default", () => {
     expect((JSON.parse(stdout) as { errors: { code: string }[] }).errors[0]!.code).toBe("DIRECTORY_ORG_PENDING");
   });
 
+  it.each(readmeRequests().map((r) => [r.comment, r] as const))("the README's request: %s", async (_comment, request) => {
+    const before = first.lines.length;
+    const res = await runReadmeRequest(request, { cwd: top, port });
+    const logged = () => first.lines.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    if (request.expect === "handshake-fails") {
+      expect(res.exitCode).not.toBe(0);
+      expect(res.status).toBeNull();
+      await vi.waitFor(() => expect(logged().filter((l) => l.kind === "tls" && l.event === "handshake-failed").length).toBeGreaterThan(0));
+    } else {
+      expect({ status: res.status, code: errorCode(res.body) }).toEqual(request.expect);
+      // Nothing reached the backend: the edge's access line for the request says it refused it.
+      const { code } = request.expect;
+      await vi.waitFor(() => expect(logged().filter((l) => l.kind === "access" && l.code === code).length).toBeGreaterThan(0));
+      expect(new Set(logged().filter((l) => l.kind === "access" && l.code === code).map((l) => l.decision))).toEqual(new Set(["rejected"]));
+    }
+  });
+
   it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {
     expect(await stop(first.child)).toBe(0);
     const manifestBefore = readFileSync(join(stateDir, "pki/manifest.json"), "utf8");
-    const second = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    const second = await startServe(env);
     try {
       expect(second.lines.join("\n")).toContain(`test PKI in ${join(stateDir, "pki")}`);
       expect(second.lines.join("\n")).not.toContain("generated a test PKI");
@@ -158,7 +182,7 @@ describe("npm start: the embedded default", () => {
   it("a test PKI of an older layout (manifest version 1) is generated anew on the next start", async () => {
     const manifest = join(stateDir, "pki/manifest.json");
     writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, "utf8")) as object), version: 1 }));
-    const third = await startServe({ OFB_EDGE_STATE_DIR: stateDir, OFB_EDGE_LISTENER_EDGE_PORT: String(port) });
+    const third = await startServe(env);
     try {
       expect(third.lines.join("\n")).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
       expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(2);

@@ -90,4 +90,21 @@ describe("environment overrides (src/config/env.ts: deployment addresses and sec
     expect(err.file).toBe(FILE);
     expect(err.issues.map((i) => i.path).sort()).toEqual(["listeners[1].port", "routes[0].upstream", "workers"]);
   });
+
+  it("OFB_EDGE_AUTHORIZATION_SERVER_ISSUER replaces the issuer (a container reaches the authorization server by its service name)", () => {
+    const input = { ...raw(), authorizationServer: { issuer: "http://127.0.0.1:8400" } };
+    expect(load({ OFB_EDGE_AUTHORIZATION_SERVER_ISSUER: "http://authorization-server:8400" }, input).authorizationServer?.issuer).toBe("http://authorization-server:8400");
+  });
+
+  it("rejects OFB_EDGE_AUTHORIZATION_SERVER_ISSUER without an authorizationServer section, and an issuer that is not a URL", () => {
+    expect(envError({ OFB_EDGE_AUTHORIZATION_SERVER_ISSUER: "http://as:8400" }).issues).toEqual([
+      { path: "OFB_EDGE_AUTHORIZATION_SERVER_ISSUER", message: "set, but the configuration has no authorizationServer section" },
+    ]);
+    try {
+      load({ OFB_EDGE_AUTHORIZATION_SERVER_ISSUER: "not a url" }, { ...raw(), authorizationServer: { issuer: "http://127.0.0.1:8400" } });
+      throw new Error("accepted");
+    } catch (err) {
+      expect((err as ConfigError).issues.map((i) => i.path)).toEqual(["authorizationServer.issuer"]);
+    }
+  });
 });

@@ -58,14 +58,15 @@ export function alive(pid: number): boolean {
 }
 
 /**
- * Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker of
- * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root; `env` is
- * added to this process's environment.
+ * Writes `config` (with `drainDelayMs: 0` unless it says otherwise) to a fresh directory and starts `ofb-edge serve
+ * --config` on it; resolves once every worker of every TLS listener listens (rejects with its stderr if it exits
+ * first). `cwd` defaults to the package root; `env` is added to this process's environment.
  */
 export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SpawnedEdge> {
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-serve-"));
   const file = join(dir, "edge.json");
-  await writeFile(file, JSON.stringify(config));
+  // Tests stop at once unless they test the shutdown delay: nothing balances load onto them.
+  await writeFile(file, JSON.stringify({ drainDelayMs: 0, ...config }));
   const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
   const lines: string[] = [];
