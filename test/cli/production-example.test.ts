@@ -33,15 +33,22 @@ function start(name: string, command: string, ready: string | null, env: Record<
   const service = { name, child, lines: [] as string[] };
   if (ready !== null) services.push(service);
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   return new Promise((resolveStarted, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} (${command}) did not start within 40 s: ${stderr}`)), 40_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      service.lines.push(line);
+    // The edge announces itself on stderr (stdout is its JSON log); the development services on stdout.
+    const seen = (line: string) => {
       if (ready !== null && line.includes(ready)) {
         clearTimeout(timer);
         resolveStarted(service);
       }
+    };
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      service.lines.push(line);
+      seen(line);
+    });
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      stderr += `${line}\n`;
+      seen(line);
     });
     child.once("exit", (code) => {
       clearTimeout(timer);

@@ -150,9 +150,9 @@ describe("npm start: the embedded default", () => {
   });
 
   it.each(readmeRequests().map((r) => [r.comment, r] as const))("the README's request: %s", async (_comment, request) => {
-    const before = first.lines.length;
+    const before = first.stdout.length;
     const res = await runReadmeRequest(request, { cwd: top, port });
-    const logged = () => first.lines.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    const logged = () => first.stdout.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
     if (request.expect === "handshake-fails") {
       expect(res.exitCode).not.toBe(0);
       expect(res.status).toBeNull();

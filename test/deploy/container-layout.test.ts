@@ -214,24 +214,25 @@ describe("the container image (Dockerfile runtime stage), without Docker", () =>
     // Only the ports differ from the image (docker run -p maps them anyway).
     const env = { OFB_EDGE_LISTENER_EDGE_PORT: String(port), OFB_EDGE_ADMIN_PORT: String(adminPort) };
     const child = asImageUser([...layout.entrypoint, ...layout.cmd], env);
+    // stdout: the JSON log; stderr: the banner with the curl command, and errors.
     const lines: string[] = [];
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const banner: string[] = [];
+    createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
     const curl = await new Promise<string>((resolveLine, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no curl line within 60 s: ${lines.join("\n")} ${stderr}`)), 60_000);
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        lines.push(line);
+      const timer = setTimeout(() => reject(new Error(`no curl line within 60 s: ${lines.join("\n")} ${banner.join("\n")}`)), 60_000);
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        banner.push(line);
         if (line.startsWith("curl ")) {
           clearTimeout(timer);
           resolveLine(line);
         }
       });
-      child.once("exit", (code) => reject(new Error(`the image's command exited with ${code}: ${stderr}`)));
+      child.once("exit", (code) => reject(new Error(`the image's command exited with ${code}: ${banner.join("\n")}`)));
     });
     try {
       const listening = () => lines.map((l) => (l.startsWith("{") ? (JSON.parse(l) as Record<string, unknown>) : {})).filter((l) => l.msg === "listening");
       await vi.waitFor(() => expect(listening().map((l) => l.host)).toContain("0.0.0.0"));
-      expect(lines.join("\n")).toContain(`https://0.0.0.0:${port}`);
+      expect(banner.join("\n")).toContain(`https://0.0.0.0:${port}`);
       // The printed request, as printed, from the image's WORKDIR; sent to a non-loopback address of this machine.
       const address = externalAddress() ?? "127.0.0.1";
       const { stdout } = await run("sh", ["-c", `${curl} --resolve localhost:${port}:${address} --silent --show-error --fail-with-body`], { cwd: layout.dir });
