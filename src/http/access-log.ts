@@ -5,10 +5,10 @@ import type { Logger } from "../log/logger.js";
 import { operatorReason } from "../log/reasons.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { EdgeEnv } from "./context.js";
-import { answeredOnSocket } from "./early-rejection.js";
+import { answeredOnSocket, protocolOf } from "./early-rejection.js";
 
 /**
- * One access line per request (interaction id, identity, route, decision, reason code, status, latency)
+ * One access line per request (interaction id, protocol, identity, route, decision, reason code, status, latency)
  * and the request metrics. Logs the path without its query (a query may carry a token) and no header values.
  */
 export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (incoming: IncomingMessage, socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
@@ -37,6 +37,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         listener: deps.listener,
         interactionId: c.get("interactionId") ?? c.res.headers.get("x-fapi-interaction-id"),
         method: incoming.method,
+        protocol: protocolOf(incoming),
         path: q < 0 ? url : url.slice(0, q),
         route,
         status,
