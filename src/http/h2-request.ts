@@ -17,31 +17,27 @@ const FIELD_OVERHEAD = 32;
  * requires, every stream with connection-specific fields (`Connection`, `Keep-Alive`, `Proxy-Connection`,
  * `Transfer-Encoding`, `Upgrade`, a `TE` other than `trailers`: §8.2.2), upper-case field names (§8.2), missing,
  * repeated, unknown or misplaced pseudo-header fields (§8.3), a `Content-Length` that disagrees with the data
- * (§8.1.1) and an `:authority` as well as a `Host` absent (§8.3.1); and it drops a field whose value HTTP/2
- * forbids (NUL, CR, LF, whitespace at either end: §8.2.1). None of those reaches this point or the backend.
+ * (§8.1.1), a repeated `Host`, and neither `:authority` nor `Host` (§8.3.1); and it drops a field whose value
+ * HTTP/2 forbids (NUL, CR, LF, whitespace at either end: §8.2.1). None of those reaches this point or the backend.
  *
  * Refused here: a field section larger than `maxHeaderBytes` (counted as §6.5.2 counts it: 431, as over HTTP/1.1;
  * nghttp2 resets streams over the larger SETTINGS_MAX_HEADER_LIST_SIZE the edge announces, see tls/http2.ts), a
- * `Host` other than `:authority` (§8.3.1) or repeated, a `:scheme` other than `https` on this TLS connection, and
- * what the edge refuses on every protocol (CONNECT, TRACE, a backslash in the target).
+ * `Host` other than `:authority` (§8.3.1: to be treated as malformed), a `:scheme` other than `https` on this TLS
+ * connection, and what the edge refuses on every protocol (CONNECT, TRACE, a backslash in the target).
  */
 export function http2RequestProblem(req: Http2ServerRequest, maxHeaderBytes: number): Http2RequestProblem | null {
   const method = refusedMethod(req.method);
   if (method) return { error: method, malformed: false };
   const raw = req.rawHeaders;
   let size = 0;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    size += name.length + raw[i + 1]!.length + FIELD_OVERHEAD;
-    if (name === "host") hosts++;
-  }
+  for (let i = 0; i < raw.length; i += 2) size += raw[i]!.length + raw[i + 1]!.length + FIELD_OVERHEAD;
   if (size > maxHeaderBytes) {
     return { error: new EdgeError("REQUEST_HEADERS_TOO_LARGE", "http", `request header fields exceed ${maxHeaderBytes} bytes (${size}, counted as RFC 9113 §6.5.2 counts them)`), malformed: false };
   }
   const authority = req.headers[":authority"];
-  if (hosts > 1 || (hosts === 1 && authority !== undefined && req.headers.host !== authority)) {
-    return { error: new EdgeError("REQUEST_HOST_INVALID", "http", "the Host header field is repeated or differs from :authority (RFC 9113 §8.3.1)"), malformed: true };
+  const host = req.headers.host;
+  if (host !== undefined && authority !== undefined && host !== authority) {
+    return { error: new EdgeError("REQUEST_HOST_INVALID", "http", "the Host header field differs from :authority (RFC 9113 §8.3.1)"), malformed: true };
   }
   if (req.scheme !== "https") {
     return { error: new EdgeError("REQUEST_MALFORMED", "http", `:scheme is ${JSON.stringify(req.scheme)} on a TLS connection; only https is served`), malformed: true };
