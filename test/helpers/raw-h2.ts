@@ -83,9 +83,10 @@ export interface RawH2 {
 
 /**
  * A TLS connection offering only `h2`, the connection preface sent and the server's SETTINGS acknowledged (so its
- * limits are in force before the first stream), with the test PKI's trust and optional client credentials.
+ * limits are in force before the first stream; `acknowledge: false` leaves them unacknowledged), with the test
+ * PKI's trust and optional client credentials.
  */
-export async function rawH2(pki: TestPkiManifest, port: number, credentials?: { cert: Buffer; key: Buffer }): Promise<RawH2> {
+export async function rawH2(pki: TestPkiManifest, port: number, credentials?: { cert: Buffer; key: Buffer }, o: { readonly acknowledge?: boolean } = {}): Promise<RawH2> {
   const socket = connect({ host: "127.0.0.1", port, servername: "localhost", ca: readFileSync(pki.trustAnchors), ALPNProtocols: ["h2"], ...credentials });
   await new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", () => resolve());
@@ -136,6 +137,7 @@ export async function rawH2(pki: TestPkiManifest, port: number, credentials?: { 
   };
   client.send(Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(FRAME.SETTINGS, 0, 0));
   await client.waitFor((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0);
+  if (o.acknowledge === false) return client;
   client.send(frame(FRAME.SETTINGS, FLAG.ACK, 0));
   await client.waitFor((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) !== 0);
   return client;
