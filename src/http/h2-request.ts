@@ -23,7 +23,8 @@ const FIELD_OVERHEAD = 32;
  * Refused here: a field section larger than `maxHeaderBytes` (counted as §6.5.2 counts it: 431, as over HTTP/1.1;
  * nghttp2 resets streams over the larger SETTINGS_MAX_HEADER_LIST_SIZE the edge announces, see tls/http2.ts), a
  * `Host` other than `:authority` (§8.3.1: to be treated as malformed), a `:scheme` other than `https` on this TLS
- * connection, and what the edge refuses on every protocol (CONNECT, TRACE, a backslash in the target).
+ * connection, a target that is not printable ASCII, and what the edge refuses on every protocol (CONNECT, TRACE, a
+ * backslash in the target).
  */
 export function http2RequestProblem(req: Http2ServerRequest, maxHeaderBytes: number): Http2RequestProblem | null {
   const method = refusedMethod(req.method);
@@ -42,9 +43,13 @@ export function http2RequestProblem(req: Http2ServerRequest, maxHeaderBytes: num
   if (req.scheme !== "https") {
     return { error: new EdgeError("REQUEST_MALFORMED", "http", `:scheme is ${JSON.stringify(req.scheme)} on a TLS connection; only https is served`), malformed: true };
   }
+  // RFC 3986 §2: a URI is printable ASCII; over HTTP/1.1 Node's parser refuses anything else in the target.
+  if (!PRINTABLE_ASCII.test(req.url)) return { error: new EdgeError("REQUEST_MALFORMED", "http", "the request target holds bytes a URI cannot (RFC 3986 §2): spaces, controls or raw non-ASCII"), malformed: true };
   const target = targetProblem(req.url);
   return target ? { error: target, malformed: false } : null;
 }
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 
 /**
  * Whether the client has sent all of its request on `stream`: END_STREAM received (RFC 9113 §5.1, "half-closed

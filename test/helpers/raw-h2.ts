@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connect, type TLSSocket } from "node:tls";
+import { literalFields } from "../../src/conformance/http2-client.js";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 
 /**
@@ -20,30 +21,8 @@ export interface Frame {
   readonly payload: Buffer;
 }
 
-/** RFC 7541 §5.1 integer with an N-bit prefix. */
-function integer(n: number, prefixBits: number, first = 0): Buffer {
-  const max = (1 << prefixBits) - 1;
-  if (n < max) return Buffer.from([first | n]);
-  const out = [first | max];
-  let rest = n - max;
-  while (rest >= 128) {
-    out.push((rest & 127) | 128);
-    rest >>= 7;
-  }
-  out.push(rest);
-  return Buffer.from(out);
-}
-
 /** A header block of literal fields (RFC 7541 §6.2.2, new name, no Huffman). */
-export function headerBlock(fields: readonly (readonly [string, string])[]): Buffer {
-  return Buffer.concat(
-    fields.flatMap(([name, value]) => {
-      const n = Buffer.from(name, "latin1");
-      const v = Buffer.from(value, "latin1");
-      return [Buffer.from([0]), integer(n.length, 7), n, integer(v.length, 7), v];
-    }),
-  );
-}
+export const headerBlock = literalFields;
 
 export function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(9);
