@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
-import { errorCode, ends, FRAME, H2_ERROR, rawH2, requestFields, type RawH2 } from "../helpers/raw-h2.js";
+import { errorCode, ends, FLAG, frame, FRAME, H2_ERROR, rawH2, requestFields, type RawH2 } from "../helpers/raw-h2.js";
 
 // What HTTP/2 forbids in a request never reaches the backend, and the connection's other streams carry on.
 // RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR; nghttp2 resets most of them
@@ -62,6 +62,16 @@ describe("reset by the HTTP/2 layer (PROTOCOL_ERROR), never forwarded", () => {
     const before = backend.received.length;
     const got = await send([...requestFields(PATH), ["host", "localhost"], ["host", "evil.example"]]);
     expect([got.end, got.code]).toEqual([FRAME.RST_STREAM, H2_ERROR.PROTOCOL_ERROR]);
+    expect(backend.received.length).toBe(before);
+  });
+
+  it("a Content-Length the data does not match (request smuggling towards an HTTP/1.1 backend)", async () => {
+    const before = backend.received.length;
+    const stream = (next += 2);
+    client.headers(stream, [...requestFields("/open-banking/accounts/v2/accounts", "POST"), ["x-fapi-interaction-id", ID], ["content-length", "10"]], { open: true });
+    client.send(frame(FRAME.DATA, FLAG.END_STREAM, stream, Buffer.from("abc")));
+    const last = await client.waitFor(ends(stream));
+    expect([last.type, errorCode(last)]).toEqual([FRAME.RST_STREAM, H2_ERROR.PROTOCOL_ERROR]);
     expect(backend.received.length).toBe(before);
   });
 

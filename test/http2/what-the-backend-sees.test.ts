@@ -1,3 +1,5 @@
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
@@ -118,5 +120,36 @@ describe("one verdict per HTTP/2 connection, whatever its number of streams", ()
     const forwarded = backend.received.slice(received);
     expect(forwarded.length).toBe(21);
     expect(new Set(forwarded.map((r) => r.headers["x-ofb-x5t-s256"]))).toEqual(new Set([pki.clients["participant-b"]!.thumbprint]));
+  });
+});
+
+describe("a trusted-proxy listener over HTTP/2", () => {
+  it("a terminator multiplexing two clients on one HTTP/2 connection: each stream's forwarded certificate is its own; from an untrusted source the fields are stripped", async () => {
+    const tls = { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] };
+    const cdn = await startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "behind-cdn", host: "127.0.0.1", port: 0, mode: "trusted-proxy", tls, trustedProxy: { profile: "rfc9440", sources: ["127.0.0.0/8"] } }] });
+    const elsewhere = await startTestEdge({ pki, upstream: backend.url, listeners: [{ name: "behind-cdn", host: "127.0.0.1", port: 0, mode: "trusted-proxy", tls, trustedProxy: { profile: "rfc9440", sources: ["192.0.2.0/24"] } }] });
+    /** RFC 9440 fields as the terminator in front forwards them for `client`. */
+    const field = (client: string) => {
+      const [leaf, ac] = readFileSync(pki.clients[client]!.chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+      const b64 = (pem: string) => `:${new X509Certificate(pem).raw.toString("base64")}:`;
+      return { "client-cert": b64(leaf!), "client-cert-chain": b64(ac!) };
+    };
+    try {
+      const session = await h2Connect(pki, cdn.port);
+      const before = backend.received.length;
+      const [a, b] = await Promise.all([h2Request(session, { headers: field("participant-a") }), h2Request(session, { headers: field("participant-b") })]);
+      await h2Close(session);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const orgs = backend.received.slice(before).map((r) => r.headers["x-ofb-organisation-id"]);
+      expect(new Set(orgs)).toEqual(new Set([pki.clients["participant-a"]!.organisationId, pki.clients["participant-b"]!.organisationId]));
+      const untrusted = await h2Connect(pki, elsewhere.port);
+      const refused = await h2Request(untrusted, { headers: field("participant-a") });
+      await h2Close(untrusted);
+      expect([refused.status, refused.json<{ errors: { code: string }[] }>().errors[0]!.code]).toEqual([401, "CERT_REQUIRED"]);
+      expect(backend.received.length).toBe(before + 2);
+    } finally {
+      await cdn.close();
+      await elsewhere.close();
+    }
   });
 });
