@@ -77,10 +77,10 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
       `the request head would reach the backend with ${headBytes} bytes (${identity} of them the verified identity the edge adds), over proxy.maxUpstreamHeaderBytes (${req.maxHeaderBytes})`,
     );
   }
-  const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
   // An HTTP/2 client can reset a stream at any time, cheaply and many times a second (CVE-2023-44487, "Rapid Reset"):
   // a request whose stream is gone by now never reaches the backend.
   if (h2 && (h2.closed || h2.destroyed)) throw new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client reset the stream before the request was forwarded");
+  const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes) : incoming;
 
   return new Promise<ForwardOutcome>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;

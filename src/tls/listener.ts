@@ -50,15 +50,16 @@ export interface Listener {
   swap(app: Hono<EdgeEnv>, peer: (socket: object) => PeerState): void;
   /**
    * Stops accepting connections and drains: handshakes still in progress and idle connections are closed at once,
-   * requests in flight finish (their responses say `Connection: close`), and whatever is still open at `deadline`
-   * (epoch ms) is closed then. Resolves once every connection is closed.
+   * requests in flight finish (their responses say `Connection: close`; HTTP/2 connections get a GOAWAY and close
+   * after their last stream), and whatever is still open at `deadline` (epoch ms) is closed then. Resolves once
+   * every connection is closed.
    */
   close(deadline: number): Promise<void>;
 }
 
 /**
  * An HTTPS listener with the OFB/FAPI TLS profile (tls/profile.ts) serving the app through
- * `@hono/node-server`. Each connection's peer state is computed once, at `secureConnection`, before any
+ * `@hono/node-server`, over HTTP/1.1 and, when `http.protocols` lists h2, HTTP/2 (ALPN). Each connection's peer state is computed once, at `secureConnection`, before any
  * request is read; a `strict` listener closes a connection whose certificate is absent or fails policy,
  * and every handshake failure is logged with its reason and counted. Handshakes are bounded in time
  * (`http.handshakeTimeoutMs`) and in number per source address (`http.maxHandshakesPerSource`).

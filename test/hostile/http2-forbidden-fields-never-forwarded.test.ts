@@ -105,6 +105,7 @@ describe("answered by the edge in the OFB format, never forwarded", () => {
   const cases: [what: string, fields: [string, string][], code: string][] = [
     ["a Host other than :authority", [...requestFields(PATH), ["host", "evil.example"]], "REQUEST_HOST_INVALID"],
     ["a TRACE", requestFields(PATH, "TRACE"), "REQUEST_METHOD_NOT_ALLOWED"],
+    ["a CONNECT (RFC 9113 §8.5: a tunnel the edge does not open)", [[":method", "CONNECT"], [":authority", "backend.internal:443"]], "REQUEST_METHOD_NOT_ALLOWED"],
     ["a backslash in :path", requestFields("/.well-known\\..\\open-banking/x"), "REQUEST_PATH_INVALID"],
   ];
   it.each(cases)("%s", async (_what, request, code) => {
