@@ -11,13 +11,19 @@ export type Target = "baseline" | "edge";
 export type TargetNames<T extends string = Target> = Readonly<Record<T, string>>;
 const DEFAULT_NAMES: TargetNames = { baseline: "baseline", edge: "edge" };
 
+/** What the tables read of a load generator's run: autocannon's `Result`, or bench/h2-load.ts's in the same terms. */
+export type LoadResult = Pick<Result, "2xx" | "duration" | "non2xx" | "errors" | "timeouts" | "mismatches" | "statusCodeStats"> & {
+  readonly latency: Pick<Result["latency"], "p50" | "p99" | "average">;
+};
+
 /** One measured run and what every process did during it. */
 export interface Measurement<T extends string = Target> {
   readonly target: T;
   readonly mode: Mode;
   readonly round: number;
+  /** Requests kept in flight: connections (HTTP/1.1), or connections × streams per connection (HTTP/2). */
   readonly connections: number;
-  readonly result: Result;
+  readonly result: LoadResult;
   /** Wall-clock seconds of the measured run, from the parent. */
   readonly seconds: number;
   /** Differences of the server's, the backend's and the load generator's counters over the run. */

@@ -155,7 +155,7 @@ export const TITLE_BY_CODE = {
   REQUEST_HEADERS_TOO_LARGE: "Request header fields too large",
   REQUEST_PATH_INVALID: "Request path not accepted",
   REQUEST_MALFORMED: "Malformed HTTP request",
-  REQUEST_HOST_INVALID: "Host header field repeated",
+  REQUEST_HOST_INVALID: "Host header field repeated or conflicting",
   REQUEST_METHOD_NOT_ALLOWED: "Request method not allowed",
   REQUEST_TIMEOUT: "Request not received in time",
   REQUEST_VERSION_UNSUPPORTED: "HTTP version not supported",

@@ -390,7 +390,7 @@ async function listenOn<S extends NetServer>(l: Config["listeners"][number], ser
 
 /** What a reload cannot change on a listener (a passthrough section's routes and time-outs it can). */
 function restartOnlyListenerFields(l: Config["listeners"][number]): unknown[] {
-  return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy] : [l.name, l.host, l.port, l.mode];
+  return terminatesTls(l) ? [l.name, l.host, l.port, l.mode, l.routes, l.trustedProxy, l.http.protocols, l.http.http2] : [l.name, l.host, l.port, l.mode];
 }
 
 /** What shutdown keeps of drainTimeoutMs (at most a quarter of it) for closing the stages after the connections. */

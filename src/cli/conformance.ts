@@ -26,6 +26,7 @@ Reports:
   --out DIR                 report.json, junit.xml and report.html in DIR (default reports/conformance)
   --json FILE --junit FILE --html FILE   individual report paths (override --out)
   --only AREA|ID[,…]        run only these areas or scenarios
+  --http2                   speak HTTP/2 (ALPN h2) to the edge: every request, and every TLS probe offers h2
   --no-color                plain terminal output
 
 Target prerequisites (each enables more scenarios):
@@ -74,6 +75,7 @@ const OPTIONS = {
   junit: { type: "string" },
   html: { type: "string" },
   only: { type: "string" },
+  http2: { type: "boolean" },
   "no-color": { type: "boolean" },
 } as const;
 
@@ -110,7 +112,7 @@ export async function runConformance(
       env = await targetEnvironment(targetOptions(values));
     } else {
       io.stdout("Starting the local stack (test PKI, mock Directory, authorization server, recorder, edge)…");
-      stack = await startLocalStack({ env: o.env });
+      stack = await startLocalStack({ env: o.env, protocol: values.http2 ? "http2" : "http1.1" });
       env = stack.environment;
     }
   } catch (err) {
@@ -170,6 +172,7 @@ function targetOptions(v: Partial<Record<keyof typeof OPTIONS, string | boolean>
     accountsPath: s("accounts-path"),
     paymentsPath: s("payments-path"),
     publicPath: s("public-path"),
+    http2: v.http2 === true ? true : undefined,
   };
   return Object.fromEntries(Object.entries(picked).filter(([, value]) => value !== undefined)) as unknown as TargetOptions;
 }

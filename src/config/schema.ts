@@ -30,6 +30,26 @@ export const tlsSchema = z.strictObject({
   dhparam: z.string().min(1).optional().describe("PEM file with DH parameters (≥ 2048 bits) when dhe is on; default: OpenSSL's built-in groups."),
 });
 
+/** The ALPN protocol ids the TLS listeners can offer (RFC 7301 §6, IANA registry). */
+export const HTTP_PROTOCOLS = ["h2", "http/1.1"] as const;
+
+export const http2Schema = z.strictObject({
+  maxConcurrentStreams: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .describe("Requests (streams) one HTTP/2 connection may have open at a time (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2); more are refused with RST_STREAM REFUSED_STREAM, and a connection that keeps opening them is closed."),
+  maxSessionMemoryMb: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_024)
+    .default(10)
+    .describe("Memory one HTTP/2 connection may hold (header compression state, frames not yet sent); while over it, its new streams are refused (RST_STREAM ENHANCE_YOUR_CALM), which counts towards closing the connection like any refused stream."),
+});
+
 export const httpSchema = z
   .strictObject({
     maxHeaderBytes: z.number().int().min(1024).max(1 << 20).default(16384).describe("Request line and header fields, as the client sent them; more is refused with 431."),
@@ -44,6 +64,13 @@ export const httpSchema = z
       .max(1_000_000)
       .default(64)
       .describe("Unfinished TLS handshakes one source address may have at a time; more connections from it are refused until some complete. Behind an L4 load balancer that does not preserve client addresses, raise it to what the balancer sends at once."),
+    protocols: z
+      .array(z.enum(HTTP_PROTOCOLS))
+      .min(1)
+      .refine((p) => new Set(p).size === p.length, "each protocol at most once")
+      .default([...HTTP_PROTOCOLS])
+      .describe("Application protocols offered in ALPN (RFC 7301), in the edge's order of preference: h2 (HTTP/2, RFC 9113) and http/1.1. A client that offers no ALPN speaks HTTP/1.1; one that offers only protocols not listed is refused in the handshake (no_application_protocol). [\"http/1.1\"] turns HTTP/2 off."),
+    http2: http2Schema.default(http2Schema.parse({})).describe("HTTP/2 limits per connection (used when protocols lists h2)."),
   })
   .superRefine((h, ctx) => {
     if (h.headersTimeoutMs > h.requestTimeoutMs) ctx.addIssue({ code: "custom", path: ["headersTimeoutMs"], message: `must not exceed requestTimeoutMs (${h.requestTimeoutMs})` });

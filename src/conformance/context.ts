@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
 import { connect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { PROBE_HEADER, type ClientCredentials, type DirectoryOutage, type Environment, type TokenIssuer } from "./environment.js";
+import { Http2Connection, type Http2Result } from "./http2-client.js";
 import type { RecordedRequest } from "./recorder.js";
 import { ConformanceFailure, ScenarioSkipped, type Capability } from "./scenario.js";
 
@@ -37,7 +38,7 @@ export interface SendOptions {
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   readonly body?: string | Buffer;
   /** Reuse a kept-alive connection from {@link ScenarioContext.agent}. */
-  readonly agent?: Agent;
+  readonly agent?: KeptConnection;
   /** Extra TLS options (versions, ciphers). */
   readonly tls?: ConnectionOptions;
   /** Another port on the target's host (e.g. the edge {@link ScenarioContext.directoryOutage} returns). */
@@ -59,6 +60,9 @@ export type Handshake =
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/** A connection kept for several requests: a keep-alive agent with one socket, or one HTTP/2 connection. */
+export type KeptConnection = Agent | Http2Connection;
+
 /** Everything a scenario uses: the edge, credentials, tokens, the recorder, and assertions that record what they checked. */
 export class ScenarioContext {
   /** What was verified, in order (the report lists them). */
@@ -66,7 +70,7 @@ export class ScenarioContext {
   /** Limits of what could be observed (e.g. no recorder). */
   readonly notes: string[] = [];
   private readonly sockets: TLSSocket[] = [];
-  private readonly agents: Agent[] = [];
+  private readonly agents: KeptConnection[] = [];
 
   constructor(readonly env: Environment) {}
 
@@ -120,10 +124,13 @@ export class ScenarioContext {
     return this.env.directoryOutage();
   }
 
-  /** A keep-alive agent with one socket (several requests over one TLS connection); destroyed after the scenario. */
-  agent(as: string | null): Agent {
+  /**
+   * One TLS connection for several requests (a keep-alive agent with one socket; over HTTP/2, one connection whose
+   * requests are streams); closed after the scenario.
+   */
+  agent(as: string | null): KeptConnection {
     const credentials = as === null ? {} : this.tlsCredentials(as, false);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, ...credentials, ...this.serverTrust() });
+    const agent = this.env.protocol === "http2" ? this.http2Connection({ ...credentials, ...this.serverTrust() }) : new Agent({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0, ...credentials, ...this.serverTrust() });
     this.agents.push(agent);
     return agent;
   }
@@ -139,11 +146,15 @@ export class ScenarioContext {
     };
     for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = typeof v === "string" ? v : [...v];
     const { target } = this.env;
+    const complete = (r: Omit<Exchange, "probe" | "interactionId" | "json" | "text">): Exchange => {
+      const text = r.body.toString("utf8");
+      return { ...r, text, probe, interactionId, json: <T>() => JSON.parse(text) as T };
+    };
+    if (this.env.protocol === "http2") return this.sendHttp2(o, headers).then(complete);
+    if (o.agent instanceof Http2Connection) throw new Error("an HTTP/2 connection in an HTTP/1.1 run");
+    const agent = o.agent;
     return new Promise((resolve) => {
-      const done = (r: Omit<Exchange, "probe" | "interactionId" | "json" | "text">) => {
-        const text = r.body.toString("utf8");
-        resolve({ ...r, text, probe, interactionId, json: <T>() => JSON.parse(text) as T });
-      };
+      const done = (r: Omit<Exchange, "probe" | "interactionId" | "json" | "text">) => resolve(complete(r));
       const fail = (err: NodeJS.ErrnoException) => done({ status: 0, headers: {}, rawHeaders: [], body: Buffer.alloc(0), error: err.code ?? err.message });
       const req = request(
         {
@@ -154,7 +165,7 @@ export class ScenarioContext {
           method: o.method ?? "GET",
           headers,
           timeout: REQUEST_TIMEOUT_MS,
-          ...(o.agent ? { agent: o.agent } : { agent: false, ...(o.as ? this.tlsCredentials(o.as, o.leafOnly ?? false) : {}), ...this.serverTrust() }),
+          ...(agent ? { agent } : { agent: false, ...(o.as ? this.tlsCredentials(o.as, o.leafOnly ?? false) : {}), ...this.serverTrust() }),
           ...o.tls,
         },
         (res) => {
@@ -174,13 +185,33 @@ export class ScenarioContext {
     });
   }
 
+  /** The request over HTTP/2: on `o.agent`'s connection, or on a new one closed after the response. */
+  private async sendHttp2(o: SendOptions, headers: Record<string, string | string[]>): Promise<Http2Result> {
+    if (o.agent !== undefined && !(o.agent instanceof Http2Connection)) throw new Error("an HTTP/1.1 agent in an HTTP/2 run");
+    const connection = o.agent ?? this.http2Connection({ ...(o.as ? this.tlsCredentials(o.as, o.leafOnly ?? false) : {}), ...this.serverTrust(), ...o.tls }, o.port);
+    try {
+      return await connection.exchange({ method: o.method ?? "GET", path: o.path ?? this.env.paths.accounts, headers, body: o.body, timeoutMs: REQUEST_TIMEOUT_MS });
+    } finally {
+      if (o.agent === undefined) connection.close();
+    }
+  }
+
+  private http2Connection(tls: ConnectionOptions, port?: number): Http2Connection {
+    const { target } = this.env;
+    const p = port ?? target.port;
+    return new Http2Connection(`https://${target.host.includes(":") ? `[${target.host}]` : target.host}:${p}`, { host: target.host, port: p, servername: target.servername, ...tls });
+  }
+
   /**
    * A raw TLS handshake with `node:tls` (the server certificate is not verified: probes look at the
-   * protocol only). `as` presents a client certificate. Never rejects: a refused handshake is an outcome.
+   * protocol only). `as` presents a client certificate. Never rejects: a refused handshake is an outcome. In an
+   * HTTP/2 run the client offers ALPN `h2` (unless `ALPNProtocols` says otherwise), and a completed handshake is
+   * also checked to have selected it.
    */
   handshake(options: ConnectionOptions & { readonly as?: string | null; readonly port?: number } = {}): Promise<Handshake> {
     const { as, port, ...tls } = options;
     const { target } = this.env;
+    const alpn = tls.ALPNProtocols ?? (this.env.protocol === "http2" ? ["h2"] : undefined);
     return new Promise((resolve) => {
       const sessions: Buffer[] = [];
       const socket = connect({
@@ -190,13 +221,15 @@ export class ScenarioContext {
         rejectUnauthorized: false,
         ...(as ? this.tlsCredentials(as, false) : {}),
         ...tls,
+        ...(alpn ? { ALPNProtocols: alpn } : {}),
       });
       this.sockets.push(socket);
       socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(Object.assign(new Error("handshake timed out"), { code: "ETIMEDOUT" })));
       socket.on("session", (session: Buffer) => sessions.push(session));
-      socket.once("secureConnect", () =>
-        resolve({ ok: true, socket, protocol: socket.getProtocol(), cipher: socket.getCipher().name, reused: socket.isSessionReused(), sessions }),
-      );
+      socket.once("secureConnect", () => {
+        if (this.env.protocol === "http2" && Array.isArray(alpn) && alpn.includes("h2")) this.equal(socket.alpnProtocol, "h2", "the application protocol the edge selects in ALPN");
+        resolve({ ok: true, socket, protocol: socket.getProtocol(), cipher: socket.getCipher().name, reused: socket.isSessionReused(), sessions });
+      });
       socket.once("error", (error: NodeJS.ErrnoException) => {
         socket.destroy();
         const alert = /alert ([a-z ]+)/i.exec(error.message)?.[1]?.trim();
@@ -242,14 +275,24 @@ export class ScenarioContext {
    * interaction id) with `code` as `errors[0].code`, and nothing forwarded. `orHandshakeRefused`: a deployment
    * whose listener is strict may refuse the certificate in the handshake instead (DESIGN D3) — also a pass.
    */
-  async expectRejected(res: Exchange, o: { readonly status: number; readonly code: string | readonly string[]; readonly orHandshakeRefused?: boolean }): Promise<void> {
+  async expectRejected(res: Exchange, o: { readonly status: number; readonly code: string | readonly string[]; readonly orHandshakeRefused?: boolean; readonly orStreamRefused?: boolean }): Promise<void> {
     if (res.status === 0 && o.orHandshakeRefused) {
       // Refused by TLS (an alert, or the connection reset after the handshake), not unreachable.
       this.check(res.error !== undefined && (res.error.startsWith("ERR_SSL_") || res.error === "ECONNRESET" || res.error === "EPIPE"), "the connection is refused in the TLS handshake", res.error);
+    } else if (o.orStreamRefused && this.streamRefused(res)) {
+      this.check(true, "the HTTP/2 stream is refused (RST_STREAM) without a response");
     } else {
       this.expectOfbError(res, o.status, o.code);
     }
     await this.expectNotForwarded(res);
+  }
+
+  /**
+   * Whether an HTTP/2 request's stream was reset before any response: how an HTTP/2 server refuses what it will not
+   * read (a field section over its SETTINGS_MAX_HEADER_LIST_SIZE, RFC 9113 §10.5.1) or a malformed request (§8.1.1).
+   */
+  streamRefused(res: Exchange): boolean {
+    return this.env.protocol === "http2" && res.status === 0 && res.error?.startsWith("RST_STREAM") === true;
   }
 
   /** The OFB error body (`errors[1..13]{code≤255,title≤255,detail≤2048}`, `meta.requestDateTime`), content type and interaction id. */
@@ -334,7 +377,10 @@ export class ScenarioContext {
   /** Closes every socket and agent the scenario opened. */
   dispose(): void {
     for (const s of this.sockets) s.destroy();
-    for (const a of this.agents) a.destroy();
+    for (const a of this.agents) {
+      if (a instanceof Http2Connection) a.close();
+      else a.destroy();
+    }
   }
 
   private tlsCredentials(name: string, leafOnly: boolean): { cert: Buffer; key: Buffer } {

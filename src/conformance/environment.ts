@@ -44,6 +44,8 @@ export interface DirectoryOutage {
 /** Where the edge under test is, and what the suite may use against it. */
 export interface Environment {
   readonly mode: "local" | "target";
+  /** What the suite speaks to the edge: HTTP/1.1, or HTTP/2 (ALPN h2) for every request and handshake. */
+  readonly protocol: "http1.1" | "http2";
   /** One line for the report: what was tested and how. */
   readonly description: string;
   readonly target: {

@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** An existing test PKI directory to use instead of generating one (tests share theirs; generating takes seconds). */
   readonly pkiDir?: string;
+  /** What the suite speaks to the edge (default HTTP/1.1). */
+  readonly protocol?: Environment["protocol"];
 }
 
 export interface LocalStack {
@@ -115,9 +117,11 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     cleanup.push(outage.close);
 
     const credentials = credentialsFromPki(pki);
+    const protocol = o.protocol ?? "http1.1";
     const environment: Environment = {
       mode: "local",
-      description: `local stack: ofb-edge on 127.0.0.1:${edge.listeners[0]!.port} (permissive listener), mock Directory, authorization-server stub, recording backend, CRL server`,
+      protocol,
+      description: `local stack${protocol === "http2" ? " over HTTP/2" : ""}: ofb-edge on 127.0.0.1:${edge.listeners[0]!.port} (permissive listener), mock Directory, authorization-server stub, recording backend, CRL server`,
       target: { host: "127.0.0.1", port: edge.listeners[0]!.port, servername: "localhost", ca: await readFile(pki.trustAnchors), verifyServer: true, url: `https://localhost:${edge.listeners[0]!.port}` },
       paths: LOCAL_PATHS,
       capabilities,

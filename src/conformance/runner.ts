@@ -25,6 +25,8 @@ export interface SuiteResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly mode: Environment["mode"];
+  /** What the suite spoke to the edge. */
+  readonly protocol: Environment["protocol"];
   readonly description: string;
   readonly notes: readonly string[];
   readonly counts: { readonly pass: number; readonly fail: number; readonly skip: number; readonly total: number };
@@ -84,6 +86,7 @@ export async function runScenarios(env: Environment, scenarios: readonly Scenari
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     mode: env.mode,
+    protocol: env.protocol,
     description: env.description,
     notes: env.notes,
     counts: { pass: count("pass"), fail: count("fail"), skip: count("skip"), total: results.length },

@@ -44,6 +44,8 @@ export interface TargetOptions {
   readonly accountsPath?: string;
   readonly paymentsPath?: string;
   readonly publicPath?: string;
+  /** Speak HTTP/2 (ALPN h2) to the deployment instead of HTTP/1.1. */
+  readonly http2?: boolean;
 }
 
 /** Target mode (issue 7): the deployment under test and what the operator supplied; the rest is skipped by capability. */
@@ -95,7 +97,8 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
   ];
   return {
     mode: "target",
-    description: `deployment at ${url.host}${o.pki ? `, test PKI ${o.pki}` : ""}${o.recorder ? `, backend recorder ${o.recorder}` : ""}`,
+    protocol: o.http2 ? "http2" : "http1.1",
+    description: `deployment at ${url.host}${o.http2 ? " over HTTP/2" : ""}${o.pki ? `, test PKI ${o.pki}` : ""}${o.recorder ? `, backend recorder ${o.recorder}` : ""}`,
     target: {
       host: url.hostname.replace(/^\[|\]$/g, ""),
       port,

@@ -6,17 +6,17 @@ import { operatorReason } from "../log/reasons.js";
 import { loggableText } from "../log/text.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { EdgeEnv } from "./context.js";
-import { answeredOnSocket } from "./early-rejection.js";
+import { answeredOnSocket, protocolOf } from "./early-rejection.js";
 import { requestBodyBytes, requestFacts } from "./request-facts.js";
 
 /** Longest deny reason kept on an access line (the operator typed it; `deny list` shows it whole). */
 const MAX_DENY_REASON = 200;
 
 /**
- * One access line per request (interaction id, identity, route, decision, reason code, status, latency, the host
- * and user agent as received, TLS version and cipher, body sizes, upstream time and status; the field list is
- * README "Logs and metrics") and the request metrics. Logs the path without its query (a query may carry a token),
- * and of the header fields only `Host` and `User-Agent`, bounded and sanitised.
+ * One access line per request (interaction id, protocol, identity, route, decision, reason code, status, latency,
+ * the host and user agent as received, TLS version and cipher, body sizes, upstream time and status; the field list
+ * is README "Logs and metrics") and the request metrics. Logs the path without its query (a query may carry a
+ * token), and of the header fields only `Host` and `User-Agent`, bounded and sanitised.
  */
 export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener: string; peer: (incoming: IncomingMessage, socket: object) => PeerState }): MiddlewareHandler<EdgeEnv> {
   return async function accessLog(c, next) {
@@ -46,6 +46,7 @@ export function accessLog(deps: { logger: Logger; metrics: EdgeMetrics; listener
         listener: deps.listener,
         interactionId: c.get("interactionId") ?? c.res.headers.get("x-fapi-interaction-id"),
         method: incoming.method,
+        protocol: protocolOf(incoming),
         path: q < 0 ? url : url.slice(0, q),
         host: facts.host,
         route,

@@ -6,6 +6,7 @@ import type { TokenVerifier } from "../binding/verifier.js";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
+import { connectionOf } from "../tls/peer.js";
 import type { EdgeEnv } from "./context.js";
 
 export interface TokenBindingOptions {
@@ -51,7 +52,7 @@ export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<Ed
     // is not a bearer token.
     if (authorization.kind === "none") throw challenge("TOKEN_MISSING", "this route requires a bearer access token in the Authorization header");
     if (authorization.kind === "other") throw challenge("TOKEN_MISSING", `the Authorization scheme ${authorization.scheme} is not Bearer`);
-    const outcome = await options.verifier.verify(authorization.token, incoming.socket);
+    const outcome = await options.verifier.verify(authorization.token, connectionOf(incoming.socket));
     if (!outcome.ok) {
       if (outcome.code === "AUTHORIZATION_SERVER_UNAVAILABLE") {
         options.logger.warn({ kind: "binding", code: outcome.code, detail: outcome.detail }, "authorization server unavailable");

@@ -6,6 +6,7 @@ import type { RevocationService } from "../revocation/service.js";
 import type { ClientWatch } from "../metrics/operational.js";
 import { EdgeError } from "../errors.js";
 import { checkValidity } from "../pki/policy.js";
+import { connectionOf } from "../tls/peer.js";
 import type { EdgeEnv } from "./context.js";
 
 /**
@@ -39,7 +40,7 @@ export function clientCertificate(deps: {
     if (state.status === "accepted") {
       const now = deps.now();
       const expired = checkValidity(state.client.verdict, now);
-      const socket = c.env.incoming.socket;
+      const socket = connectionOf(c.env.incoming.socket);
       if (!expired && deps.revocation && preparedFor.get(socket) !== state.client) {
         preparedFor.set(socket, state.client);
         await deps.revocation.prepare(state.client.verdict.chain, now);

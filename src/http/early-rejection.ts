@@ -1,9 +1,11 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { EdgeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { operatorReason } from "../log/reasons.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
+import { requestReceived } from "./h2-request.js";
 import { INTERACTION_ID } from "./interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
 import { requestBodyBytes, requestFacts } from "./request-facts.js";
@@ -24,6 +26,13 @@ export interface EarlyRejections {
    * like a client that went away, and its access line records this answer (see {@link answeredOnSocket}).
    */
   answerInstead(req: IncomingMessage, e: EdgeError, interactionId: string): void;
+  /**
+   * HTTP/2: answers a stream's request on its stream; the connection and its other streams carry on. When the
+   * client has not finished sending, the stream is then reset (by the HTTP/2 layer: `NO_ERROR`, RFC 9113 §8.1; here
+   * `PROTOCOL_ERROR` for a malformed request, §8.1.1). `instead`: the pipeline is serving the request (its time ran
+   * out), and its access line records this answer.
+   */
+  answerStream(req: Http2ServerRequest, res: Http2ServerResponse, e: EdgeError, interactionId: string, o: { readonly malformed?: boolean; readonly instead?: boolean }): void;
 }
 
 /** Requests answered on the socket instead of by the pipeline, with the rejection the client received. */
@@ -42,7 +51,7 @@ export function answeredOnSocket(req: IncomingMessage): EdgeError | undefined {
  * client has read the answer; waiting without bound lets a client hold it open).
  */
 export function createEarlyRejections(deps: { readonly logger: Logger; readonly metrics: EdgeMetrics; readonly clock: () => Date; readonly lingerMs: number }): EarlyRejections {
-  const log = (e: EdgeError, interactionId: string, socket: Duplex, responseBytes: number, req?: IncomingMessage) => {
+  const log = (e: EdgeError, interactionId: string, socket: Duplex, responseBytes: number, req?: IncomingMessage | Http2ServerRequest) => {
     deps.metrics.rejections.inc({ stage: e.stage, code: e.code });
     const url = req?.url;
     const q = url?.indexOf("?") ?? -1;
@@ -53,6 +62,7 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
         kind: "access",
         interactionId,
         method: req?.method,
+        protocol: req ? protocolOf(req) : "http1.1",
         // Without its query, as every access line: a query may carry a token.
         path: url === undefined ? undefined : q < 0 ? url : url.slice(0, q),
         host: facts?.host,
@@ -108,6 +118,21 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
       socket.end(raw(e, interactionId).text, () => socket.destroy());
       lingerThenClose(socket, deps.lingerMs);
     },
+    answerStream(req, res, e, interactionId, o) {
+      const stream = req.stream;
+      if (stream.closed || stream.destroyed) return;
+      if (o.instead) answeredInstead.set(req as unknown as IncomingMessage, e);
+      // Ahead of the HTTP/2 layer's own reset (NO_ERROR, once the response is complete): RFC 9113 §8.1.1.
+      if (o.malformed) {
+        stream.prependOnceListener("finish", () => {
+          if (!requestReceived(stream)) stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+        });
+      }
+      const body = ofbErrorBody(e, deps.clock());
+      res.writeHead(e.status, headers(e, interactionId, body));
+      res.end(body);
+      if (!o.instead) log(e, interactionId, req.socket as unknown as Duplex, Buffer.byteLength(body), req);
+    },
   };
 
   function raw(e: EdgeError, interactionId: string): { readonly text: string; readonly bodyBytes: number } {
@@ -116,6 +141,11 @@ export function createEarlyRejections(deps: { readonly logger: Logger; readonly 
     const fields = Object.entries({ ...headers(e, interactionId, body), date: now.toUTCString(), connection: "close" });
     return { text: `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}\r\n${fields.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`, bodyBytes: Buffer.byteLength(body) };
   }
+}
+
+/** The access log's `protocol` of a request: `http2`, `http1.1` or `http1.0`. */
+export function protocolOf(req: { readonly httpVersionMajor: number; readonly httpVersion: string }): string {
+  return req.httpVersionMajor === 2 ? "http2" : `http${req.httpVersion}`;
 }
 
 /** After the edge has ended its side, closes the connection once the client closes or `ms` have passed, whichever comes first. */

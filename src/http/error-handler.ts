@@ -38,8 +38,9 @@ export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: 
     // temporary condition; tell clients when to retry rather than let them hammer it.
     if (e.status === 503 && headers["retry-after"] === undefined) headers["retry-after"] = RETRY_AFTER_SECONDS;
     // An unread request body would be drained by Node after the response; a rejected upload is not worth
-    // reading (it may be the reason for the rejection), so the connection is closed instead.
-    if (!incoming.complete) headers.connection = "close";
+    // reading (it may be the reason for the rejection), so the connection is closed instead. (HTTP/2 has no
+    // Connection field, RFC 9113 §8.2.2: there the stream alone is reset once answered, see tls/http2.ts.)
+    if (!incoming.complete && incoming.httpVersionMajor === 1) headers.connection = "close";
     const body = ofbErrorBody(e, deps.clock());
     c.set("responseBytes", Buffer.byteLength(body));
     return c.body(body, e.status as 400, headers);

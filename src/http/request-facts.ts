@@ -1,4 +1,10 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+
+/** What these facts need of a request, HTTP/1.1 (`IncomingMessage`) or HTTP/2 (`Http2ServerRequest`). */
+interface RequestHead {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: object | null;
+}
 import { loggableText } from "../log/text.js";
 import { negotiatedTls } from "../tls/peer.js";
 
@@ -17,7 +23,7 @@ export interface RequestFacts {
 }
 
 /** Reads them: the strings bounded and sanitised, the TLS facts from the connection (read once per connection). */
-export function requestFacts(req: IncomingMessage, socket: object | null = req.socket): RequestFacts {
+export function requestFacts(req: RequestHead, socket: object | null = req.socket): RequestFacts {
   const tls = socket ? negotiatedTls(socket) : undefined;
   const host = req.headers.host ?? req.headers[":authority"];
   return {
@@ -32,7 +38,7 @@ export function requestFacts(req: IncomingMessage, socket: object | null = req.s
  * The request body's size: what the pipeline read, the bytes of a chunked body relayed, or the Content-Length the
  * client declared (also for a body never read because the request was refused); 0 without a body.
  */
-export function requestBodyBytes(incoming: IncomingMessage, read: Buffer | undefined, chunked: number | undefined): number {
+export function requestBodyBytes(incoming: Pick<RequestHead, "headers">, read: Buffer | undefined, chunked: number | undefined): number {
   if (read !== undefined) return read.length;
   if (incoming.headers["transfer-encoding"] !== undefined) return chunked ?? 0;
   const declared = Number(incoming.headers["content-length"] ?? 0);

@@ -27,11 +27,21 @@ export function requestSyntaxProblem(req: IncomingMessage): EdgeError | null {
       ? new EdgeError("REQUEST_VERSION_UNSUPPORTED", "http", `HTTP/${req.httpVersion} is not served in HTTP/1 syntax; use HTTP/1.1 (RFC 9112 §2.3)`)
       : new EdgeError("REQUEST_MALFORMED", "http", `HTTP/${req.httpVersion} has no request line with a version; use HTTP/1.1 (RFC 9112 §2.3)`);
   }
-  if (REFUSED_METHODS.has(req.method ?? "")) return methodNotAllowed(req.method!);
+  const method = refusedMethod(req.method);
+  if (method) return method;
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++;
   if (hosts > 1) return new EdgeError("REQUEST_HOST_INVALID", "http", "the Host header field is repeated (RFC 9112 §3.2)");
-  if (req.url?.includes("\\")) return new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target");
-  return null;
+  return targetProblem(req.url);
+}
+
+/** CONNECT, TRACE and TRACK, refused whatever the HTTP version. */
+export function refusedMethod(method: string | undefined): EdgeError | null {
+  return method !== undefined && REFUSED_METHODS.has(method) ? methodNotAllowed(method) : null;
+}
+
+/** A backslash in the request target: some backends read it as '/' (path confusion). */
+export function targetProblem(url: string | undefined): EdgeError | null {
+  return url?.includes("\\") ? new EdgeError("REQUEST_PATH_INVALID", "http", "control characters, spaces or backslashes in the request target") : null;
 }

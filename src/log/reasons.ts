@@ -67,7 +67,7 @@ export const REASON_BY_CODE = {
   REQUEST_HEADERS_TOO_LARGE: "request headers too large",
   REQUEST_PATH_INVALID: "request path refused",
   REQUEST_MALFORMED: "malformed HTTP request",
-  REQUEST_HOST_INVALID: "Host header repeated",
+  REQUEST_HOST_INVALID: "Host header repeated, or not the HTTP/2 :authority",
   REQUEST_METHOD_NOT_ALLOWED: "method not allowed (TRACE, CONNECT)",
   REQUEST_TIMEOUT: "request too slow (http.headersTimeoutMs or http.requestTimeoutMs)",
   REQUEST_VERSION_UNSUPPORTED: "HTTP version other than 1.0/1.1",

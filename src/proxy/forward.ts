@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Http2ServerResponse, type ServerHttp2Stream } from "node:http2";
 import { Transform, pipeline as pipelineCb } from "node:stream";
 import type { Dispatcher } from "undici";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
@@ -82,7 +83,10 @@ export type ForwardOutcome =
 export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
   const { incoming, outgoing } = req;
   const declared = incoming.headers["content-length"];
-  const chunked = incoming.headers["transfer-encoding"] !== undefined;
+  // HTTP/2 has no chunked coding: a body without Content-Length is one whose END_STREAM did not come with the header
+  // block (RFC 9113 §8.1); it reaches the backend chunked, as from an HTTP/1.1 client.
+  const h2 = h2Stream(outgoing);
+  const chunked = incoming.headers["transfer-encoding"] !== undefined || (h2 !== undefined && declared === undefined && !h2.endAfterHeaders);
   if (declared !== undefined && Number(declared) > req.maxBodyBytes) {
     throw new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body of ${declared} bytes exceeds the limit of ${req.maxBodyBytes}`);
   }
@@ -98,6 +102,9 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
       `the request head would reach the backend with ${headBytes} bytes (${identity} of them the verified identity the edge adds), over proxy.maxUpstreamHeaderBytes (${req.maxHeaderBytes})`,
     );
   }
+  // An HTTP/2 client can reset a stream at any time, cheaply and many times a second (CVE-2023-44487, "Rapid Reset"):
+  // a request whose stream is gone by now never reaches the backend.
+  if (h2 && (h2.closed || h2.destroyed)) throw new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client reset the stream before the request was forwarded");
   const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes, req.meter) : incoming;
   const meter = req.meter;
 
@@ -106,9 +113,12 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
     let status = 0;
     /** A refusal status whose body is read whole before anything is sent, to see whether it is an OFB error. */
     let held: { readonly headers: Record<string, string | string[] | undefined>; readonly chunks: Buffer[]; bytes: number } | undefined;
+    let clientGone = false;
     const onClose = () => {
-      // The client went away before the response was complete: stop the upstream exchange too.
-      if (!outgoing.writableFinished) controller?.abort(new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client closed the connection"));
+      clientGone = true;
+      // The client went away before the response was complete: stop the upstream exchange too. (Node ends the
+      // writable side of an HTTP/2 stream the client resets, so such a response looks finished; it is not.)
+      if (h2 !== undefined || !outgoing.writableFinished) controller?.abort(new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client closed the connection"));
     };
     const onDrain = () => controller?.resume();
     const done = () => {
@@ -132,7 +142,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
       {
         onRequestStart(c) {
           controller = c;
-          if (outgoing.destroyed) onClose();
+          if (clientGone || outgoing.destroyed) onClose();
         },
         onResponseStart(c, statusCode, headers) {
           // 1xx interim responses are not relayed: the final response follows.
@@ -221,22 +231,33 @@ function upstreamHeadBytes(method: string, path: string, headers: readonly strin
   return n;
 }
 
+/**
+ * The request's fields for the backend, which always speaks HTTP/1.1. From an HTTP/2 request (RFC 9113 §8.3): the
+ * pseudo-header fields are not fields and are dropped (`:method` and `:path` make the request line, `:authority`
+ * is the client's host, sent as `X-Forwarded-Host` like an HTTP/1.1 `Host`), and `Cookie` fields, which HTTP/2 may
+ * split, are joined into one with "; " (§8.2.3). Connection-specific fields cannot arrive over HTTP/2 (§8.2.2).
+ */
 function requestHeaders(req: ForwardRequest): string[] {
   const raw = req.incoming.rawHeaders;
   const listed = connectionTokens(req.incoming.headers.connection);
+  const h2 = req.incoming.httpVersionMajor === 2;
   const out: string[] = [];
+  let cookies: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    if (h2 && name.charCodeAt(0) === 0x3a) continue;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || SET_BY_EDGE.has(lower) || listed?.has(lower) || req.strip(lower)) continue;
     if (req.xForwardedFor === "replace" && CLIENT_ADDRESS_CLAIMS.has(lower)) continue;
-    out.push(name, raw[i + 1]!);
+    if (h2 && lower === "cookie") (cookies ??= []).push(raw[i + 1]!);
+    else out.push(name, raw[i + 1]!);
   }
+  if (cookies) out.push("cookie", cookies.join("; "));
   const peer = req.incoming.socket.remoteAddress ?? "";
   const prior = req.incoming.headers["x-forwarded-for"];
   out.push("x-forwarded-for", req.xForwardedFor === "append" && prior ? `${prior}, ${peer}` : peer);
   out.push("x-forwarded-proto", "https");
-  const host = req.incoming.headers.host;
+  const host = h2 ? (req.incoming.headers[":authority"] as string | undefined) ?? req.incoming.headers.host : req.incoming.headers.host;
   if (host) out.push("x-forwarded-host", host);
   out.push(INTERACTION_ID, req.interactionId);
   for (const v of req.identityHeaders) out.push(v);
@@ -267,6 +288,11 @@ function varyForClient(value: string | string[] | undefined): string | string[] 
   if (value === undefined) return value;
   const joined = Array.isArray(value) ? value.join(",") : value;
   return /(^|,)\s*client-cert(-chain)?\s*(,|$)/i.test(joined) ? "*" : value;
+}
+
+/** The HTTP/2 stream a response goes out on; undefined for an HTTP/1 response. */
+function h2Stream(outgoing: ServerResponse): ServerHttp2Stream | undefined {
+  return outgoing instanceof Http2ServerResponse ? outgoing.stream : undefined;
 }
 
 /** Counts a body of unknown length on its way through and fails it once it exceeds `max` bytes. */

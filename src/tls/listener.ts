@@ -11,6 +11,7 @@ import { EdgeError, type EdgeErrorCode } from "../errors.js";
 import { createClientErrorHandler } from "../http/client-error.js";
 import type { EdgeEnv } from "../http/context.js";
 import { createEarlyRejections } from "../http/early-rejection.js";
+import { createHttp2Requests } from "../http/h2-requests.js";
 import { createInFlight } from "../http/in-flight.js";
 import { INTERACTION_ID, readInteractionId } from "../http/interaction-id.js";
 import { JSON_UTF8, ofbErrorBody } from "../http/ofb-error.js";
@@ -22,7 +23,8 @@ import { mapVerifyError } from "../pki/openssl-errors.js";
 import { checkValidity } from "../pki/policy.js";
 import type { RevocationService } from "../revocation/service.js";
 import { guardHandshakes } from "./handshake-guard.js";
-import { verifyError } from "./peer.js";
+import { createHttp2Layer, routeByAlpn } from "./http2.js";
+import { bindConnection, verifyError } from "./peer.js";
 import { refuseSessionTickets, serverTlsOptions, type TlsMaterial } from "./profile.js";
 
 export interface ListenerDeps {
@@ -53,15 +55,16 @@ export interface Listener {
   stopKeepAlive(): void;
   /**
    * Stops accepting connections and drains: handshakes still in progress and idle connections are closed at once,
-   * requests in flight finish (their responses say `Connection: close`), and whatever is still open at `deadline`
-   * (epoch ms) is closed then. Resolves once every connection is closed.
+   * requests in flight finish (their responses say `Connection: close`; HTTP/2 connections get a GOAWAY and close
+   * after their last stream), and whatever is still open at `deadline` (epoch ms) is closed then. Resolves once
+   * every connection is closed.
    */
   close(deadline: number): Promise<void>;
 }
 
 /**
  * An HTTPS listener with the OFB/FAPI TLS profile (tls/profile.ts) serving the app through
- * `@hono/node-server`. Each connection's peer state is computed once, at `secureConnection`, before any
+ * `@hono/node-server`, over HTTP/1.1 and, when `http.protocols` lists h2, HTTP/2 (ALPN). Each connection's peer state is computed once, at `secureConnection`, before any
  * request is read; a `strict` listener closes a connection whose certificate is absent or fails policy,
  * and every handshake failure is logged with its reason and counted. Handshakes are bounded in time
  * (`http.handshakeTimeoutMs`) and in number per source address (`http.maxHandshakesPerSource`).
@@ -99,6 +102,8 @@ export function createListener(deps: ListenerDeps): Listener {
   const server = createServer(
     {
       ...serverTlsOptions(deps.material, config.mode),
+      // RFC 7301: offered in this order of preference; a client that offers none of them is refused in the handshake.
+      ALPNProtocols: [...http.protocols],
       maxHeaderSize: http.maxHeaderBytes,
       requireHostHeader: false,
       handshakeTimeout: http.handshakeTimeoutMs,
@@ -143,11 +148,36 @@ export function createListener(deps: ListenerDeps): Listener {
   server.headersTimeout = http.headersTimeoutMs;
   server.requestTimeout = http.requestTimeoutMs;
   const handshakes = guardHandshakes(server, { listener: config.name, maxPerSource: http.maxHandshakesPerSource, logger: log, metrics });
+  // HTTP/2 and HTTP/1.1 share the TLS server, so the handshake, its profile, its time-out and guard, and the
+  // connection checks below are the same for both; only the connection's protocol differs, decided by ALPN. The
+  // https.Server keeps its HTTP/1.1 layer untouched and sees only the connections that did not negotiate h2;
+  // those that did go to a node:http2 server that never listens. (A single http2 secure server with `allowHTTP1`
+  // would also speak both, but its HTTP/1.1 side lacks what the listener relies on: the connection checks of
+  // header and request time-outs, idle-connection closing on drain, half-close handling and `clientError`.)
+  const h2 = http.protocols.includes("h2")
+    ? createHttp2Layer({
+        maxHeaderBytes: http.maxHeaderBytes,
+        maxConcurrentStreams: http.http2.maxConcurrentStreams,
+        maxSessionMemoryMb: http.http2.maxSessionMemoryMb,
+        idleTimeoutMs: http.keepAliveTimeoutMs,
+        requestTimeoutMs: http.requestTimeoutMs,
+        logger: log,
+        ...createHttp2Requests({
+          rejections,
+          maxHeaderBytes: http.maxHeaderBytes,
+          requestTimeoutMs: http.requestTimeoutMs,
+          waitFor: (connection) => deciding.get(connection),
+          serve: (req, res) => void handle(req, res),
+        }),
+      })
+    : null;
+  routeByAlpn(server, h2);
 
   // Prepended so that it runs before the HTTP layer attaches to the socket. On a strict listener only
   // chains OpenSSL accepted get here; OFB policy (and identity) failures are closed now.
   server.prependListener("secureConnection", (socket: TLSSocket) => {
     handshakes.secured(socket);
+    bindConnection(socket);
     socket.allowHalfOpen = true;
     open.add(socket);
     socket.once("close", () => open.delete(socket));
@@ -257,6 +287,7 @@ export function createListener(deps: ListenerDeps): Listener {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       handshakes.closePending();
       server.closeIdleConnections();
+      h2?.close();
       const timer = setTimeout(() => {
         server.closeAllConnections();
         for (const socket of open) socket.destroy();

@@ -1,4 +1,5 @@
 import type { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 import type { PeerState } from "../connection/peer-state.js";
 
 /**
@@ -28,6 +29,23 @@ export interface Presented {
 }
 
 const states = new WeakMap<object, PeerState>();
+
+/** Set on each TLS socket by the listener: what an HTTP/2 stream's socket stand-in resolves to. */
+const CONNECTION = Symbol("ofb-edge.tls-connection");
+
+/** Marks `socket` as a TLS connection of a listener, so that {@link connectionOf} finds it behind HTTP/2 streams. */
+export function bindConnection(socket: TLSSocket): void {
+  Object.defineProperty(socket, CONNECTION, { value: socket });
+}
+
+/**
+ * The TLS connection a request arrived on, from what `IncomingMessage.socket` gives: on HTTP/1.1 the socket itself,
+ * on HTTP/2 a per-stream stand-in Node creates (it forwards property reads to the session's socket), which would
+ * otherwise make every stream look like a new connection. Per-connection state is keyed by what this returns.
+ */
+export function connectionOf(socket: object): object {
+  return (socket as { [CONNECTION]?: object })[CONNECTION] ?? socket;
+}
 
 /** The leaf, OpenSSL's verify result and a lazy reader of the presented chain. */
 export function readPresented(socket: PeerSocket): Presented {
@@ -67,15 +85,17 @@ export function verifyError(socket: PeerSocket): string | undefined {
 }
 
 /**
- * The connection's peer state, computed on first use with `evaluate` and cached for the socket's lifetime.
+ * The connection's peer state, computed on first use with `evaluate` and cached for the connection's lifetime
+ * (every HTTP/2 stream of a connection shares it).
  * The listener calls it at `secureConnection`: the cache is needed for correctness, not only speed, since by
  * the time a request is read Node no longer exposes the presented intermediates.
  */
 export function peerState(socket: object, evaluate: (presented: Presented) => PeerState): PeerState {
-  let state = states.get(socket);
+  const connection = connectionOf(socket);
+  let state = states.get(connection);
   if (state === undefined) {
-    state = evaluate(readPresented(socket as PeerSocket));
-    states.set(socket, state);
+    state = evaluate(readPresented(connection as PeerSocket));
+    states.set(connection, state);
   }
   return state;
 }
@@ -91,7 +111,9 @@ export interface NegotiatedTls {
 const negotiated = new WeakMap<object, NegotiatedTls>();
 
 /** The connection's TLS version and cipher suite, read off the socket once per connection and kept. */
-export function negotiatedTls(socket: object): NegotiatedTls {
+export function negotiatedTls(stream: object): NegotiatedTls {
+  // HTTP/2 streams share their connection's facts (see connectionOf).
+  const socket = connectionOf(stream);
   let facts = negotiated.get(socket);
   if (facts === undefined) {
     const tls = socket as { getProtocol?(): string | null; getCipher?(): { name?: string } | undefined };

@@ -110,7 +110,8 @@ describe("npm start: the embedded default", () => {
     const token = /Authorization: Bearer ([A-Za-z0-9_.-]+)/.exec(first.curl)![1]!;
     const payload = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { cnf: Record<string, string>; client_id: string };
     expect(payload.cnf).toEqual({ "x5t#S256": createHash("sha256").update(leaf.raw).digest("base64url") });
-    expect(received.headers).toContain(`Authorization: Bearer ${token}`);
+    // curl speaks HTTP/2 to the edge (ALPN h2), whose field names are lower case (RFC 9113 §8.2.1).
+    expect(received.headers).toContain(`authorization: Bearer ${token}`);
     expect(received.headers).toContain(`x-ofb-client-id: ${payload.client_id}`);
     expect(readFileSync(join(stateDir, "tokens/participant-a.jwt"), "utf8").trim()).toBe(token);
   });
@@ -119,7 +120,7 @@ describe("npm start: the embedded default", () => {
     const other = first.curl.replaceAll("clients/participant-a/", "clients/participant-b/");
     const { stdout } = await run("sh", ["-c", `${other} --silent --show-error --include`], { cwd: ROOT });
     const [head, body] = stdout.split("\r\n\r\n");
-    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/^HTTP\/2 401 /);
     expect(head).toContain('www-authenticate: Bearer error="invalid_token"');
     const parsed = JSON.parse(body!) as { errors: { code: string }[]; received?: unknown };
     expect(parsed.errors[0]!.code).toBe("TOKEN_BINDING_MISMATCH");
@@ -130,7 +131,7 @@ describe("npm start: the embedded default", () => {
     const noToken = first.curl.replace(/ -H 'Authorization: Bearer [^']+'/, "");
     const { stdout } = await run("sh", ["-c", `${noToken} --silent --show-error --include`], { cwd: ROOT });
     const [head, body] = stdout.split("\r\n\r\n");
-    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/^HTTP\/2 401 /);
     expect(head).toMatch(/\r\nwww-authenticate: Bearer\r\n/);
     expect((JSON.parse(body!) as { errors: { code: string }[] }).errors[0]!.code).toBe("TOKEN_MISSING");
   });

@@ -13,6 +13,7 @@ function result(results: ScenarioResult[]): SuiteResult {
     startedAt: "2026-12-06T04:00:00.000Z",
     durationMs: 1234,
     mode: "target",
+    protocol: "http1.1",
     description: `deployment at edge.example ${HOSTILE}`,
     notes: [`note ${HOSTILE}`],
     counts: { pass: n("pass"), fail: n("fail"), skip: n("skip"), total: results.length },

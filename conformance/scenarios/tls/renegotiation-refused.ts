@@ -15,7 +15,9 @@ export default scenario({
   ],
   requires: ["client"],
   async run(t) {
-    const h = await t.handshake({ as: "participant-a", minVersion: "TLSv1.2", maxVersion: "TLSv1.2" });
+    // The probe behind the attempt is HTTP/1.1 bytes, so the handshake offers http/1.1 in every run: renegotiation
+    // is a TLS 1.2 mechanism under either protocol (RFC 9113 §9.2.1 forbids it outright for HTTP/2).
+    const h = await t.handshake({ as: "participant-a", minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ALPNProtocols: ["http/1.1"] });
     if (!h.ok) return t.fail("a TLS 1.2 handshake with participant-a's certificate completes", h.error);
     const { socket } = h;
     const errors: string[] = [];
