@@ -50,7 +50,7 @@ describe("Redis directory store under faults", () => {
     const v2 = snapshot("v2", [kept, { ...changed, status: "Withdrawn" }, ...v1orgs.slice(3), ...added]);
 
     const outcome = writer.publish(v2).then(() => "published", (err: Error) => err);
-    while ((await observer.hlen(`${prefix}snap:v2:orgs`)) === 0) {
+    while ((await observer.hlen(`${prefix}{directory}:snap:v2:orgs`)) === 0) {
       // Each HLEN is a round trip: no sleep, so the pause lands early in the publish.
     }
     await observer.call("CLIENT", "PAUSE", "10000", "WRITE");
@@ -63,11 +63,11 @@ describe("Redis directory store under faults", () => {
     await observer.call("CLIENT", "UNPAUSE");
     expect(await outcome).toBeInstanceOf(Error);
 
-    expect(JSON.parse((await observer.get(`${prefix}current`))!)).toMatchObject({ version: "v1" });
-    expect(await observer.hlen(`${prefix}snap:v2:orgs`)).toBeGreaterThan(0);
-    expect(await observer.pttl(`${prefix}snap:v2:orgs`)).toBeGreaterThan(0);
-    expect(await observer.pttl(`${prefix}snap:v2:cnpj`)).not.toBe(-1);
-    expect(await observer.pttl(`${prefix}snap:v1:orgs`)).toBe(-1);
+    expect(JSON.parse((await observer.get(`${prefix}{directory}:current`))!)).toMatchObject({ version: "v1" });
+    expect(await observer.hlen(`${prefix}{directory}:snap:v2:orgs`)).toBeGreaterThan(0);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v2:orgs`)).toBeGreaterThan(0);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v2:cnpj`)).not.toBe(-1);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v1:orgs`)).toBe(-1);
     const late = await store(server.url, prefix);
     for (const s of [reader, late]) {
       expect(s.current()?.version).toBe("v1");
