@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import type { Logger } from "../log/logger.js";
 import { connectWithin, createRedisClient, quit, type RedisClient } from "./client.js";
 import { takeLock, type RedisLock } from "./lock.js";
@@ -130,15 +131,19 @@ function watchReconnects(clients: readonly RedisClient[], where: string, user: s
     outage = !stopped;
   };
   const onReady = () => void setImmediate(() => void (stopped || run()));
+  // A Cluster client also moves its subscriber to another node by itself when a node fails, without an event of
+  // its own; the node set changing (a failover, a node added or removed: seen at the next slot-map refresh) is
+  // the public sign of it.
+  const events = (c: RedisClient) => (c instanceof Cluster ? ["ready", "+node", "-node"] : ["ready"]);
   for (const c of clients) {
     c.on("close", onClose);
-    c.on("ready", onReady);
+    for (const event of events(c)) c.on(event, onReady);
   }
   return () => {
     stopped = true;
     for (const c of clients) {
       c.off("close", onClose);
-      c.off("ready", onReady);
+      for (const event of events(c)) c.off(event, onReady);
     }
   };
 }
