@@ -29,7 +29,10 @@ const SLOTS_REFRESH_MS = 5_000;
  *   (`enableOfflineQueue: false`, nothing retried or resent), and a command already sent fails after
  *   `commandTimeoutMs`, so every caller learns within a bound and applies its own fail-open/closed rule;
  * - reconnection never stops; with Sentinel every reconnection asks the Sentinels for the current primary, and
- *   a connection whose server answers it is not the primary (ioredis's role check) tries again;
+ *   a connection whose server answers it is not the primary (ioredis's role check) tries again. A connection also
+ *   leaves its primary when a Sentinel announces a switch (`+switch-master`, ioredis's `failoverDetector`): a
+ *   primary that hangs, or that this edge can reach but the Sentinels cannot, keeps its connections open and
+ *   would otherwise hold them (every command timing out) until it comes back as a replica;
  * - a `READONLY` reply (the server became a replica: a failover this connection has not noticed) drops the
  *   connection so the next one goes to the primary; the command itself fails, as a transient error (never
  *   retried on a replica, never resent after the reconnect).
@@ -65,6 +68,7 @@ export function createRedisClient(target: RedisTarget, o: RedisClientOptions): R
         name: target.name,
         ...(target.sentinelPassword !== undefined && { sentinelPassword: target.sentinelPassword }),
         sentinelCommandTimeout: o.commandTimeoutMs,
+        failoverDetector: true,
         ...(tls && { enableTLSForSentinelMode: true, sentinelTLS: tls }),
       } satisfies RedisOptions);
     case "cluster":

@@ -4,6 +4,9 @@ import { connectWithin, createRedisClient, quit, type RedisClient } from "./clie
 import { takeLock, type RedisLock } from "./lock.js";
 import { describeTarget, type RedisTarget } from "./target.js";
 
+/** How soon a client that ended without being closed connects again. */
+const RESTART_DELAY_MS = 100;
+
 /** Options of {@link openRedisConnection}. */
 export interface RedisConnectionOptions {
   /** Who uses the connection, in log lines: `directory store`, `deny list`, … */
@@ -70,6 +73,22 @@ export async function openRedisConnection(target: RedisTarget, o: RedisConnectio
     throw failed.reason;
   }
 
+  // ioredis ends a client for good when its connector gives up mid-connect — with Sentinel, when the failover
+  // detector drops a connection that is still asking for the new primary (the Sentinel announced the switch
+  // while the old primary was being retried). Reconnection must never stop: start it again.
+  let closed = false;
+  const restarts = new Set<NodeJS.Timeout>();
+  for (const c of all)
+    c.on("end", () => {
+      if (closed) return;
+      logger?.debug({ redis: where }, `${user}: Redis client ended unexpectedly; connecting again`);
+      const timer = setTimeout(() => {
+        restarts.delete(timer);
+        if (!closed && c.status === "end") c.connect().catch(() => undefined);
+      }, RESTART_DELAY_MS);
+      restarts.add(timer);
+    });
+
   const handlers = new Map<string, (message: string) => void>();
   subscriber?.on("message", (channel: string, message: string) => handlers.get(channel)?.(message));
   let stopWatching = () => undefined as void;
@@ -93,6 +112,8 @@ export async function openRedisConnection(target: RedisTarget, o: RedisConnectio
     lock: (key, ttlMs) => takeLock(client, key, ttlMs),
     reachable: () => all.every((c) => c.status === "ready"),
     async close() {
+      closed = true;
+      for (const timer of restarts) clearTimeout(timer);
       stopWatching();
       handlers.clear();
       await Promise.all(all.map((c) => quit(c)));

@@ -16,11 +16,8 @@ export interface RedisSentinelUnderTest {
   readonly target: RedisTarget;
   /** The node the Sentinel names as primary now. */
   primary(): Promise<RedisServer>;
-  /**
-   * SIGKILLs the primary and resolves once the Sentinel names the replica as the new primary (`+switch-master`),
-   * with the milliseconds that took.
-   */
-  killPrimary(): Promise<{ readonly killed: RedisServer; readonly promoted: RedisServer; readonly ms: number }>;
+  /** Resolves with the new primary once the Sentinel names another node than `old` (`+switch-master`). */
+  promotedFrom(old: RedisServer): Promise<RedisServer>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +36,8 @@ export async function startRedisSentinel(name = "ofb-edge-test"): Promise<RedisS
   const admins: Redis[] = [];
   const stop = async () => {
     for (const a of admins) a.disconnect();
+    // A node a test froze (SIGSTOP) is resumed first, so that it can be killed and reaped.
+    for (const n of servers) n.thaw();
     await Promise.all(servers.map((s) => s.kill()));
     await rm(dir, { recursive: true, force: true });
   };
@@ -79,23 +78,21 @@ export async function startRedisSentinel(name = "ofb-edge-test"): Promise<RedisS
       if (!node) throw new Error(`the Sentinel names an unknown primary on port ${port}`);
       return node;
     };
+    const promotedFrom = async (old: RedisServer) => {
+      let promoted: RedisServer | undefined;
+      await until(15_000, "the Sentinel promotes the replica", async () => {
+        promoted = await primaryNow();
+        return promoted !== old;
+      });
+      return promoted!;
+    };
     return {
       name,
       sentinel,
       nodes,
       target: { mode: "sentinel", sentinels: [{ host: "127.0.0.1", port: sentinel.port }], name, connectTimeoutMs: 2_000 },
       primary: primaryNow,
-      async killPrimary() {
-        const killed = await primaryNow();
-        const started = performance.now();
-        await killed.kill();
-        let promoted: RedisServer | undefined;
-        await until(15_000, "the Sentinel promotes the replica", async () => {
-          promoted = await primaryNow();
-          return promoted !== killed;
-        });
-        return { killed, promoted: promoted!, ms: performance.now() - started };
-      },
+      promotedFrom,
       stop,
     };
   } catch (err) {

@@ -58,13 +58,14 @@ export function alive(pid: number): boolean {
 
 /**
  * Writes `config` to a fresh directory and starts `ofb-edge serve --config` on it; resolves once every worker of
- * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root.
+ * every TLS listener listens (rejects with its stderr if it exits first). `cwd` defaults to the package root,
+ * `env` to this process's environment.
  */
-export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string } = {}): Promise<SpawnedEdge> {
+export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedEdge> {
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-serve-"));
   const file = join(dir, "edge.json");
   await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "bin/ofb-edge.js"), "serve", "--config", file], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
   const lines: string[] = [];
   let partial = "";
