@@ -148,7 +148,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
    * their verified peer state and finish their requests. Any error leaves the running configuration in place.
    */
   async function reload(next: Config): Promise<void> {
-    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
+    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "redis", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
       key === "listeners"
         ? JSON.stringify(next.listeners.map(restartOnlyListenerFields)) !== JSON.stringify(config.listeners.map(restartOnlyListenerFields))
         : JSON.stringify(next[key]) !== JSON.stringify(config[key]),

@@ -1,8 +1,9 @@
 import type { VerifiedClient } from "../connection/peer-state.js";
 import type { Logger } from "../log/logger.js";
+import { exec } from "../redis/client.js";
 import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
-import { standaloneTarget, type RedisTarget } from "../redis/target.js";
+import { describeTarget, standaloneTarget, type RedisTarget } from "../redis/target.js";
 
 /** What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (DESIGN: instant deny list). */
 export type DenyKind = "thumbprint" | "organisation" | "software-statement";
@@ -103,7 +104,7 @@ export async function openRedisDenyList(o: RedisDenyListOptions): Promise<DenyLi
     whileDown: "the last list read keeps applying",
     ...(o.logger && { logger: o.logger }),
   }).catch((err: Error) => {
-    throw new Error(`cannot open the deny list on Redis: ${err.message}`, { cause: err });
+    throw new Error(`cannot open the deny list on Redis at ${describeTarget(target)}: ${err.message}`, { cause: err });
   });
   const { client } = redis;
   let byKey = new Map<string, DenyEntry>();
@@ -151,10 +152,10 @@ export async function openRedisDenyList(o: RedisDenyListOptions): Promise<DenyLi
       return active(byKey.get(thumbprint), now) ?? active(byKey.get(organisation), now) ?? active(byKey.get(softwareStatement), now);
     },
     async add(entry) {
-      await client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add").exec();
+      await exec(client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add"));
     },
     async remove(kind, value) {
-      const [[, removed] = []] = (await client.multi().hdel(key, `${kind}:${value}`).publish(channel, "remove").exec()) ?? [];
+      const [removed] = await exec(client.multi().hdel(key, `${kind}:${value}`).publish(channel, "remove"));
       return removed === 1;
     },
     async list() {

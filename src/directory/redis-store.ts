@@ -100,8 +100,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
   try {
     await redis.subscribe(keys.changed, (message) => {
       const change = parseChange(message);
-      if (change) adopt(change, false);
-      else logger?.warn({ channel: keys.changed }, "directory store: ignored a malformed change message");
+      if (!change) return logger?.warn({ channel: keys.changed }, "directory store: ignored a malformed change message");
+      // After a failover the subscriber may be back before the command connection: a new snapshot adopted now
+      // would empty the in-process cache while nothing can be read, failing every lookup closed. The re-read
+      // that follows the command connection's return adopts it instead; until then the last one keeps serving.
+      if (client.status === "ready") adopt(change, false);
     });
     await readCurrent(true);
   } catch (err) {

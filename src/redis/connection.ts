@@ -36,13 +36,37 @@ export interface RedisConnectionOptions {
  * - `lock(key, ttlMs)`: one holder at a time across replicas;
  * - `reachable()`: the health signal (every connection ready), for `/readyz` or a fail-open/closed decision.
  *
- * An outage is logged once as a warning (and its end once), not once per reconnect attempt.
+ * An outage is logged once as a warning (and its end once), not once per reconnect attempt. Commands never
+ * wait for Redis to come back (no offline queue) and are never resent: a write either got its reply or failed,
+ * and the caller applies its own fail-open or fail-closed rule.
+ *
+ * @example A one-time marker across replicas (a JWS `jti` seen once in 24 h), any topology:
+ * ```ts
+ * const space = keyspace(keyPrefix);
+ * const first = (await redis.client.set(space.key(`jti:${org}:${jti}`), "1", "PX", 86_400_000, "NX")) === "OK";
+ * ```
+ * @example A script over keys that belong together (an idempotency record and its in-flight marker): one group,
+ * so one Cluster slot; derive the tag from what identifies the pair, hashed when it may contain braces.
+ * ```ts
+ * const pair = space.group(`idem:${org}:${sha256(idempotencyKey)}`);
+ * await redis.client.eval(SCRIPT, 2, pair.key("response"), pair.key("inflight"), ...args);
+ * ```
  */
 export interface RedisConnection {
   readonly client: RedisClient;
   /** The target in words, without secrets, for logs and errors. */
   readonly where: string;
-  /** Subscribes to `channel`; `onMessage` receives each message. Rejects without a subscriber connection. */
+  /**
+   * Subscribes to `channel`; `onMessage` receives each message. Rejects without a subscriber connection.
+   *
+   * Classic pub/sub (`SUBSCRIBE`/`PUBLISH`), not sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7): the same
+   * commands on every topology and on the Redis 6 many deployments still run; a `PUBLISH` inside a script or
+   * `MULTI` needs no slot (an `SPUBLISH` channel would have to share the slot of the script's keys, pulling, say,
+   * every CRL onto one node); and the edge publishes a handful of messages an hour, so Redis Cluster forwarding
+   * each to every node costs nothing. In Cluster mode ioredis subscribes on one node and moves to another when
+   * that node fails; a message published in that instant is lost like one published during an outage, and each
+   * user's periodic re-read covers it (Directory: the next sync's publish or confirmation; deny list: 30 s).
+   */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   /** Calls `restore` after a connection came back (one call at a time; again on the next reconnect when it throws). */
   onRestored(restore: () => Promise<void>): void;

@@ -13,7 +13,7 @@ interface RedisTargetCommon {
   readonly tls?: { readonly ca?: string };
   /** Bound on one connection attempt to one node or Sentinel (TCP, TLS, AUTH). */
   readonly connectTimeoutMs: number;
-  /** Bound on one command's reply for every user; absent: each user's own (see {@link RedisUser}). */
+  /** Bound on one command's reply for every user; absent: each user's own default. */
   readonly commandTimeoutMs?: number;
 }
 

@@ -26,7 +26,7 @@ const DOWN_AFTER_MS = 400;
 
 /**
  * Starts a primary, a replica of it and one Sentinel (quorum 1) on free ports, and waits until the replica is in
- * sync and the Sentinel knows both: about a second. With `down-after-milliseconds` 400 a failover after the
+ * sync and the Sentinel knows both: a fraction of a second. With `down-after-milliseconds` 400 a failover after the
  * primary dies takes one to three seconds (the Sentinel adds a random delay of up to one second before it
  * starts one).
  */
