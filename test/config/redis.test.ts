@@ -38,6 +38,8 @@ describe("redis configuration", () => {
     }
     expect(describeTarget(redisTargetFor(parse(base({ redis: SENTINEL })).redis, { connectTimeoutMs: 1 }, "x"))).toBe("sentinel master set 'ofb-edge' via 10.0.0.7:26379,10.0.0.8:26379");
     expect(describeTarget(redisTargetFor(parse(base({ redis: CLUSTER })).redis, { connectTimeoutMs: 1 }, "x"))).toBe("cluster 10.0.1.1:6379,10.0.1.2:6379");
+    // The shared time bounds reach every user; a user's own connectTimeoutMs stays how long its start-up waits.
+    expect(redisTargetFor(parse(base({ redis: { ...CLUSTER, connectTimeoutMs: 800, commandTimeoutMs: 250 } })).redis, { connectTimeoutMs: 9_000 }, "x")).toMatchObject({ connectTimeoutMs: 800, commandTimeoutMs: 250 });
   });
 
   it("without a `redis` section a user's url (or REDIS_URL) is one standalone Redis, as before", () => {
