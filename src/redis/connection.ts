@@ -34,7 +34,8 @@ export interface RedisConnectionOptions {
  * - `onRestored(restore)`: messages published while a connection was down are lost; `restore` runs once the
  *   connections are back (after the subscriber re-subscribed), so the user re-reads what it may have missed;
  * - `lock(key, ttlMs)`: one holder at a time across replicas;
- * - `reachable()`: the health signal (every connection ready), for `/readyz` or a fail-open/closed decision.
+ * - `reachable()`: the health signal (every connection ready), for `/readyz` or a fail-open/closed decision; a
+ *   server that hangs with its connections open shows as commands timing out, not here.
  *
  * An outage is logged once as a warning (and its end once), not once per reconnect attempt. Commands never
  * wait for Redis to come back (no offline queue) and are never resent: a write either got its reply or failed,
