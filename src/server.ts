@@ -15,6 +15,7 @@ import { createForwardedPeer } from "./connection/forwarded.js";
 import { registerOperationalMetrics, type ClientWatch } from "./metrics/operational.js";
 import { openRedisDenyList, type DenyList } from "./deny/deny-list.js";
 import { openRevocationService } from "./revocation/open.js";
+import { redisTargetFor } from "./redis/config.js";
 import { REVOCATION_OFF, type RevocationService } from "./revocation/service.js";
 import { revocationReadiness } from "./revocation/readiness.js";
 import { createOutboundDispatcher } from "./net/dispatcher.js";
@@ -100,7 +101,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   const tokens = as && verifier ? { verifier, realm: as.realm, maxTokenLength: as.maxTokenLength } : null;
   let directory: DirectoryService | null = null;
   try {
-    if (config.directory) directory = createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now }), logger: deps.logger, now, dispatcher: outbound });
+    if (config.directory) directory = createDirectoryService({ config: config.directory, store: await openDirectoryStore(config.directory, { logger: deps.logger, now, redis: config.redis }), logger: deps.logger, now, dispatcher: outbound });
   } catch (cause) {
     await outbound.close();
     await verifier?.close();
@@ -110,11 +111,11 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   let deny: DenyList | null = null;
   let revocation: RevocationService = REVOCATION_OFF;
   try {
-    if (config.denyList) deny = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
+    if (config.denyList) deny = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
     // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
-    revocation = await openRevocationService(config.revocation, { anchors: generation.allAnchors, issuers: generation.bundleIssuers, logger: deps.logger, now, dispatcher: outbound });
+    revocation = await openRevocationService(config.revocation, { anchors: generation.allAnchors, issuers: generation.bundleIssuers, logger: deps.logger, now, dispatcher: outbound }, config.redis);
   } catch (cause) {
     await outbound.close();
     await deny?.close();
@@ -158,7 +159,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
    * their verified peer state and finish their requests. Any error leaves the running configuration in place.
    */
   async function reload(next: Config): Promise<void> {
-    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
+    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "redis", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
       key === "listeners"
         ? JSON.stringify(next.listeners.map(restartOnlyListenerFields)) !== JSON.stringify(config.listeners.map(restartOnlyListenerFields))
         : JSON.stringify(next[key]) !== JSON.stringify(config[key]),

@@ -1,5 +1,6 @@
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../errors.js";
+import { redisTargetFor } from "../redis/config.js";
 import { normaliseDenyValue, openRedisDenyList, type DenyEntry, type DenyKind } from "../deny/deny-list.js";
 import { parseCommandLine } from "./args.js";
 
@@ -94,7 +95,7 @@ export async function runDeny(argv: string[], io: Io, env: Readonly<Record<strin
     io.stderr(`ofb-edge deny: ${values.config} has no denyList section`);
     return 1;
   }
-  const list = await openRedisDenyList({ url: config.denyList.url!, keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, subscribe: false });
+  const list = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, subscribe: false });
   try {
     if (sub === "add") {
       const entry: DenyEntry = { ...target!, reason: (values.reason as string).trim(), addedAt: new Date(now()).toISOString(), expiresAt };

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import type { DirectoryConfig } from "../config/schema.js";
+import type { RedisConfig } from "../redis/config.js";
 import { THUMBPRINT_PREFIX } from "../directory/keystore.js";
 import { openDirectoryStore } from "../directory/open.js";
 import type { Dispatcher } from "undici";
@@ -45,7 +46,7 @@ export async function runDirectory(argv: string[], io: Io, env: Env): Promise<nu
   }
   const dispatcher = createOutboundDispatcher();
   try {
-    const directory = await open(config.directory, dispatcher);
+    const directory = await open(config.directory, dispatcher, config.redis);
     try {
       return sub === "sync" ? await sync(directory, config.directory, io) : await lookup(directory, config.directory, positionals[0]!, io);
     } finally {
@@ -56,10 +57,10 @@ export async function runDirectory(argv: string[], io: Io, env: Env): Promise<nu
   }
 }
 
-async function open(config: DirectoryConfig, dispatcher: Dispatcher): Promise<DirectoryService> {
+async function open(config: DirectoryConfig, dispatcher: Dispatcher, redis: RedisConfig | undefined): Promise<DirectoryService> {
   const logger = createLogger({ level: "silent" });
   const now = () => Date.now();
-  return createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now }), logger, now, dispatcher });
+  return createDirectoryService({ config, store: await openDirectoryStore(config, { logger, now, redis }), logger, now, dispatcher });
 }
 
 async function sync(directory: DirectoryService, config: DirectoryConfig, io: Io): Promise<number> {

@@ -7,8 +7,10 @@ import { ConfigError } from "../errors.js";
  * - `OFB_EDGE_WORKERS`, `OFB_EDGE_LOG_LEVEL`
  * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
  * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
- * - `REDIS_URL` (the Redis directory store's and the deny list's address), `OFB_EDGE_DIRECTORY_KEY_PREFIX`,
- *   `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
+ * - `REDIS_URL`: `redis.url` (mode standalone) when the file has a `redis` section, otherwise the url of every
+ *   user of Redis (Directory store, CRL store, deny list); `OFB_EDGE_REDIS_PASSWORD`,
+ *   `OFB_EDGE_REDIS_SENTINEL_PASSWORD` (the `redis` section's secrets)
+ * - `OFB_EDGE_DIRECTORY_KEY_PREFIX`, `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
  * - `OFB_EDGE_INTROSPECTION_CLIENT_SECRET` (client_secret_basic/post introspection authentication)
  * - `OFB_EDGE_AUTHORIZATION_SERVER_ISSUER` (when the file has an `authorizationServer` section)
@@ -29,11 +31,20 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     cfg.log = { ...(asRecord(cfg.log) ?? {}), level: env.OFB_EDGE_LOG_LEVEL };
   }
 
+  // With a `redis` section, REDIS_URL is its address; without one, every user's own (the standalone shortcut).
+  const redis = asRecord(cfg.redis);
+  const perUserUrl = redis ? undefined : env.REDIS_URL || undefined;
+  if (redis) applyRedisOverrides(redis, env, issues);
+  else {
+    for (const variable of ["OFB_EDGE_REDIS_PASSWORD", "OFB_EDGE_REDIS_SENTINEL_PASSWORD"] as const)
+      if (env[variable] !== undefined) issues.push({ path: variable, message: "set, but the configuration has no `redis` section" });
+  }
+
   const directory = asRecord(cfg.directory);
   if (directory) {
     const store = asRecord(directory.store);
     if (store?.type === "redis") {
-      if (env.REDIS_URL) store.url = env.REDIS_URL;
+      if (perUserUrl) store.url = perUserUrl;
       if (env.OFB_EDGE_DIRECTORY_KEY_PREFIX) store.keyPrefix = env.OFB_EDGE_DIRECTORY_KEY_PREFIX;
     }
     if (env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL) directory.participantsUrl = env.OFB_EDGE_DIRECTORY_PARTICIPANTS_URL;
@@ -41,10 +52,10 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
   }
 
   const revocationStore = asRecord(asRecord(cfg.revocation)?.store);
-  if (revocationStore?.type === "redis" && env.REDIS_URL) revocationStore.url = env.REDIS_URL;
+  if (revocationStore?.type === "redis" && perUserUrl) revocationStore.url = perUserUrl;
 
   const deny = asRecord(cfg.denyList);
-  if (deny && env.REDIS_URL) deny.url = env.REDIS_URL;
+  if (deny && perUserUrl) deny.url = perUserUrl;
 
   const admin = asRecord(cfg.admin);
   if (admin) {
@@ -99,6 +110,19 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
   }
   if (issues.length > 0) throw new ConfigError(`${file} (environment)`, issues);
   return cfg;
+}
+
+/** `REDIS_URL` and the secrets into the `redis` section; a variable that does not fit its mode is an issue, not ignored. */
+function applyRedisOverrides(redis: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>, issues: { path: string; message: string }[]): void {
+  if (env.REDIS_URL) {
+    if (redis.mode === "standalone") redis.url = env.REDIS_URL;
+    else if (typeof redis.mode === "string") issues.push({ path: "REDIS_URL", message: `set, but redis.mode is '${redis.mode}': a URL names one standalone Redis (unset it, or use redis.mode standalone)` });
+  }
+  if (env.OFB_EDGE_REDIS_PASSWORD !== undefined) redis.password = env.OFB_EDGE_REDIS_PASSWORD;
+  if (env.OFB_EDGE_REDIS_SENTINEL_PASSWORD !== undefined) {
+    if (redis.mode === "sentinel") redis.sentinelPassword = env.OFB_EDGE_REDIS_SENTINEL_PASSWORD;
+    else issues.push({ path: "OFB_EDGE_REDIS_SENTINEL_PASSWORD", message: "set, but redis.mode is not sentinel" });
+  }
 }
 
 function asRecord(x: unknown): Record<string, unknown> | undefined {

@@ -4,6 +4,7 @@ import { passthroughSchema } from "../tls/passthrough-config.js";
 import { revocationSchema } from "../revocation/config.js";
 import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
 import { ICP_BRASIL_PINS } from "../pki/icp-brasil-roots.js";
+import { keyPrefixSchema, redisConfigIssues, redisSchema, userUrlSchema, type RedisUserConfig } from "../redis/config.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -235,9 +236,9 @@ const storeSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
   z.strictObject({
     type: z.literal("redis"),
-    url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
-    keyPrefix: z.string().min(1).max(64).default("ofb-edge:"),
-    connectTimeoutMs: duration(5_000),
+    url: userUrlSchema,
+    keyPrefix: keyPrefixSchema,
+    connectTimeoutMs: duration(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
   }),
 ]);
 
@@ -368,14 +369,19 @@ export const configSchema = z
         files: z.array(z.string().min(1)).default([]).describe("The operator's profile files (JSON, schema/profile.schema.json), in addition to the built-ins in profiles/."),
       })
       .optional(),
+    redis: redisSchema
+      .optional()
+      .describe(
+        "How every user of Redis (Directory store, CRL store, deny list) reaches it: one Redis (standalone), a primary/replica set managed by Sentinel, or a Redis Cluster. Absent: each user's own url (or REDIS_URL), one standalone Redis.",
+      ),
     revocation: revocationSchema
       .default(revocationSchema.parse({}))
       .describe("Revocation of every certificate below the trust anchor (DESIGN D4): by CRL, on by default, soft-fail with a 6 h grace; OCSP first where the AC offers it when revocation.ocsp.enabled."),
     denyList: z
       .strictObject({
-        url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
-        keyPrefix: z.string().min(1).max(64).default("ofb-edge:"),
-        connectTimeoutMs: duration(5_000),
+        url: userUrlSchema,
+        keyPrefix: keyPrefixSchema,
+        connectTimeoutMs: duration(5_000).describe("How long start-up (and each `ofb-edge deny` command) waits for Redis before giving up."),
       })
       .optional()
       .describe("The instant deny list (ofb-edge deny add|remove|list), shared by every replica through Redis and applied to every request, on open connections too."),
@@ -431,8 +437,7 @@ export const configSchema = z
       if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
         ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
     });
-    if (cfg.revocation.store.type === "redis" && !cfg.revocation.store.url) ctx.addIssue({ code: "custom", path: ["revocation", "store", "url"], message: "required (or set REDIS_URL)" });
-    if (cfg.denyList && !cfg.denyList.url) ctx.addIssue({ code: "custom", path: ["denyList", "url"], message: "required (or set REDIS_URL)" });
+    for (const issue of redisConfigIssues(cfg.redis, redisUsers(cfg))) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
     cfg.listeners.filter(terminatesTls).forEach((l) => {
       const i = cfg.listeners.indexOf(l);
       if (l.mode === "trusted-proxy" && !l.trustedProxy) ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "required with mode trusted-proxy" });
@@ -463,3 +468,16 @@ export type PolicyConfig = Config["policy"];
 export type ProxyConfig = Config["proxy"];
 export type DirectoryConfig = NonNullable<Config["directory"]>;
 export type AuthorizationServerConfig = NonNullable<Config["authorizationServer"]>;
+
+/** The sections that use Redis, by JSON path: they reach it through the `redis` section or their own url. */
+export function redisUsers(cfg: {
+  readonly directory?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
+  readonly revocation: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) };
+  readonly denyList?: RedisUserConfig | undefined;
+}): { path: string[]; section: RedisUserConfig }[] {
+  return [
+    ...(cfg.directory?.store.type === "redis" ? [{ path: ["directory", "store"], section: cfg.directory.store }] : []),
+    ...(cfg.revocation.store.type === "redis" ? [{ path: ["revocation", "store"], section: cfg.revocation.store }] : []),
+    ...(cfg.denyList ? [{ path: ["denyList"], section: cfg.denyList }] : []),
+  ];
+}

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseConfig } from "../config/load.js";
 import type { ConfigInput } from "../config/schema.js";
 import { openRedisDenyList } from "../deny/deny-list.js";
+import { maskRedisUrl } from "../redis/target.js";
 import { startAuthorizationServerStub, type AuthorizationServerStub } from "../dev/authorization-server.js";
 import { startRedisServer, type RedisServer } from "../dev/redis-server.js";
 import { startMockDirectory, type MockDirectory } from "../directory/mock.js";
@@ -107,7 +108,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       } finally {
         await deny.close();
       }
-      notes.push(`Redis at ${redis.url.replace(/\/\/[^@]*@/, "//***@")} (${redis.server ? "started for this run" : "REDIS_URL"}): Directory store and deny list`);
+      notes.push(`Redis at ${maskRedisUrl(redis.url)} (${redis.server ? "started for this run" : "REDIS_URL"}): Directory store and deny list`);
     } else {
       capabilities.delete("deny-list");
       notes.push("no Redis (REDIS_URL unset and no redis-server on PATH): in-memory Directory store; the deny list, which needs Redis, is not tested");

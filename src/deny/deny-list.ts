@@ -1,7 +1,9 @@
-import { Redis } from "ioredis";
 import type { VerifiedClient } from "../connection/peer-state.js";
-import { connectWithin, directoryRedisOptions, logErrors, maskRedisUrl, quit, watchReconnects } from "../directory/redis-client.js";
 import type { Logger } from "../log/logger.js";
+import { exec } from "../redis/client.js";
+import { openRedisConnection } from "../redis/connection.js";
+import { keyspace } from "../redis/keys.js";
+import { describeTarget, standaloneTarget, type RedisTarget } from "../redis/target.js";
 
 /** What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (DESIGN: instant deny list). */
 export type DenyKind = "thumbprint" | "organisation" | "software-statement";
@@ -61,19 +63,50 @@ function parseEntry(field: string, json: string): DenyEntry | null {
   }
 }
 
+/** Options of {@link openRedisDenyList}. */
+export interface RedisDenyListOptions {
+  /** One standalone Redis; or `redis`, any topology as the `redis` configuration section describes it. */
+  readonly url?: string;
+  readonly redis?: RedisTarget;
+  readonly keyPrefix: string;
+  /** How long opening waits for Redis (retrying) before it rejects. */
+  readonly connectTimeoutMs: number;
+  readonly logger?: Logger;
+  /** The safety-net re-read interval (default 30 s). */
+  readonly refreshMs?: number;
+  /** False for a one-shot writer (the CLI): no subscriber, no re-reads. */
+  readonly subscribe?: boolean;
+}
+
+/** The bound on one command's reply unless `redis.commandTimeoutMs` sets one for every user. */
+const COMMAND_TIMEOUT_MS = 2_000;
+
 /**
  * The deny list in Redis, shared by every replica: a hash `<prefix>deny` (field `<kind>:<value>` → entry JSON)
  * and a pub/sub channel `<prefix>deny:changed`. Each replica holds the whole list in memory (it is small) and
  * re-reads it on every change message, after a reconnect, and every `refreshMs` as a safety net, so a change
  * applies everywhere within about a second — to requests on connections already open too, since `match` runs
- * per request.
+ * per request. Every transaction names the one hash (with a `PUBLISH`), so it works alike on every topology.
  */
-export async function openRedisDenyList(o: { url: string; keyPrefix: string; connectTimeoutMs: number; logger?: Logger; refreshMs?: number; subscribe?: boolean }): Promise<DenyList> {
-  const key = `${o.keyPrefix}deny`;
-  const channel = `${o.keyPrefix}deny:changed`;
-  const where = maskRedisUrl(o.url);
-  const client = logErrors(new Redis(o.url, directoryRedisOptions({ connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: 2_000, name: "ofb-edge-deny" })), o.logger);
-  const subscriber = o.subscribe === false ? null : logErrors(client.duplicate({ connectionName: "ofb-edge-deny-changes" }), o.logger);
+export async function openRedisDenyList(o: RedisDenyListOptions): Promise<DenyList> {
+  const space = keyspace(o.keyPrefix);
+  const key = space.key("deny");
+  const channel = space.key("deny:changed");
+  if ((o.url === undefined) === (o.redis === undefined)) throw new TypeError("give exactly one of url (one standalone Redis) and redis (any topology)");
+  const target = o.redis ?? standaloneTarget(o.url!, o.connectTimeoutMs);
+  const subscribe = o.subscribe !== false;
+  const redis = await openRedisConnection(target, {
+    user: "deny list",
+    name: "ofb-edge-deny",
+    connectTimeoutMs: o.connectTimeoutMs,
+    commandTimeoutMs: target.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+    subscriber: subscribe,
+    whileDown: "the last list read keeps applying",
+    ...(o.logger && { logger: o.logger }),
+  }).catch((err: Error) => {
+    throw new Error(`cannot open the deny list on Redis at ${describeTarget(target)}: ${err.message}`, { cause: err });
+  });
+  const { client } = redis;
   let byKey = new Map<string, DenyEntry>();
 
   async function reload(): Promise<void> {
@@ -88,24 +121,16 @@ export async function openRedisDenyList(o: { url: string; keyPrefix: string; con
   }
 
   try {
-    await Promise.all([connectWithin(client, o.url, o.connectTimeoutMs), ...(subscriber ? [connectWithin(subscriber, o.url, o.connectTimeoutMs)] : [])]);
-    if (subscriber) {
-      subscriber.on("message", (ch: string) => {
-        if (ch === channel) void reload().catch((err: Error) => o.logger?.warn({ kind: "deny", err: { message: err.message } }, "deny list: reload failed"));
-      });
-      await subscriber.subscribe(channel);
+    if (subscribe) {
+      await redis.subscribe(channel, () => void reload().catch((err: Error) => o.logger?.warn({ kind: "deny", err: { message: err.message } }, "deny list: reload failed")));
     }
     await reload();
   } catch (err) {
-    client.disconnect();
-    subscriber?.disconnect();
-    throw new Error(`cannot open the deny list on Redis at ${where}: ${(err as Error).message}`, { cause: err });
+    await redis.close();
+    throw new Error(`cannot open the deny list on Redis at ${redis.where}: ${(err as Error).message}`, { cause: err });
   }
-  const stopWatching = subscriber ? watchReconnects([client, subscriber], where, async () => {
-    await subscriber.ping();
-    await reload();
-  }, o.logger) : () => undefined;
-  const timer = subscriber ? setInterval(() => void reload().catch(() => undefined), o.refreshMs ?? 30_000) : null;
+  if (subscribe) redis.onRestored(reload);
+  const timer = subscribe ? setInterval(() => void reload().catch(() => undefined), o.refreshMs ?? 30_000) : null;
   timer?.unref();
 
   // A client's three look-up keys, built once per verified certificate rather than per request.
@@ -127,10 +152,10 @@ export async function openRedisDenyList(o: { url: string; keyPrefix: string; con
       return active(byKey.get(thumbprint), now) ?? active(byKey.get(organisation), now) ?? active(byKey.get(softwareStatement), now);
     },
     async add(entry) {
-      await client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add").exec();
+      await exec(client.multi().hset(key, `${entry.kind}:${entry.value}`, JSON.stringify(entry)).publish(channel, "add"));
     },
     async remove(kind, value) {
-      const [[, removed] = []] = (await client.multi().hdel(key, `${kind}:${value}`).publish(channel, "remove").exec()) ?? [];
+      const [removed] = await exec(client.multi().hdel(key, `${kind}:${value}`).publish(channel, "remove"));
       return removed === 1;
     },
     async list() {
@@ -138,11 +163,10 @@ export async function openRedisDenyList(o: { url: string; keyPrefix: string; con
       return [...byKey.values()];
     },
     size: () => byKey.size,
-    reachable: () => client.status === "ready" && (subscriber === null || subscriber.status === "ready"),
+    reachable: () => redis.reachable(),
     async close() {
-      stopWatching();
       if (timer) clearInterval(timer);
-      await Promise.all([quit(client), ...(subscriber ? [quit(subscriber)] : [])]);
+      await redis.close();
     },
   };
 }

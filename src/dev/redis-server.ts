@@ -14,13 +14,22 @@ export interface RedisServer {
   thaw(): void;
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** A configuration file, given first (a Sentinel needs one it can rewrite). */
+  readonly configFile?: string;
+  /** Arguments after the defaults (`--cluster-enabled yes`, `--replicaof …`, `--sentinel`); a later one wins. */
+  readonly args?: readonly string[];
+}
+
 /**
  * Starts a private `redis-server` on its own port, without persistence, for tests and the local conformance stack.
  * The binary is `redis-server` on PATH (override with `REDIS_SERVER`).
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freeTcpPort();
-  let child = await spawnServer(port);
+  const spawnServer = () => spawnRedisServer(port, options);
+  let child = await spawnServer();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -32,16 +41,20 @@ export async function startRedisServer(): Promise<RedisServer> {
       }
     },
     restart: async () => {
-      child = await spawnServer(port);
+      child = await spawnServer();
     },
     freeze: () => void child.kill("SIGSTOP"),
     thaw: () => void child.kill("SIGCONT"),
   };
 }
 
-async function spawnServer(port: number): Promise<ChildProcess> {
+async function spawnRedisServer(port: number, options: RedisServerOptions): Promise<ChildProcess> {
   const bin = process.env.REDIS_SERVER ?? "redis-server";
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"];
+  const args = [
+    ...(options.configFile ? [options.configFile] : []),
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+    ...(options.args ?? []),
+  ];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (b: Buffer) => void (output += b.toString()));

@@ -1,30 +1,39 @@
+import { keyspace } from "../redis/keys.js";
 import type { SnapshotMeta } from "./types.js";
 
+/** The hash tag of the keys a publish touches together (one Redis Cluster slot per key prefix). */
+const SNAPSHOT_TAG = "directory";
+
 /**
- * The Redis layout of the directory store, every name under one prefix:
- * - `current`: JSON {@link SnapshotMeta} of the snapshot readers use; `seq`: a counter bumped with every change;
- * - `snap:<version>:orgs`: hash id → Organisation JSON; `snap:<version>:cnpj`: hash CNPJ or root → JSON id list;
- * - `cache:<key>`, `lock:<name>`; pub/sub channel `changed`, carrying `{"seq":n,"meta":{…}}`.
- *
- * With Redis Cluster the prefix must carry a hash tag (e.g. `{ofb-edge}:`): the publish script touches the new
- * and the previous snapshot's keys in one step.
+ * The Redis layout of the directory store, every name under one prefix `P`:
+ * - `P{directory}:current`: JSON {@link SnapshotMeta} of the snapshot readers use; `P{directory}:seq`: a counter
+ *   bumped with every change; `P{directory}:snap:<version>:orgs`: hash id → Organisation JSON;
+ *   `P{directory}:snap:<version>:cnpj`: hash CNPJ or root → JSON id list. The publish and confirm scripts touch
+ *   these together (the new snapshot's, the previous one's, `current` and `seq`), so they share a hash tag;
+ * - `Pcache:<key>`, `Plock:<name>`: used one at a time, so spread over a cluster's nodes;
+ * - pub/sub channel `Pchanged`, carrying `{"seq":n,"meta":{…}}`.
  */
 export function redisKeys(prefix: string) {
+  const space = keyspace(prefix);
+  const snapshot = space.group(SNAPSHOT_TAG);
   return {
-    current: `${prefix}current`,
-    seq: `${prefix}seq`,
-    changed: `${prefix}changed`,
-    orgs: (version: string) => `${prefix}snap:${version}:orgs`,
-    cnpj: (version: string) => `${prefix}snap:${version}:cnpj`,
-    cache: (key: string) => `${prefix}cache:${key}`,
-    lock: (name: string) => `${prefix}lock:${name}`,
+    current: snapshot.key("current"),
+    seq: snapshot.key("seq"),
+    /** What the flip script prefixes to `snap:<previous version>:orgs`: the previous snapshot's keys stay in the slot. */
+    snapshotPrefix: snapshot.prefix,
+    orgs: (version: string) => snapshot.key(`snap:${version}:orgs`),
+    cnpj: (version: string) => snapshot.key(`snap:${version}:cnpj`),
+    changed: space.key("changed"),
+    cache: (key: string) => space.key(`cache:${key}`),
+    lock: (name: string) => space.key(`lock:${name}`),
   };
 }
 
 /**
  * The only step of a publish that readers can observe, run atomically by Redis.
- * KEYS: current, seq, new orgs hash, new cnpj hash. ARGV: meta JSON, expected number of organisations, key
- * prefix, ms the previous snapshot stays readable, channel, new version.
+ * KEYS: current, seq, new orgs hash, new cnpj hash. ARGV: meta JSON, expected number of organisations, the
+ * snapshot keys' prefix (`snapshotPrefix`, so the previous snapshot's keys, which the script names itself, are in
+ * the slot of the declared ones), ms the previous snapshot stays readable, channel, new version.
  * Refuses (error reply) when the new orgs hash is not complete, e.g. because its keys expired meanwhile; then
  * makes the new keys permanent, retires the previous version's keys with a short TTL (readers that already
  * resolved it finish), names the new version `current`, and tells every replica.
@@ -59,12 +68,6 @@ redis.call('SET', KEYS[1], ARGV[2])
 local seq = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[3], '{"seq":' .. seq .. ',"meta":' .. ARGV[2] .. '}')
 return seq
-`;
-
-/** Deletes a lock only when it still holds the caller's token. KEYS: lock. ARGV: token. */
-export const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 `;
 
 /** A change as announced on the `changed` channel or read back from `current` and `seq`. */

@@ -1,5 +1,5 @@
-import type { ChainableCommander, Redis } from "ioredis";
-import { exec } from "./redis-client.js";
+import type { ChainableCommander } from "ioredis";
+import { exec, type RedisClient } from "../redis/client.js";
 import type { redisKeys } from "./redis-keys.js";
 import { buildCnpjIndex } from "./store-contract.js";
 import type { Snapshot } from "./types.js";
@@ -20,7 +20,7 @@ export const PENDING_TTL_MS = 10 * 60_000;
  * no key of an unfinished publish ever exists without one. Returns the number of distinct organisations,
  * which the flip checks against the hash before making it current.
  */
-export async function writeSnapshot(client: Redis, keys: ReturnType<typeof redisKeys>, snapshot: Snapshot): Promise<number> {
+export async function writeSnapshot(client: RedisClient, keys: ReturnType<typeof redisKeys>, snapshot: Snapshot): Promise<number> {
   const version = snapshot.meta.version;
   const orgs = new Map<string, string>();
   for (const org of snapshot.organisations) orgs.set(org.id.toLowerCase(), JSON.stringify(org));

@@ -1,20 +1,23 @@
-import { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../log/logger.js";
-import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, takeLock, watchReconnects } from "./redis-client.js";
+import { exec } from "../redis/client.js";
+import { openRedisConnection } from "../redis/connection.js";
+import { standaloneTarget, type RedisTarget } from "../redis/target.js";
 import { CONFIRM_SCRIPT, FLIP_SCRIPT, parseChange, parseSnapshotMeta, redisKeys, type SnapshotChange } from "./redis-keys.js";
 import { writeSnapshot } from "./redis-publish.js";
 import { cnpjQueryKeys, notifyListeners, requireTtl, unionIds } from "./store-contract.js";
 import type { DirectoryStore, Organisation, SnapshotMeta } from "./types.js";
 
 export interface RedisStoreOptions {
-  /** `redis://` or `rediss://` URL; its password never appears in errors or logs. */
-  readonly url: string;
+  /** One standalone Redis: a `redis://` or `rediss://` URL; its password never appears in errors or logs. */
+  readonly url?: string;
+  /** Any topology (standalone, Sentinel, Cluster), as the `redis` configuration section describes it; instead of `url`. */
+  readonly redis?: RedisTarget;
   /** Prefix of every key and of the pub/sub channel (replicas sharing a snapshot share a prefix). */
   readonly keyPrefix: string;
   /** How long start-up may wait for Redis before rejecting (default 5 s). */
   readonly connectTimeoutMs?: number;
-  /** How long one command may wait for its reply (default 1 s); bounds a lookup while Redis hangs. */
+  /** How long one command may wait for its reply (default `redis.commandTimeoutMs`, else 1 s); bounds a lookup while Redis hangs. */
   readonly commandTimeoutMs?: number;
   /** Entries of the in-process lookup cache in front of Redis (default 10 000). */
   readonly localCacheSize?: number;
@@ -31,29 +34,39 @@ const RETIRE_AFTER_MS = 60_000;
 type Cached = { readonly org: Organisation | null } | { readonly orgs: readonly Organisation[] };
 
 /**
- * The {@link DirectoryStore} shared by every replica (DESIGN §4). Lookups go through a small in-process LRU
+ * The {@link DirectoryStore} shared by every replica. Lookups go through a small in-process LRU
  * keyed by snapshot version (negative answers too), so steady-state lookups do not touch the network; a second
  * connection subscribes to `changed`, and any replica's publish replaces this replica's view and drops the LRU.
  * Every change carries a sequence number from Redis, so a reply or message that arrives late never replaces a
  * newer snapshot. While Redis is down, cached lookups keep answering and misses reject (the caller fails
  * closed); the store reconnects by itself and re-reads `current` for what it missed.
  *
- * Rejects with an error naming the masked URL when Redis cannot be reached within `connectTimeoutMs`.
+ * Works alike on standalone, Sentinel and Cluster: everything a publish or a confirmation touches together
+ * shares one hash tag (`redis-keys.ts`).
+ *
+ * Rejects with an error naming the target (masked) when Redis cannot be reached within `connectTimeoutMs`.
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<DirectoryStore> {
   const connectTimeoutMs = positiveInteger(options.connectTimeoutMs, 5_000, "connectTimeoutMs");
-  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs, 1_000, "commandTimeoutMs");
+  const target = storeTarget(options, connectTimeoutMs);
+  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs, target.commandTimeoutMs ?? 1_000, "commandTimeoutMs");
   const localCacheSize = positiveInteger(options.localCacheSize, 10_000, "localCacheSize");
-  if (typeof options.keyPrefix !== "string" || !options.keyPrefix) throw new TypeError("keyPrefix must be a non-empty string");
+  const keys = redisKeys(options.keyPrefix);
   const clientName = options.clientName ?? "ofb-edge-directory";
   if (!/^[\w.:-]{1,64}$/.test(clientName)) throw new TypeError("clientName must be 1-64 letters, digits, '_', '.', ':' or '-'");
-  const { url, logger } = options;
+  const { logger } = options;
   const now = options.now ?? Date.now;
-  const keys = redisKeys(options.keyPrefix);
-  const where = maskRedisUrl(url);
 
-  const client = logErrors(new Redis(url, directoryRedisOptions({ connectTimeoutMs, commandTimeoutMs, name: clientName })), logger);
-  const subscriber = logErrors(client.duplicate({ connectionName: `${clientName}-changes` }), logger);
+  const redis = await openRedisConnection(target, {
+    user: "directory store",
+    name: clientName,
+    connectTimeoutMs,
+    commandTimeoutMs,
+    subscriber: true,
+    whileDown: "lookups answer from the in-process cache",
+    logger,
+  });
+  const { client, where } = redis;
   let known: SnapshotChange | null = null;
   const local = new LRUCache<string, Cached>({ max: localCacheSize });
   const inflight = new Map<string, Promise<Cached>>();
@@ -84,34 +97,22 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
     return meta;
   }
 
-  // Both within the one time limit; connectWithin's error names the masked URL and the cause.
-  const connected = await Promise.allSettled([connectWithin(client, url, connectTimeoutMs), connectWithin(subscriber, url, connectTimeoutMs)]);
-  const failed = connected.find((r) => r.status === "rejected");
-  if (failed) {
-    client.disconnect();
-    subscriber.disconnect();
-    throw failed.reason;
-  }
   try {
-    subscriber.on("message", (channel: string, message: string) => {
-      if (channel !== keys.changed) return;
+    await redis.subscribe(keys.changed, (message) => {
       const change = parseChange(message);
-      if (change) adopt(change, false);
-      else logger?.warn({ channel }, "directory store: ignored a malformed change message");
+      if (!change) return logger?.warn({ channel: keys.changed }, "directory store: ignored a malformed change message");
+      // After a failover the subscriber may be back before the command connection: a new snapshot adopted now
+      // would empty the in-process cache while nothing can be read, failing every lookup closed. The re-read
+      // that follows the command connection's return adopts it instead; until then the last one keeps serving.
+      if (client.status === "ready") adopt(change, false);
     });
-    await subscriber.subscribe(keys.changed);
     await readCurrent(true);
   } catch (err) {
-    client.disconnect();
-    subscriber.disconnect();
+    await redis.close();
     throw new Error(`cannot start the directory store on Redis at ${where}: ${(err as Error).message}`, { cause: err });
   }
-  // Messages published while a connection was down are lost: once both are back (PING on the subscriber
-  // answers after its re-subscription), re-read `current`.
-  const stopWatching = watchReconnects([client, subscriber], where, async () => {
-    await subscriber.ping();
-    await readCurrent(true);
-  }, logger);
+  // Messages published while a connection was down are lost: once both are back, re-read `current`.
+  redis.onRestored(() => readCurrent(true).then(() => undefined));
 
   /** Reads through the in-process cache; concurrent misses for one key share one round trip. */
   async function lookup(kind: string, query: string, load: (meta: SnapshotMeta) => Promise<Cached>): Promise<Cached | null> {
@@ -160,7 +161,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
       const expected = await writeSnapshot(client, keys, snapshot);
       const metaJson = JSON.stringify(meta);
       const flipKeys = [keys.current, keys.seq, keys.orgs(meta.version), keys.cnpj(meta.version)];
-      const seq = await client.eval(FLIP_SCRIPT, flipKeys.length, ...flipKeys, metaJson, expected, options.keyPrefix, RETIRE_AFTER_MS, keys.changed, meta.version);
+      const seq = await client.eval(FLIP_SCRIPT, flipKeys.length, ...flipKeys, metaJson, expected, keys.snapshotPrefix, RETIRE_AFTER_MS, keys.changed, meta.version);
       adopt({ meta, seq: Number(seq) }, false);
       logger?.debug({ version: meta.version, organisations: expected, ms: now() - started }, "directory store: snapshot published");
     },
@@ -206,7 +207,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
 
     async tryLock(name, ttlMs) {
       requireTtl(ttlMs);
-      return takeLock(client, keys.lock(name), ttlMs);
+      return redis.lock(keys.lock(name), ttlMs);
     },
 
     onChange(listener) {
@@ -215,9 +216,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Dire
     },
 
     async close() {
-      stopWatching();
       listeners.clear();
-      await Promise.all([quit(subscriber), quit(client)]);
+      await redis.close();
     },
   };
 }
@@ -226,4 +226,10 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/** The store's Redis: `redis` (any topology) or `url` (one standalone Redis), exactly one of them. */
+function storeTarget(options: RedisStoreOptions, connectTimeoutMs: number): RedisTarget {
+  if ((options.url === undefined) === (options.redis === undefined)) throw new TypeError("give exactly one of url (one standalone Redis) and redis (any topology)");
+  return options.redis ?? standaloneTarget(options.url!, connectTimeoutMs);
 }

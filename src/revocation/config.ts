@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { keyPrefixSchema, userUrlSchema } from "../redis/config.js";
 
 const positiveMs = (def: number) => z.number().int().positive().default(def);
 
@@ -9,9 +10,9 @@ const storeSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
   z.strictObject({
     type: z.literal("redis"),
-    url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional().describe("Default: the REDIS_URL environment variable."),
-    keyPrefix: z.string().min(1).max(64).default("ofb-edge:").describe("Keys crl:<ac>, lock:crl:<ac> and channel crl-changed under it; it may be the directory store's prefix."),
-    connectTimeoutMs: positiveMs(5_000),
+    url: userUrlSchema,
+    keyPrefix: keyPrefixSchema.describe("Keys crl:<ac>, lock:crl:<ac> and channel crl-changed under it; it may be the directory store's prefix."),
+    connectTimeoutMs: positiveMs(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
   }),
 ]);
 

@@ -1,10 +1,14 @@
-import { Redis } from "ioredis";
-import { connectWithin, directoryRedisOptions, exec, logErrors, maskRedisUrl, quit, takeLock, watchReconnects } from "../directory/redis-client.js";
 import type { Logger } from "../log/logger.js";
+import { exec } from "../redis/client.js";
+import { openRedisConnection } from "../redis/connection.js";
+import { keyspace } from "../redis/keys.js";
+import { standaloneTarget, type RedisTarget } from "../redis/target.js";
 import type { RevocationStore, StoredCrl } from "./store.js";
 
 export interface RedisRevocationStoreOptions {
-  readonly url: string;
+  /** One standalone Redis; or `redis`, any topology as the `redis` configuration section describes it. */
+  readonly url?: string;
+  readonly redis?: RedisTarget;
   /** Prefix of every key and of the channel; it may be the directory store's (the names do not collide). */
   readonly keyPrefix: string;
   readonly connectTimeoutMs?: number;
@@ -12,8 +16,9 @@ export interface RedisRevocationStoreOptions {
 }
 
 /**
- * A CRL of tens of MB travels in one reply: the command bound is wider than the directory store's 1 s. It only
- * bounds a download's hand-over; `check()` never waits on Redis.
+ * A CRL of tens of MB travels in one reply: the command bound is wider than the directory store's 1 s (and never
+ * narrower than this when `redis.commandTimeoutMs` is set). It only bounds a download's hand-over; `check()`
+ * never waits on Redis.
  */
 const COMMAND_TIMEOUT_MS = 10_000;
 /**
@@ -25,49 +30,45 @@ const KEEP_MS = 7 * 86_400_000;
 /**
  * The Redis layout, under one prefix: `crl:<ac>` a hash with `der` (the CRL as downloaded, binary) and `meta`
  * (JSON: url, fetchedAt, etag, lastModified); `lock:crl:<ac>` the download lock; channel `crl-changed` carries
- * the AC whose CRL was stored.
+ * the AC whose CRL was stored. Every transaction names one key (`crl:<ac>`, with a `PUBLISH`, which names
+ * none), so on a Redis Cluster the CRLs spread over the nodes without a hash tag.
  */
 function keys(prefix: string) {
-  return { crl: (ac: string) => `${prefix}crl:${ac}`, lock: (ac: string) => `${prefix}lock:crl:${ac}`, changed: `${prefix}crl-changed` };
+  const space = keyspace(prefix);
+  return { crl: (ac: string) => space.key(`crl:${ac}`), lock: (ac: string) => space.key(`lock:crl:${ac}`), changed: space.key("crl-changed") };
 }
 
 const AC = /^[0-9a-f]{64}$/;
 
 /** The {@link RevocationStore} every replica shares: one downloads an AC's CRL, all load it from here. */
 export async function createRedisRevocationStore(options: RedisRevocationStoreOptions): Promise<RevocationStore> {
-  const { url, logger } = options;
-  if (!options.keyPrefix) throw new TypeError("keyPrefix must be a non-empty string");
+  const { logger } = options;
   const k = keys(options.keyPrefix);
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-  const client = logErrors(new Redis(url, directoryRedisOptions({ connectTimeoutMs, commandTimeoutMs: COMMAND_TIMEOUT_MS, name: "ofb-edge-revocation" })), logger);
-  const subscriber = logErrors(client.duplicate({ connectionName: "ofb-edge-revocation-changes" }), logger);
+  if ((options.url === undefined) === (options.redis === undefined)) throw new TypeError("give exactly one of url (one standalone Redis) and redis (any topology)");
+  const target = options.redis ?? standaloneTarget(options.url!, connectTimeoutMs);
+  const redis = await openRedisConnection(target, {
+    user: "revocation store",
+    name: "ofb-edge-revocation",
+    connectTimeoutMs,
+    commandTimeoutMs: Math.max(target.commandTimeoutMs ?? 0, COMMAND_TIMEOUT_MS),
+    subscriber: true,
+    whileDown: "each replica downloads its own CRLs",
+    logger,
+  });
+  const { client } = redis;
   const listeners = new Set<(ac: string | null) => void>();
   const notify = (ac: string | null) => {
     for (const listener of [...listeners]) listener(ac);
   };
-
-  const connected = await Promise.allSettled([connectWithin(client, url, connectTimeoutMs), connectWithin(subscriber, url, connectTimeoutMs)]);
-  const failed = connected.find((r) => r.status === "rejected");
-  if (failed) {
-    client.disconnect();
-    subscriber.disconnect();
-    throw failed.reason;
-  }
-  subscriber.on("message", (channel: string, message: string) => {
-    if (channel === k.changed && AC.test(message)) notify(message);
-  });
   try {
-    await subscriber.subscribe(k.changed);
+    await redis.subscribe(k.changed, (message) => AC.test(message) && notify(message));
   } catch (err) {
-    client.disconnect();
-    subscriber.disconnect();
-    throw new Error(`cannot subscribe to CRL changes on Redis at ${maskRedisUrl(url)}: ${(err as Error).message}`, { cause: err });
+    await redis.close();
+    throw new Error(`cannot subscribe to CRL changes on Redis at ${redis.where}: ${(err as Error).message}`, { cause: err });
   }
   // Messages published while a connection was down are lost: once both are back, every AC is re-read.
-  const stopWatching = watchReconnects([client, subscriber], maskRedisUrl(url), async () => {
-    await subscriber.ping();
-    notify(null);
-  }, logger);
+  redis.onRestored(async () => notify(null));
 
   return {
     async get(ac) {
@@ -80,15 +81,14 @@ export async function createRedisRevocationStore(options: RedisRevocationStoreOp
       const der = Buffer.from(crl.der.buffer, crl.der.byteOffset, crl.der.byteLength);
       await exec(client.multi().hset(k.crl(ac), "der", der, "meta", meta).pexpire(k.crl(ac), KEEP_MS).publish(k.changed, ac));
     },
-    tryLock: (ac, ttlMs) => takeLock(client, k.lock(ac), ttlMs),
+    tryLock: (ac, ttlMs) => redis.lock(k.lock(ac), ttlMs),
     onChange(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
     async close() {
-      stopWatching();
       listeners.clear();
-      await Promise.all([quit(subscriber), quit(client)]);
+      await redis.close();
     },
   };
 }

@@ -2,14 +2,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryStore } from "../../src/directory/memory-store.js";
 import { createRedisStore } from "../../src/directory/redis-store.js";
 import type { DirectoryStore, SnapshotMeta } from "../../src/directory/types.js";
-import { deletePrefix, org, redisUrl, sleep, snapshot, uniquePrefix } from "../helpers/redis.js";
+import { deletePrefix, nextChange, org, redisUrl, sleep, snapshot, uniquePrefix } from "../helpers/redis.js";
+import { redisTopologies } from "../helpers/redis-topologies.js";
 
 /** A store under test, a way to let time pass for its expiring entries, and its clean-up. */
 interface Harness {
   readonly store: DirectoryStore;
   elapse(ms: number): Promise<void>;
+  /** Another replica's store sharing this one's snapshot (for the memory store: the same store). */
+  replica(): Promise<DirectoryStore>;
   close(): Promise<void>;
 }
+
+const topologies = redisTopologies();
 
 const implementations: { name: string; open: () => Promise<Harness> }[] = [
   {
@@ -17,7 +22,7 @@ const implementations: { name: string; open: () => Promise<Harness> }[] = [
     open: async () => {
       let t = 1_700_000_000_000;
       const store = createMemoryStore({ now: () => t });
-      return { store, elapse: async (ms) => void (t += ms), close: () => store.close() };
+      return { store, elapse: async (ms) => void (t += ms), replica: async () => store, close: () => store.close() };
     },
   },
   {
@@ -25,14 +30,35 @@ const implementations: { name: string; open: () => Promise<Harness> }[] = [
     open: async () => {
       const prefix = uniquePrefix();
       const store = await createRedisStore({ url: redisUrl(), keyPrefix: prefix });
+      const replicas: DirectoryStore[] = [];
       // Redis expires keys by its own clock: time passes for real.
       const close = async () => {
-        await store.close();
+        await Promise.all([store, ...replicas].map((s) => s.close()));
         await deletePrefix(redisUrl(), prefix);
       };
-      return { store, elapse: sleep, close };
+      const replica = async () => {
+        replicas.push(await createRedisStore({ url: redisUrl(), keyPrefix: prefix }));
+        return replicas.at(-1)!;
+      };
+      return { store, elapse: sleep, replica, close };
     },
   },
+  // The same store on a Sentinel-managed primary and replica, and on a three-primary Redis Cluster.
+  ...topologies
+    .filter((t) => t.name !== "standalone")
+    .map((t) => ({
+      name: `redis ${t.name}`,
+      open: async (): Promise<Harness> => {
+        const prefix = uniquePrefix();
+        const open = () => createRedisStore({ redis: t.target(), keyPrefix: prefix });
+        const stores = [await open()];
+        const replica = async () => {
+          stores.push(await open());
+          return stores.at(-1)!;
+        };
+        return { store: stores[0]!, elapse: sleep, replica, close: () => Promise.all(stores.map((s) => s.close())).then(() => t.cleanup(prefix)) };
+      },
+    })),
 ];
 
 const BANK = org("5f69111d-1a6e-4d3b-9f45-0a6d3c2b1e01", "12345678000195");
@@ -196,4 +222,19 @@ describe.each(implementations)("DirectoryStore contract: $name store", ({ open }
     await crashed!.release();
     expect(await h.store.tryLock("directory-sync", 60_000)).toBeNull();
   });
+
+  it("another replica hears a publish and a confirmation, and reads the same organisations", async () => {
+    h = await open();
+    const other = await h.replica();
+    const heard = nextChange(other, (m) => m.version === "v1");
+    await h.store.publish(V1);
+    expect(await heard).toEqual(V1.meta);
+    expect(await other.organisationsByCnpj("12.345.678/0001-95")).toEqual(expect.arrayContaining([BANK, BANK_BRANCH]));
+    const confirmed = nextChange(other, (m) => m.fetchedAt === V1.meta.fetchedAt + 5_000);
+    await h.store.confirm("v1", V1.meta.fetchedAt + 5_000);
+    expect((await confirmed).version).toBe("v1");
+    expect(await other.tryLock("directory-sync", 60_000)).not.toBeNull();
+    expect(await h.store.tryLock("directory-sync", 60_000)).toBeNull();
+  });
 });
+

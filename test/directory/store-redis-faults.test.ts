@@ -50,7 +50,7 @@ describe("Redis directory store under faults", () => {
     const v2 = snapshot("v2", [kept, { ...changed, status: "Withdrawn" }, ...v1orgs.slice(3), ...added]);
 
     const outcome = writer.publish(v2).then(() => "published", (err: Error) => err);
-    while ((await observer.hlen(`${prefix}snap:v2:orgs`)) === 0) {
+    while ((await observer.hlen(`${prefix}{directory}:snap:v2:orgs`)) === 0) {
       // Each HLEN is a round trip: no sleep, so the pause lands early in the publish.
     }
     await observer.call("CLIENT", "PAUSE", "10000", "WRITE");
@@ -63,11 +63,11 @@ describe("Redis directory store under faults", () => {
     await observer.call("CLIENT", "UNPAUSE");
     expect(await outcome).toBeInstanceOf(Error);
 
-    expect(JSON.parse((await observer.get(`${prefix}current`))!)).toMatchObject({ version: "v1" });
-    expect(await observer.hlen(`${prefix}snap:v2:orgs`)).toBeGreaterThan(0);
-    expect(await observer.pttl(`${prefix}snap:v2:orgs`)).toBeGreaterThan(0);
-    expect(await observer.pttl(`${prefix}snap:v2:cnpj`)).not.toBe(-1);
-    expect(await observer.pttl(`${prefix}snap:v1:orgs`)).toBe(-1);
+    expect(JSON.parse((await observer.get(`${prefix}{directory}:current`))!)).toMatchObject({ version: "v1" });
+    expect(await observer.hlen(`${prefix}{directory}:snap:v2:orgs`)).toBeGreaterThan(0);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v2:orgs`)).toBeGreaterThan(0);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v2:cnpj`)).not.toBe(-1);
+    expect(await observer.pttl(`${prefix}{directory}:snap:v1:orgs`)).toBe(-1);
     const late = await store(server.url, prefix);
     for (const s of [reader, late]) {
       expect(s.current()?.version).toBe("v1");
@@ -130,6 +130,29 @@ describe("Redis directory store under faults", () => {
     // One warning per outage, not one per reconnect attempt or per connection.
     expect(logs.filter((l) => l.level === "warn").map((l) => l.msg)).toEqual(["directory store: Redis connection lost; lookups answer from the in-process cache"]);
     expect(logs.filter((l) => l.msg === "directory store: Redis connection restored")).toHaveLength(1);
+  });
+
+  // After a failover the subscriber can be back before the command connection: adopting the change then would
+  // empty the in-process cache while nothing can be read, and every lookup would fail closed until the reconnect.
+  it("a change heard while the command connection is still reconnecting is adopted once it is back; the cache answers meanwhile", async () => {
+    server = await startRedisServer();
+    const prefix = uniquePrefix();
+    const [cached, other] = manyOrgs(2, "c");
+    const s = await store(server.url, prefix, "edge-lagging");
+    const writer = await store(server.url, prefix);
+    await writer.publish(snapshot("v1", [cached!, other!]));
+    await retry(async () => expect(s.current()?.version).toBe("v1"));
+    expect(await s.organisation(cached!.id)).toEqual(cached);
+    const observer = await raw(server.url);
+    const withdrawn = { ...cached!, status: "Withdrawn" };
+    const adopted = nextChange(s, (m) => m.version === "v2");
+    // Cut only the command connection (its subscriber, `edge-lagging-changes`, stays), and publish at once.
+    await observer.call("CLIENT", "KILL", "ID", String(clientId(String(await observer.call("CLIENT", "LIST")), "edge-lagging")));
+    await writer.publish(snapshot("v2", [withdrawn], 1_700_000_060_000));
+    expect(s.current()?.version).toBe("v1");
+    expect(await s.organisation(cached!.id)).toEqual(cached);
+    expect((await adopted).version).toBe("v2");
+    expect(await s.organisation(cached!.id)).toEqual(withdrawn);
   });
 
   it("Redis hanging with the connection open: misses reject after commandTimeoutMs instead of waiting forever", async () => {
@@ -203,6 +226,12 @@ describe("Redis directory store under faults", () => {
     });
   });
 });
+
+/** The id of the connection named exactly `name` in a CLIENT LIST reply. */
+function clientId(list: string, name: string): number {
+  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
+  return Number(/\bid=(\d+)/.exec(line ?? "")![1]);
+}
 
 /** Retries `run` for up to 3 s: a store needs a moment to reconnect. */
 async function retry<T>(run: () => Promise<T>): Promise<T> {

@@ -61,8 +61,8 @@ describe("Redis directory store: replicas sharing one prefix", () => {
     expect(await b.organisationsByCnpj("44555666")).toEqual([B_ORG]);
 
     // Change v1 behind the replicas' back: B keeps answering from memory, proving no round trip is made.
-    await raw.hset(`${prefix}snap:v1:orgs`, A_ORG.id.toLowerCase(), JSON.stringify({ ...A_ORG, name: "tampered" }));
-    await raw.hset(`${prefix}snap:v1:orgs`, unknownId, JSON.stringify(org(unknownId, "55666777000188")));
+    await raw.hset(`${prefix}{directory}:snap:v1:orgs`, A_ORG.id.toLowerCase(), JSON.stringify({ ...A_ORG, name: "tampered" }));
+    await raw.hset(`${prefix}{directory}:snap:v1:orgs`, unknownId, JSON.stringify(org(unknownId, "55666777000188")));
     expect(await b.organisation(A_ORG.id)).toEqual(A_ORG);
     expect(await b.organisation(unknownId)).toBeNull();
 
@@ -85,14 +85,14 @@ describe("Redis directory store: replicas sharing one prefix", () => {
     raw = await rawRedis(redisUrl());
     await a.publish(v1);
     await a.publish(snapshot("v2", [A_ORG], v1.meta.fetchedAt + 1));
-    expect(JSON.parse((await raw.get(`${prefix}current`))!)).toMatchObject({ version: "v2" });
-    expect(await raw.pttl(`${prefix}snap:v2:orgs`)).toBe(-1);
-    expect(await raw.pttl(`${prefix}snap:v2:cnpj`)).toBe(-1);
-    const retiring = await raw.pttl(`${prefix}snap:v1:orgs`);
+    expect(JSON.parse((await raw.get(`${prefix}{directory}:current`))!)).toMatchObject({ version: "v2" });
+    expect(await raw.pttl(`${prefix}{directory}:snap:v2:orgs`)).toBe(-1);
+    expect(await raw.pttl(`${prefix}{directory}:snap:v2:cnpj`)).toBe(-1);
+    const retiring = await raw.pttl(`${prefix}{directory}:snap:v1:orgs`);
     expect(retiring).toBeGreaterThan(0);
     expect(retiring).toBeLessThanOrEqual(60_000);
-    expect(JSON.parse((await raw.hget(`${prefix}snap:v2:cnpj`, "33444555"))!)).toEqual([A_ORG.id]);
-    expect((await raw.keys(`${prefix}*`)).sort()).toEqual([`${prefix}current`, `${prefix}seq`, `${prefix}snap:v1:cnpj`, `${prefix}snap:v1:orgs`, `${prefix}snap:v2:cnpj`, `${prefix}snap:v2:orgs`]);
+    expect(JSON.parse((await raw.hget(`${prefix}{directory}:snap:v2:cnpj`, "33444555"))!)).toEqual([A_ORG.id]);
+    expect((await raw.keys(`${prefix}*`)).sort()).toEqual([`${prefix}{directory}:current`, `${prefix}{directory}:seq`, `${prefix}{directory}:snap:v1:cnpj`, `${prefix}{directory}:snap:v1:orgs`, `${prefix}{directory}:snap:v2:cnpj`, `${prefix}{directory}:snap:v2:orgs`]);
   });
 
   it("a lock held on one replica is not available on another", async () => {

@@ -31,6 +31,8 @@ export interface TestEdgeOptions {
   readonly headerProfiles?: ConfigInput["headerProfiles"];
   readonly identityAssertion?: ConfigInput["identityAssertion"];
   readonly denyList?: ConfigInput["denyList"];
+  /** How the Redis users reach Redis (any topology); absent: each user's own url. */
+  readonly redis?: ConfigInput["redis"];
   /** Default off: the run's test PKI publishes no CRLs, and a test that needs them serves its own. */
   readonly revocation?: ConfigInput["revocation"];
   readonly admin?: ConfigInput["admin"];
@@ -58,6 +60,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       headerProfiles: o.headerProfiles,
       identityAssertion: o.identityAssertion,
       denyList: o.denyList,
+      redis: o.redis,
       revocation: o.revocation ?? { mode: "off" },
       admin: o.admin,
       workers: 1,

@@ -74,3 +74,18 @@ export async function rawRedis(url: string): Promise<Redis> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `probe` every 25 ms until it returns true (a throw counts as false); rejects naming `what` after `ms`. */
+export async function until(ms: number, what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await sleep(25);
+  }
+}

@@ -60,9 +60,9 @@ export function alive(pid: number): boolean {
 /**
  * Writes `config` (with `drainDelayMs: 0` unless it says otherwise) to a fresh directory and starts `ofb-edge serve
  * --config` on it; resolves once every worker of every TLS listener listens (rejects with its stderr if it exits
- * first). `cwd` defaults to the package root; `env` is added to this process's environment.
+ * first). `cwd` defaults to the package root; `env` is added to this process's environment (a key set to `undefined` unsets it).
  */
-export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SpawnedEdge> {
+export async function spawnEdge(config: Record<string, unknown>, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedEdge> {
   const dir = await mkdtemp(join(tmpdir(), "ofb-edge-serve-"));
   const file = join(dir, "edge.json");
   // Tests stop at once unless they test the shutdown delay: nothing balances load onto them.

@@ -145,6 +145,12 @@ describe("reload in process", () => {
     const err = await edge.reload(parseConfig(raw, { file: "reload.json", baseDir: dir })).catch((e: unknown) => e);
     expect((err as ConfigError).issues).toEqual([{ path: "directory", message: expect.stringContaining("restart") }]);
   });
+
+  it("another way of reaching Redis (a `redis` section) is refused naming the key: its connections outlive a reload", async () => {
+    const raw = rawConfig(["rfc9440"], { redis: { mode: "cluster", nodes: [{ host: "127.0.0.1", port: 1 }] } });
+    const err = await edge.reload(parseConfig(raw, { file: "reload.json", baseDir: dir })).catch((e: unknown) => e);
+    expect((err as ConfigError).issues).toEqual([{ path: "redis", message: expect.stringContaining("restart") }]);
+  });
 });
 
 describe("ofb-edge serve: file change, SIGHUP and SIGTERM", () => {
