@@ -219,8 +219,9 @@ async function startCrlServer(pki: TestPkiManifest, now: Date) {
 }
 
 /**
- * A second edge with its own mock Directory and a clock the stack can move: `begin` takes the Directory away
- * and moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (DESIGN D5).
+ * A second edge with its own mock Directory and a clock the stack can move: `begin` takes the Directory away and
+ * moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (docs/architecture.md,
+ * decision D5).
  */
 async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pkiDir: string; logger: Logger }) {
   const directory = await startMockDirectory({ fixtureDir: join(o.pkiDir, "directory") });

@@ -4,7 +4,7 @@ import { escapeMarkup as x } from "./escape.js";
 
 const STATUS_LABEL = { pass: "Passed", fail: "Failed", skip: "Not run" } as const;
 
-const STYLE = `
+const CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;margin:0;background:#f6f7f9}
 main{max-width:1100px;margin:0 auto;padding:32px 24px 64px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:36px 0 8px;border-bottom:1px solid #d5dae1;padding-bottom:4px}
@@ -48,7 +48,7 @@ ${rs.map(row).join("\n")}
   }).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ofb-edge conformance report — ${ok ? "passed" : "failed"}</title><style>${STYLE}</style></head>
+<title>ofb-edge conformance report — ${ok ? "passed" : "failed"}</title><style>${CSS}</style></head>
 <body><main>
 <h1>Open Finance Brasil edge conformance report</h1>
 <p class="meta">${x(tool.name)} ${x(tool.version)} · run ${x(result.startedAt)} · ${(result.durationMs / 1000).toFixed(1)} s · ${result.mode === "local" ? "local stack" : "deployment"}</p>
