@@ -8,7 +8,8 @@ import { x5tS256 } from "../src/pki/thumbprint.js";
  * A generated OFB Directory for the directory benchmark, written in the layout `startMockDirectory` serves
  * (`participants.json`, `keystore/<org>/<ss>/transport.jwks`, `…/inactive/transport.jwks`). Deterministic
  * (a seeded PRNG and name-based ids) except for the benchmark's own client, whose ids come from its test PKI.
- * Shapes and proportions follow ofb-facts §1.1–§1.2 and §2.
+ * Shapes follow the OFB Directory's swagger_participants.yaml v1.1.0 and keystore layout; proportions follow the
+ * 2021 production `/participants` data (UUID v5 organisation ids, organisations without role claims).
  */
 
 export interface FixtureClient {
@@ -53,7 +54,9 @@ export interface FixtureSummary {
 }
 
 const SEED = 0x0fb_2024;
-/** Namespace of the name-based (v5) organisation ids: real OrganisationIds are mostly UUID v5 (ofb-facts §1.2). */
+/**
+ * Namespace of the name-based (v5) organisation ids: real OrganisationIds are mostly UUID v5 (2021 production data).
+ */
 const ORG_NAMESPACE = Buffer.from("6ba7b8129dad11d180b400c04fd430c8", "hex");
 const BCB_AUTHORITY_ID = "2c8fd5d3-4f5e-4e4d-9a0e-6a0b5a6c1b01";
 const ROLES = ["DADOS", "PAGTO", "CONTA", "CCORR"] as const;
@@ -129,7 +132,10 @@ function poolKey(der: Buffer): PoolKey {
   return { x5c: der.toString("base64"), thumbprint: x5tS256(der), members };
 }
 
-/** A published transport JWK (ofb-facts §2): kid = x5t#S256 = the `.pem` name, with `x5c` and `x5u`. */
+/**
+ * A published transport JWK (the OFB TPP user guide's example): kid = x5t#S256 = the `.pem` name, with `x5c` and
+ * `x5u`.
+ */
 function jwk(key: PoolKey, folder: string) {
   return { ...key.members, use: "sig", kid: key.thumbprint, x5c: [key.x5c], "x5t#S256": key.thumbprint, x5u: `https://keystore.directory.ofb-edge.test/${folder}/${key.thumbprint}.pem` };
 }
@@ -258,7 +264,7 @@ export async function writeDirectoryFixture(options: FixtureOptions): Promise<Fi
       Contacts: [{ ContactType: "Business", FirstName: "Equipe", LastName: "Open Finance", EmailAddress: `openfinance@${host}`, PhoneNumber: `+55 11 ${d.int(3000, 3999)}-${d.int(1000, 9999)}` }],
       AuthorisationServers: servers,
       OrgDomainClaims: [{ OrganisationAuthorityDomainClaimId: d.uuid4(), AuthorisationDomainName: "Open Banking", AuthorityId: BCB_AUTHORITY_ID, AuthorityName: "Banco Central do Brasil", RegistrationId: cnpj.slice(0, 8), Status: "Active" }],
-      // ofb-facts §1.2: some organisations have no role claims at all, published as an empty array or null.
+      // Some organisations have no role claims at all (2021 production data), published as an empty array or null.
       OrgDomainRoleClaims:
         roles.length === 0 && d.chance(0.5)
           ? null

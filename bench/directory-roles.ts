@@ -22,9 +22,9 @@ export interface DirectoryEdgeSpec extends RoleSpec {
 }
 
 /**
- * bench/roles.ts's edge configuration plus the Directory: the Redis store, the mock Directory's URLs and the
- * default settings otherwise (transport-key check on, DESIGN D6). Both edges carry the same `directory`
- * section, so both sync, hold a snapshot and keep their Redis connections; `participant` alone differs.
+ * bench/roles.ts's edge configuration plus the Directory: the Redis store, the mock Directory's URLs and the default
+ * settings otherwise (transport-key check on, docs/architecture.md, decision D6). Both edges carry the same
+ * `directory` section, so both sync, hold a snapshot and keep their Redis connections; `participant` alone differs.
  */
 export function directoryEdgeConfig(spec: DirectoryEdgeSpec): Config {
   return extendedBenchConfig(

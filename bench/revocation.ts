@@ -18,7 +18,8 @@ import { randomSerials, signedCrl } from "./crl-der.js";
 import { envNumber } from "./env.js";
 
 /**
- * Revocation by CRL at ICP-Brasil's large end ("dezenas de megabytes", icp-brasil-facts §7): a CRL of
+ * Revocation by CRL at ICP-Brasil's large end (an AC's CRL runs "de poucos kilobytes a dezenas de megabytes",
+ * sesgo-ti/icpbrasil-truststore/docs/verificar-revogacao.md): a CRL of
  * `BENCH_CRL_SERIALS` (default 1,000,000) entries, each a 16-byte serial, a UTCTime and a reasonCode, written
  * as DER directly by bench/crl-der.ts (X509CrlGenerator builds an object tree per entry) and signed sha256WithRSAEncryption.
  *

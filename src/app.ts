@@ -37,7 +37,7 @@ export interface AppDeps {
   readonly directoryRoles: { readonly roleByFamily: Readonly<Record<string, string>>; readonly defaultRole: string; readonly reuseMs: number };
   /** The token stage; null when no `authorizationServer` is configured. */
   readonly tokens: { readonly verifier: TokenVerifier; readonly realm: string | undefined; readonly maxTokenLength: number } | null;
-  /** Fields stripped from every request and response (anti-spoofing, DESIGN §6). */
+  /** Fields stripped from every request and response (anti-spoofing, docs/architecture.md §Header profiles). */
   readonly strip: (lowerName: string) => boolean;
   /** CRL checks (REVOCATION_OFF when `revocation.mode` is off). */
   readonly revocation: RevocationService;
@@ -49,7 +49,7 @@ export interface AppDeps {
   readonly assertion: IdentityAssertionSigner | null;
 }
 
-/** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
+/** The request pipeline, one line per stage, in order (docs/architecture.md §Pipeline). */
 export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.use(accessLog({ logger: deps.logger, metrics: deps.metrics, listener: deps.listener, peer: deps.peer }));

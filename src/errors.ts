@@ -6,7 +6,7 @@
  * written with `satisfies` so that a new code without a status fails to compile.
  */
 
-/** Which pipeline stage produced a rejection (DESIGN §pipeline). */
+/** Which pipeline stage produced a rejection (docs/architecture.md §Pipeline). */
 export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "profiles" | "proxy" | "http";
 
 export const STATUS_BY_CODE = {
@@ -30,13 +30,13 @@ export const STATUS_BY_CODE = {
   CERT_REVOKED: 401,
   CERT_REVOCATION_UNAVAILABLE: 503,
   PARTICIPANT_DENIED: 403,
-  // identity/: OFB subject attributes (ofb-facts §4)
+  // identity/: OFB subject attributes (OFB certificate standard 2.1)
   IDENTITY_SOFTWARE_STATEMENT_MISSING: 401,
   IDENTITY_ORGANISATION_MISSING: 401,
   IDENTITY_ORGANISATION_INVALID: 401,
   IDENTITY_CNPJ_INVALID: 401,
   IDENTITY_OPEN_INSURANCE_NOT_ALLOWED: 401,
-  // directory/: the participant in the OFB Directory (DESIGN §4, D5, D6)
+  // directory/: the participant in the OFB Directory (docs/architecture.md §Directory)
   DIRECTORY_UNAVAILABLE: 503,
   DIRECTORY_KEYSTORE_UNAVAILABLE: 503,
   DIRECTORY_ORG_UNKNOWN: 403,
@@ -47,7 +47,7 @@ export const STATUS_BY_CODE = {
   DIRECTORY_ROLE_INACTIVE: 403,
   DIRECTORY_KEY_INACTIVE: 403,
   DIRECTORY_KEY_UNREGISTERED: 403,
-  // binding/: the access token and its certificate binding (RFC 6750 §3.1, RFC 8705 §3, DESIGN §5)
+  // binding/: the access token and its certificate binding (RFC 6750 §3.1, RFC 8705 §3)
   TOKEN_MISSING: 401,
   TOKEN_REQUEST_INVALID: 400,
   TOKEN_MALFORMED: 401,
@@ -66,7 +66,7 @@ export const STATUS_BY_CODE = {
   TOKEN_BINDING_MISMATCH: 401,
   TOKEN_SCOPE_INSUFFICIENT: 403,
   AUTHORIZATION_SERVER_UNAVAILABLE: 503,
-  // profiles/: what the active header profile would send (DESIGN §6)
+  // profiles/: what the active header profile would send (docs/architecture.md §Header profiles)
   PROFILE_HEADER_TOO_LARGE: 431,
   PROFILE_VALUE_UNSAFE: 400,
   // http/: FAPI and OFB request rules

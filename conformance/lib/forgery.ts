@@ -15,7 +15,7 @@ export function newForgery(): Forgery {
 }
 
 /**
- * Every well-known client-certificate field (header-formats §1–§14: RFC 9440, Envoy, Azion, nginx and
+ * Every well-known client-certificate field (as documented by RFC 9440, Envoy, Azion, nginx and
  * ingress-nginx, HAProxy, Apache, Traefik, AWS ALB and CloudFront, Cloudflare, GCP, Kong, Azure, Akamai,
  * Gravitee, F5), each with a forged value shaped like the real thing.
  */

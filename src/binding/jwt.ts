@@ -21,7 +21,7 @@ export interface JwtVerifierOptions {
  * JWT access tokens (RFC 9068 shape) verified with jose against the authorization server's JWK Set: an explicit
  * algorithm list, the configured `iss`, optional `aud`, `exp` required, `exp`/`nbf` with the configured skew,
  * on the injected clock. Keys come from jose's remote JWK Set (cool-down, refetch on an unknown `kid`); when the
- * set cannot be refetched, the last keys it held keep verifying (DESIGN §5: cached keys keep working).
+ * set cannot be refetched, the last keys it held keep verifying (docs/architecture.md §Token binding).
  */
 export function createJwtVerifier(options: JwtVerifierOptions) {
   const { config } = options;

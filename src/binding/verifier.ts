@@ -29,9 +29,9 @@ export interface TokenVerifier {
 }
 
 /**
- * The token stage's memory (DESIGN §5): outcomes are remembered by the token's SHA-256 (never the token),
- * positive ones until the token expires (capped by `cache.maxTtlMs`), failures that are facts about the
- * token for `cache.negativeTtlMs`; an unavailable authorization server is not remembered. Concurrent
+ * The token stage's memory (docs/architecture.md §Token binding): outcomes are remembered by the token's SHA-256
+ * (never the token), positive ones until the token expires (capped by `cache.maxTtlMs`), failures that are facts
+ * about the token for `cache.negativeTtlMs`; an unavailable authorization server is not remembered. Concurrent
  * requests with the same unseen token share one verification or introspection (single-flight).
  */
 export function createTokenVerifier(config: AuthorizationServerConfig, deps: { now: () => number; configFile: string }): TokenVerifier {

@@ -8,9 +8,10 @@ import { htmlReport } from "../conformance/report/html.js";
 import { jsonReport } from "../conformance/report/json.js";
 import { junitReport } from "../conformance/report/junit.js";
 import { liveProgress, summaryTable } from "../conformance/report/terminal.js";
-import { loadScenarios, runScenarios } from "../conformance/runner.js";
+import { loadScenarios, runScenarios, scopeStatement } from "../conformance/runner.js";
 import { targetEnvironment, type TargetOptions } from "../conformance/target.js";
 import { packageInfo } from "../package-root.js";
+import { sourceCommit, type SourceCommit } from "../source-commit.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
@@ -41,6 +42,11 @@ Target prerequisites (each enables more scenarios):
   --scoped-path P --scope S a route that requires scope S (with --token-issuer-key: insufficient_scope)
   --servername NAME --ca PEM --insecure   TLS server name and trust for the target
   --accounts-path P --payments-path P --public-path P   routes to call (OFB defaults)
+
+Every report leads with what was tested: "local: tests ofb-edge's own stack on this machine; it says nothing about a
+deployment", or the deployment's URL; then the ofb-edge commit (OFB_EDGE_COMMIT, else the git checkout's HEAD, else
+unknown), the mode, the target, a SHA-256 fingerprint of the configuration (local: the edge's effective configuration
+without secrets and ports; target: the options given, without keys or tokens), the protocol and the date.
 
 Exit status: 0 when no scenario failed, 1 when any failed, 2 on usage or set-up errors.`;
 
@@ -105,6 +111,14 @@ export async function runConformance(
     return 2;
   }
 
+  let commit: SourceCommit;
+  try {
+    commit = sourceCommit(o.env);
+  } catch (err) {
+    io.stderr(`ofb-edge conformance: ${(err as Error).message}`);
+    return 2;
+  }
+
   let stack: LocalStack | undefined;
   let env: Environment;
   try {
@@ -122,8 +136,8 @@ export async function runConformance(
   const colour = !values["no-color"] && o.stdout.isTTY === true && o.env.NO_COLOR === undefined;
   let result;
   try {
-    io.stdout(`Running ${scenarios.length} scenarios against the ${env.description}`);
-    result = await runScenarios(env, scenarios, liveProgress(o.stdout, { colour }));
+    io.stdout(`${scopeStatement(env)}\nRunning ${scenarios.length} scenarios against the ${env.description}`);
+    result = await runScenarios(env, scenarios, liveProgress(o.stdout, { colour }), commit);
   } finally {
     await stack?.close();
   }

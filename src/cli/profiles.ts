@@ -8,7 +8,7 @@ export const PROFILES_USAGE = `Usage: ofb-edge profiles check [FILE ...]   valid
        ofb-edge profiles list                 the built-in profiles
        ofb-edge profiles schema               print the profile JSON Schema`;
 
-/** `ofb-edge profiles …` (DESIGN §6): profile files are checked exactly as start-up checks them. */
+/** `ofb-edge profiles …`: profile files are checked exactly as start-up checks them. */
 export async function runProfiles(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "schema") {

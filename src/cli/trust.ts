@@ -8,10 +8,13 @@ import type { ReportSource, TrustReport } from "../trust/report.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-/** icp-brasil-facts §3. */
+/**
+ * The ITI repository's bundle of ICP-Brasil AC certificates and its published SHA-512 (gov.br/iti,
+ * repositorio-ac-raiz).
+ */
 const ITI_BUNDLE_URL = "https://acraiz.icpbrasil.gov.br/credenciadas/CertificadosAC-ICP-Brasil/ACcompactado.zip";
 const ITI_SHA512_URL = "https://acraiz.icpbrasil.gov.br/credenciadas/CertificadosAC-ICP-Brasil/hashsha512.txt";
-/** ofb-facts §1: the Directory's trust anchors, CA certificates as JWK `x5c`. */
+/** The OFB Directory's trust anchors, CA certificates as JWK `x5c` (OFB Directory, roots.jwks). */
 const ROOTS_JWKS_URL = "https://data.directory.openbankingbrasil.org.br/roots.jwks";
 const DEFAULT_OUT = { "icp-brasil": ".ofb-edge/trust/icp-brasil-transport.pem", sandbox: ".ofb-edge/trust/ofb-sandbox-transport.pem" } as const;
 const DEFAULT_TIMEOUT_SECONDS = 60;

@@ -9,7 +9,7 @@ import { configSchema, terminatesTls, type Config, type ConfigInput } from "./sc
 
 /**
  * Reads, overrides from the environment, validates and freezes a configuration file.
- * Errors name the file and the JSON path of every problem (STYLE habit 3: parse at the boundary).
+ * Errors name the file and the JSON path of every problem (parse at the boundary: nothing else sees raw JSON).
  */
 export function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
   let text: string;

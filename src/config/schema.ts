@@ -194,7 +194,7 @@ export const proxySchema = z.strictObject({
     .describe("The request head the backend accepts (request line and header fields, the identity fields the edge adds included); a request over it is refused with 431 before the backend. Default: Node's and many frameworks' 16 KiB."),
 });
 
-/** ofb-facts §1 and §2: the OFB Directory's public participants document and keystore. */
+/** The OFB Directory's public participants document (swagger_participants.yaml v1.1.0) and keystore. */
 export const DIRECTORY_PRESETS = {
   production: {
     participantsUrl: "https://data.directory.openbankingbrasil.org.br/participants",
@@ -206,7 +206,7 @@ export const DIRECTORY_PRESETS = {
   },
 } as const;
 
-/** ofb-facts §3 (Derived mapping): data-sharing families need DADOS, payment families PAGTO. */
+/** Our reading of the role scopes of OFB DCR v2.1.0 §7.2: data-sharing families need DADOS, payment families PAGTO. */
 export const DEFAULT_ROLE_BY_FAMILY: Readonly<Record<string, string>> = {
   payments: "PAGTO",
   "payments-consents": "PAGTO",
@@ -254,7 +254,7 @@ export const directorySchema = z
     maxDocumentBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     lockTtlMs: duration(120_000),
     connectionRecheckMs: duration(60_000).describe("A connection re-asks the directory (and keystore) for its verdict after this long, and whenever a new snapshot is published."),
-    requireRegisteredCertificate: z.boolean().default(true).describe("The certificate's x5t#S256 must be an active key in <org>/<UID>/transport.jwks (DESIGN D6)."),
+    requireRegisteredCertificate: z.boolean().default(true).describe("The certificate's x5t#S256 must be an active key in <org>/<UID>/transport.jwks (docs/architecture.md, decision D6)."),
     keystore: z
       .strictObject({
         ttlMs: duration(900_000),
@@ -376,7 +376,7 @@ export const configSchema = z
       ),
     revocation: revocationSchema
       .default(revocationSchema.parse({}))
-      .describe("Revocation of every certificate below the trust anchor (DESIGN D4): by CRL, on by default, soft-fail with a 6 h grace; OCSP first where the AC offers it when revocation.ocsp.enabled."),
+      .describe("Revocation of every certificate below the trust anchor (docs/architecture.md, decision D4): by CRL, on by default, soft-fail with a 6 h grace; OCSP first where the AC offers it when revocation.ocsp.enabled."),
     denyList: z
       .strictObject({
         url: userUrlSchema,

@@ -271,9 +271,10 @@ export class ScenarioContext {
   }
 
   /**
-   * The edge's rejection in the OFB error format (ofb-facts §10: `ResponseErrorMetaSingle`, JSON in UTF-8, an
-   * interaction id) with `code` as `errors[0].code`, and nothing forwarded. `orHandshakeRefused`: a deployment
-   * whose listener is strict may refuse the certificate in the handshake instead (DESIGN D3) — also a pass.
+   * The edge's rejection in the OFB error format (OFB OpenAPI accounts 2.4.2: `ResponseErrorMetaSingle`, JSON in
+   * UTF-8, an interaction id) with `code` as `errors[0].code`, and nothing forwarded. `orHandshakeRefused`: a
+   * deployment whose listener is strict may refuse the certificate in the handshake instead (docs/architecture.md,
+   * decision D3) — also a pass.
    */
   async expectRejected(res: Exchange, o: { readonly status: number; readonly code: string | readonly string[]; readonly orHandshakeRefused?: boolean; readonly orStreamRefused?: boolean }): Promise<void> {
     if (res.status === 0 && o.orHandshakeRefused) {

@@ -1,3 +1,4 @@
+import type { ConfigurationFingerprint } from "./fingerprint.js";
 import type { Capability } from "./scenario.js";
 import type { RecordedRequest } from "./recorder.js";
 
@@ -84,4 +85,9 @@ export interface Environment {
   directoryOutage?(): Promise<DirectoryOutage>;
   /** Facts the report states (store used, what was not observable). */
   readonly notes: readonly string[];
+  /**
+   * What was tested, as the report fingerprints it: locally, the edge's effective configuration (secrets and ports
+   * removed); against a deployment, the options the operator gave (URL, paths, certificate thumbprints).
+   */
+  readonly configuration: ConfigurationFingerprint;
 }

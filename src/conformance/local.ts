@@ -20,6 +20,7 @@ import { startEdge, type RunningEdge } from "../server.js";
 import { ScenarioContext } from "./context.js";
 import { credentialsFromPki } from "./credentials.js";
 import type { Environment } from "./environment.js";
+import { fingerprintOf, localConfigurationDocument, localRunNames } from "./fingerprint.js";
 import { startRecorder, type Recorder } from "./recorder.js";
 import { CAPABILITIES, type Capability } from "./scenario.js";
 
@@ -119,6 +120,10 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
 
     const credentials = credentialsFromPki(pki);
     const protocol = o.protocol ?? "http1.1";
+    const configuration = fingerprintOf(
+      "the local stack edge's effective configuration as JSON: secrets and ports removed, the run's folders, Redis key prefix and test-PKI fingerprints named",
+      localConfigurationDocument(config, await localRunNames({ dir, pkiDir, pki, keyPrefix })),
+    );
     const environment: Environment = {
       mode: "local",
       protocol,
@@ -138,6 +143,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       recorder: recorder.client,
       directoryOutage: outage.trigger,
       notes,
+      configuration,
     };
     await warmUp(environment, edge);
     return { environment, pki, edge, recorder, close };
@@ -219,8 +225,9 @@ async function startCrlServer(pki: TestPkiManifest, now: Date) {
 }
 
 /**
- * A second edge with its own mock Directory and a clock the stack can move: `begin` takes the Directory away
- * and moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (DESIGN D5).
+ * A second edge with its own mock Directory and a clock the stack can move: `begin` takes the Directory away and
+ * moves the clock past `maxStalenessMs`, so the snapshot it loaded is too old to serve (docs/architecture.md,
+ * decision D5).
  */
 async function startOutageEdge(o: { pki: TestPkiManifest; recorder: Recorder; pkiDir: string; logger: Logger }) {
   const directory = await startMockDirectory({ fixtureDir: join(o.pkiDir, "directory") });

@@ -1,8 +1,10 @@
 import { readdir } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { SourceCommit } from "../source-commit.js";
 import { ScenarioContext } from "./context.js";
 import type { Environment } from "./environment.js";
+import type { ConfigurationFingerprint } from "./fingerprint.js";
 import { AREAS, CAPABILITY_SOURCES, ConformanceFailure, ScenarioSkipped, type Area, type Scenario } from "./scenario.js";
 
 export type Outcome = "pass" | "fail" | "skip";
@@ -24,9 +26,16 @@ export interface ScenarioResult {
 export interface SuiteResult {
   readonly startedAt: string;
   readonly durationMs: number;
+  /** What the run says about itself, first in every report: {@link scopeStatement}. */
+  readonly scope: string;
+  /** The ofb-edge that ran the suite (its source commit; `unknown` when nothing says). */
+  readonly commit: SourceCommit;
   readonly mode: Environment["mode"];
+  /** The edge the suite spoke to: the local stack's listener, or the deployment's URL. */
+  readonly target: string;
   /** What the suite spoke to the edge. */
   readonly protocol: Environment["protocol"];
+  readonly configuration: ConfigurationFingerprint;
   readonly description: string;
   readonly notes: readonly string[];
   readonly counts: { readonly pass: number; readonly fail: number; readonly skip: number; readonly total: number };
@@ -70,8 +79,28 @@ export async function loadScenarios(dir = SCENARIO_DIR): Promise<Scenario[]> {
   return scenarios;
 }
 
-/** Runs `scenarios` one after the other against `env`; a scenario whose capabilities are missing is skipped, naming them. */
-export async function runScenarios(env: Environment, scenarios: readonly Scenario[], onEvent: (e: RunEvent) => void = () => undefined): Promise<SuiteResult> {
+/** What a local run tests, stated in every report. */
+export const LOCAL_SCOPE = "local: tests ofb-edge's own stack on this machine; it says nothing about a deployment";
+
+/**
+ * The statement every report leads with, so that a local PASSED is never taken for a deployment's: a local run
+ * tests the product's own stack; a target run tests the deployment at its URL, only as far as the prerequisites given.
+ */
+export function scopeStatement(env: Pick<Environment, "mode" | "target">): string {
+  if (env.mode === "local") return LOCAL_SCOPE;
+  return `target: tests the deployment at ${env.target.url}; scenarios whose prerequisites were not given are skipped and say nothing about it`;
+}
+
+/**
+ * Runs `scenarios` one after the other against `env`; a scenario whose capabilities are missing is skipped, naming
+ * them. `commit` is the running ofb-edge's source commit (`sourceCommit`), stated in the result.
+ */
+export async function runScenarios(
+  env: Environment,
+  scenarios: readonly Scenario[],
+  onEvent: (e: RunEvent) => void = () => undefined,
+  commit: SourceCommit = { id: "unknown", source: "unknown" },
+): Promise<SuiteResult> {
   const started = Date.now();
   const results: ScenarioResult[] = [];
   onEvent({ type: "start", total: scenarios.length });
@@ -85,8 +114,12 @@ export async function runScenarios(env: Environment, scenarios: readonly Scenari
   return {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
+    scope: scopeStatement(env),
+    commit,
     mode: env.mode,
+    target: env.target.url,
     protocol: env.protocol,
+    configuration: env.configuration,
     description: env.description,
     notes: env.notes,
     counts: { pass: count("pass"), fail: count("fail"), skip: count("skip"), total: results.length },

@@ -1,9 +1,12 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { importPKCS8, SignJWT } from "jose";
+import { pemCertificateBlocks } from "../pki/anchors.js";
 import { loadTestPki } from "../pki/test-pki/index.js";
+import { sha256Hex } from "../pki/thumbprint.js";
 import { credentialsFromFiles, credentialsFromPki } from "./credentials.js";
 import type { ClientCredentials, Environment, TokenIssuer } from "./environment.js";
+import { fingerprintOf } from "./fingerprint.js";
 import { httpRecorderClient } from "./recorder.js";
 import { ScenarioSkipped, type Capability } from "./scenario.js";
 
@@ -61,7 +64,8 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
     if ((cert === undefined) !== (key === undefined)) throw new Error(`${what}: give both the certificate and the key`);
     return cert !== undefined && key !== undefined ? { cert, key } : undefined;
   };
-  const fromPki = o.pki ? credentialsFromPki(await loadTestPki(o.pki)) : undefined;
+  const pki = o.pki ? await loadTestPki(o.pki) : undefined;
+  const fromPki = pki ? credentialsFromPki(pki) : undefined;
   const named = new Map<string, ClientCredentials>();
   const client = pair(o.clientCert, o.clientKey, "--client-cert/--client-key");
   if (client) named.set("participant-a", credentialsFromFiles("participant-a", client.cert, client.key));
@@ -91,6 +95,11 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
   if (o.scopedPath !== undefined && issuer) capabilities.add("scopes");
 
   const port = Number(url.port || 443);
+  const paths = {
+    accounts: o.accountsPath ?? "/open-banking/accounts/v2/accounts",
+    payments: o.paymentsPath ?? "/open-banking/payments/v4/pix/payments",
+    public: o.publicPath ?? "/.well-known/openid-configuration",
+  };
   const notes = [
     ...(o.recorder ? [] : ["no --recorder: negative scenarios check the edge's answer but cannot observe that the backend received nothing"]),
     ...(o.insecure ? ["--insecure: the server certificate was not verified"] : []),
@@ -107,11 +116,7 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
       verifyServer: !o.insecure,
       url: url.origin,
     },
-    paths: {
-      accounts: o.accountsPath ?? "/open-banking/accounts/v2/accounts",
-      payments: o.paymentsPath ?? "/open-banking/payments/v4/pix/payments",
-      public: o.publicPath ?? "/.well-known/openid-configuration",
-    },
+    paths,
     capabilities,
     ...(o.scopedPath !== undefined && o.scope !== undefined ? { scoped: { path: o.scopedPath, scope: o.scope } } : {}),
     credentials,
@@ -125,7 +130,27 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
     ...(issuer ? { issuer } : {}),
     ...(o.recorder ? { recorder: httpRecorderClient(o.recorder) } : {}),
     notes,
+    configuration: fingerprintOf("the target options given: URL, server name and CA, paths, the certificates' x5t#S256, which tokens were given (never keys or tokens)", {
+      target: url.origin,
+      servername: o.servername ?? url.hostname,
+      serverCa: o.caFile ? certificateFingerprints(o.caFile) : null,
+      verifyServer: !o.insecure,
+      paths,
+      scoped: o.scopedPath !== undefined && o.scope !== undefined ? { path: o.scopedPath, scope: o.scope } : null,
+      clients: Object.fromEntries([...named].map(([name, c]) => [name, c.thumbprint])),
+      tokens: { "participant-a": tokens.has("participant-a"), "participant-b": tokens.has("participant-b") },
+      testPki: pki ? certificateFingerprints(pki.ca.root.cert) : null,
+      recorder: o.recorder ?? null,
+      tokenIssuer: issuer ? { issuer: issuer.issuer, kid: o.tokenIssuerKid ?? null, alg: o.tokenIssuerAlg ?? "PS256" } : null,
+    }),
   };
+}
+
+/** The SHA-256 of each certificate in a PEM file (the server CA bundle), or of the file when it holds none. */
+function certificateFingerprints(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const blocks = pemCertificateBlocks(text);
+  return blocks.length > 0 ? blocks.map((pem) => sha256Hex(new X509Certificate(pem).raw)) : [sha256Hex(Buffer.from(text))];
 }
 
 /** Mints tokens with the operator's key, as the deployment's authorization server would (PS256 default). */

@@ -61,7 +61,7 @@ function readerOf(profile: Profile, configFile: string, at: string): Reader {
   };
 }
 
-/** Every raw line of a field (Node joins or drops repeats in `headers`; header-formats §15: repeated lines). */
+/** Every raw line of a field (Node joins or drops repeats in `headers`; RFC 9440 §2.3 allows several field lines). */
 function lines(incoming: IncomingMessage, name: string): string[] {
   const raw = incoming.rawHeaders;
   const out: string[] = [];
@@ -69,7 +69,7 @@ function lines(incoming: IncomingMessage, name: string): string[] {
   return out;
 }
 
-/** Splits on `sep` outside double quotes (XFCC, header-formats §2). */
+/** Splits on `sep` outside double quotes (XFCC, Envoy headers.rst). */
 function splitOutsideQuotes(text: string, sep: string): string[] {
   const parts: string[] = [];
   let current = "";

@@ -5,7 +5,10 @@ import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
 import { describeTarget, standaloneTarget, type RedisTarget } from "../redis/target.js";
 
-/** What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (DESIGN: instant deny list). */
+/**
+ * What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (docs/architecture.md
+ * §Deny list).
+ */
 export type DenyKind = "thumbprint" | "organisation" | "software-statement";
 
 export interface DenyEntry {

@@ -12,8 +12,9 @@ const STATUS_CODES: Readonly<Record<string, EdgeErrorCode>> = {
 };
 
 /**
- * DESIGN §4: the certificate's organisation exists and is `Active`; the role the API needs has an `Active`
- * claim (roles compared by `Role` and `Status` only, ofb-facts §1.2). Anything unknown fails closed.
+ * The certificate's organisation exists and is `Active`; the role the API needs has an `Active` claim (roles
+ * compared by `Role` and `Status` only: real `AuthorisationDomain` strings vary). Anything unknown fails closed
+ * (docs/architecture.md §Directory).
  */
 export function checkOrganisation(organisationId: string, organisation: Organisation | null, requiredRole: string | null): ParticipantVerdict {
   if (!organisation) return { ok: false, code: "DIRECTORY_ORG_UNKNOWN", detail: `organisation ${organisationId} is not in the participant directory` };
@@ -32,7 +33,7 @@ export function checkOrganisation(organisationId: string, organisation: Organisa
 }
 
 /**
- * The role a request needs (ofb-facts §3, Derived): explicit per route, or from the API family in
+ * The role a request needs (our reading of OFB DCR v2.1.0 §7.2): explicit per route, or from the API family in
  * `/open-banking/<family>/…`; other paths (token, PAR, registration) need none.
  */
 export function requiredRole(route: string | null, path: string, roleByFamily: Readonly<Record<string, string>>, defaultRole: string): string | null {

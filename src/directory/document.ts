@@ -14,8 +14,8 @@ const MAX_ISSUES = 10;
 const MAX_QUOTE = 32;
 
 /**
- * The Directory document is unusable as a whole: the previous snapshot stays in service (DESIGN §4, D5).
- * Messages name JSON paths and quote at most a few characters of the body.
+ * The Directory document is unusable as a whole: the previous snapshot stays in service (docs/architecture.md,
+ * decision D5). Messages name JSON paths and quote at most a few characters of the body.
  */
 export class DirectoryDocumentError extends Error {
   override readonly name = "DirectoryDocumentError";
@@ -30,16 +30,18 @@ export class DirectoryDocumentError extends Error {
 
 /**
  * A generic UUID (RFC 9562 layout, any version): 57 of 59 organisations of 2021 hold version 5 ids
- * (ofb-facts §1.2), so a v4-only check would drop real participants.
+ * (2021 production `/participants` data), so a v4-only check would drop real participants.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Non-essential text: absent, `null` or a non-string value reads as "" (ofb-facts §1.2: build tolerant parsers). */
+/**
+ * Non-essential text: absent, `null` or a non-string value reads as "" (real Directory data drifts from its swagger).
+ */
 const text = z.unknown().optional().transform((v) => (typeof v === "string" ? v.trim() : ""));
 
 const roleClaim = z.object(
   {
-    // ofb-facts §1.2: roles are decided on `Role` and `Status` only; the domain string varies in real data.
+    // Roles are decided on `Role` and `Status` only; the domain string varies in real data ("Open Banking Brasil ").
     Role: z.string({ error: "expected a string" }).transform((role) => role.trim().toUpperCase()),
     Status: z.string({ error: "expected a string" }),
     AuthorisationDomain: text,
@@ -56,7 +58,7 @@ const organisation = z.object(
     RegisteredName: text,
     LegalEntityName: text,
     RegistrationNumber: text,
-    // ofb-facts §1.2: 4 of 59 organisations of 2021 had no role claims at all.
+    // 4 of 59 organisations of the 2021 production `/participants` had no role claims at all.
     OrgDomainRoleClaims: z.array(roleClaim, { error: "expected an array of role claims" }).nullish(),
   },
   { error: "expected an object" },
@@ -65,8 +67,8 @@ const organisation = z.object(
 const participants = z.array(organisation, { error: "expected an array of organisations" });
 
 /**
- * The `/participants` document (ofb-facts §1.1) as normalised {@link Organisation}s, keeping only what the
- * checks use. Tolerates the drift of real data (ofb-facts §1.2) and unknown fields anywhere; rejects the
+ * The `/participants` document (OFB Directory swagger_participants.yaml v1.1.0) as normalised {@link Organisation}s,
+ * keeping only what the checks use. Tolerates the drift of real data and unknown fields anywhere; rejects the
  * document as a whole, with {@link DirectoryDocumentError}, when an organisation cannot be identified, a
  * role claim cannot be read, an `OrganisationId` repeats, or there are no organisations at all.
  */
@@ -103,7 +105,7 @@ function toOrganisation(entry: z.infer<typeof organisation>): Organisation {
 }
 
 /**
- * ofb-facts §1.2: `"92702067"`, `"07853842000135"` and `"13.353.236/001-89"` all occur; the punctuation is
+ * `"92702067"`, `"07853842000135"` and `"13.353.236/001-89"` all occur in production data; the punctuation is
  * dropped and letters upper-cased (alphanumeric CNPJs exist).
  */
 export function normaliseRegistrationNumber(value: string): string {

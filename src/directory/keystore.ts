@@ -4,7 +4,9 @@ import { x5tS256 } from "../pki/thumbprint.js";
 import { exchange } from "../net/exchange.js";
 import type { DirectoryStore } from "./types.js";
 
-/** Where a certificate sits in its software statement's keystore (ofb-facts §2: status = which JWKS holds it). */
+/**
+ * Where a certificate sits in its software statement's keystore (status = which JWKS holds it, OFB DCR v2.1.0 §9.4).
+ */
 export type KeyStatus = "active" | "inactive" | "unregistered";
 
 /** The keystore could not answer (timeout, refused, 5xx, not JSON, too large, malformed): nothing is cached. */
@@ -52,9 +54,10 @@ const CACHE_PREFIX = "keystore:";
 export const THUMBPRINT_PREFIX = "thumbprint:";
 
 /**
- * DESIGN D6: is this certificate an active transport key of its software statement? Reads
- * `<org>/<ss>/transport.jwks` and `<org>/<ss>/inactive/transport.jwks` lazily (ofb-facts §2), caches the
- * thumbprint sets per software statement, and fetches once for concurrent callers (STYLE habit 7).
+ * Is this certificate an active transport key of its software statement (docs/architecture.md, decision D6)? Reads
+ * `<org>/<ss>/transport.jwks` and `<org>/<ss>/inactive/transport.jwks` lazily (OFB DCR ID3,
+ * `software_jwks_transport_uri`), caches the thumbprint sets per software statement, and fetches once for concurrent
+ * callers.
  */
 export function createKeystore(options: KeystoreOptions): Keystore {
   const base = validateBaseUrl(options.baseUrl);
@@ -161,8 +164,8 @@ function validateBaseUrl(baseUrl: string): URL {
 }
 
 /**
- * The `x5t#S256` of every key of a JWK Set, computed from `x5c[0]` (ofb-facts §2, Derived): `kid` and
- * `x5t#256`/`x5t#S256` members are published by the participant's tooling and never trusted. Keys without a
+ * The `x5t#S256` of every key of a JWK Set, computed from `x5c[0]` (our reading: no OFB text guarantees `kid`): `kid`
+ * and `x5t#256`/`x5t#S256` members are published by the participant's tooling and never trusted. Keys without a
  * usable `x5c[0]` are skipped. Null when the body is not a JWK Set.
  */
 function parseJwks(body: string): string[] | null {

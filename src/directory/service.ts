@@ -6,7 +6,7 @@ import { createKeystore, KeystoreUnavailableError } from "./keystore.js";
 import { createDirectorySync, type SyncResult } from "./sync.js";
 import type { DirectoryStore } from "./types.js";
 
-/** Whether the directory can answer checks now (readiness, DESIGN §Operating it). */
+/** Whether the directory can answer checks now (readiness, docs/architecture.md §Operations). */
 export type DirectoryState = { readonly ready: true; readonly version: string; readonly ageMs: number } | { readonly ready: false; readonly reason: string };
 
 export interface DirectoryService {
@@ -21,9 +21,9 @@ export interface DirectoryService {
 }
 
 /**
- * The directory stage's dependencies in one place: store, sync loop, keystore client and the staleness rule
- * (DESIGN D5: the last good snapshot serves up to `maxStalenessMs`; beyond it, or before any snapshot, checks
- * answer DIRECTORY_UNAVAILABLE — never fail open).
+ * The directory stage's dependencies in one place: store, sync loop, keystore client and the staleness rule (decision
+ * D5 of docs/architecture.md: the last good snapshot serves up to `maxStalenessMs`; beyond it, or before any
+ * snapshot, checks answer DIRECTORY_UNAVAILABLE — never fail open).
  */
 export function createDirectoryService(options: {
   readonly config: DirectoryConfig;

@@ -31,7 +31,7 @@ export interface DirectorySyncOptions {
 const LOCK = "directory-sync";
 
 /**
- * Keeps the store's snapshot of the Directory's `/participants` fresh (DESIGN §4, D5).
+ * Keeps the store's snapshot of the Directory's `/participants` fresh (docs/architecture.md §Directory).
  * - one attempt at a time per process (single-flight) and one replica at a time (store lock with expiry);
  * - conditional requests with the current snapshot's validators (RFC 9110 §13.1.1–2), bounded size and time;
  * - a document that fails to download or validate leaves the previous snapshot in service: the check stage

@@ -1,10 +1,13 @@
 /**
- * The participant directory's data model and store contract (DESIGN §4). The OFB Directory's `/participants`
- * document (ofb-facts §1) is parsed into a {@link Snapshot}; a {@link DirectoryStore} holds the current one
- * for every replica.
+ * The participant directory's data model and store contract (docs/architecture.md §Directory). The OFB Directory's
+ * `/participants` document (swagger_participants.yaml v1.1.0) is parsed into a {@link Snapshot}; a {@link
+ * DirectoryStore} holds the current one for every replica.
  */
 
-/** An OFB regulatory role claim (ofb-facts §1.1 `OrgDomainRoleClaims[]`), compared by `role` and `status` only. */
+/**
+ * An OFB regulatory role claim (`OrgDomainRoleClaims[]` of swagger_participants.yaml), compared by `role` and
+ * `status` only.
+ */
 export interface RoleClaim {
   /** `DADOS`, `PAGTO`, `CONTA`, `CCORR`, … upper-cased and trimmed as published. */
   readonly role: string;
@@ -23,7 +26,7 @@ export interface Organisation {
   readonly name: string;
   /**
    * `RegistrationNumber` with `.`, `/`, `-` and spaces removed and letters upper-cased: a 14-character CNPJ, or
-   * the 8-character CNPJ root that most 2021 entries hold (ofb-facts §1.2). Empty when absent.
+   * the 8-character CNPJ root that most entries of the 2021 production `/participants` hold. Empty when absent.
    */
   readonly registrationNumber: string;
   readonly roles: readonly RoleClaim[];

@@ -19,10 +19,10 @@ export interface TokenBindingOptions {
 }
 
 /**
- * Stage: the bearer access token and its certificate binding (DESIGN §5, RFC 6750, RFC 8705 §3). On routes with
- * binding `enforce` or `report`: the token comes only in the `Authorization` header (a query or form-body token
- * is a 400 and is never forwarded, FAPI 1 Part 1 §6.2.1); it must verify; its `cnf.x5t#S256` must be the
- * connection's certificate (in `report` mode a missing or wrong binding is logged and counted, and forwarded);
+ * Stage: the bearer access token and its certificate binding (RFC 6750, RFC 8705 §3; docs/architecture.md §Token
+ * binding). On routes with binding `enforce` or `report`: the token comes only in the `Authorization` header (a query
+ * or form-body token is a 400 and is never forwarded, FAPI 1 Part 1 §6.2.1); it must verify; its `cnf.x5t#S256` must
+ * be the connection's certificate (in `report` mode a missing or wrong binding is logged and counted, and forwarded);
  * the route's scopes must all be granted. The token itself is forwarded unchanged.
  */
 export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<EdgeEnv> {

@@ -10,10 +10,10 @@ import { connectionOf } from "../tls/peer.js";
 import type { EdgeEnv } from "./context.js";
 
 /**
- * Stage: the client certificate. The connection's verdict (chain policy + identity) was computed once per
- * connection; per request only the validity window is compared with the injected clock. On a route with
- * `mtls: required` anything but an accepted, currently valid certificate is a 401 and is never forwarded
- * (DESIGN D3: permissive listeners answer in HTTP). On `optional` routes a bad certificate is not forwarded.
+ * Stage: the client certificate. The connection's verdict (chain policy + identity) was computed once per connection;
+ * per request only the validity window is compared with the injected clock. On a route with `mtls: required` anything
+ * but an accepted, currently valid certificate is a 401 and is never forwarded (permissive listeners answer in HTTP:
+ * docs/architecture.md, decision D3). On `optional` routes a bad certificate is not forwarded.
  */
 export function clientCertificate(deps: {
   peer: (incoming: IncomingMessage, socket: object) => PeerState;

@@ -6,7 +6,7 @@ import type { EdgeError, EdgeErrorCode } from "../errors.js";
 import type { ExchangeMeter } from "../proxy/forward.js";
 import type { Route } from "./route.js";
 
-/** Typed per-request variables, one per pipeline stage (STYLE habit 1). */
+/** Typed per-request variables, one per pipeline stage. */
 export interface EdgeVariables {
   route: Route | undefined;
   interactionId: string;

@@ -10,7 +10,8 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 /**
  * Reads the request's interaction id. Returns the value to echo (verbatim, never case-normalised: FAPI 1
- * Part 1 §6.2.1, conformance-sources §1.4) and whether the request's own value was valid. A repeated
+ * Part 1 §6.2.1; the OIDF suite's CreateRandomFAPIInteractionId sends mixed case and EnsureMatchingFAPIInteractionId
+ * compares) and whether the request's own value was valid. A repeated
  * header arrives joined with ", " and is therefore invalid: an ambiguous id fails closed.
  */
 export function readInteractionId(value: string | string[] | undefined, generate: () => string = randomUUID): { id: string; valid: boolean } {
@@ -19,9 +20,9 @@ export function readInteractionId(value: string | string[] | undefined, generate
 }
 
 /**
- * Stage: the request's `x-fapi-interaction-id`. Per route (DESIGN D1): `require` answers 400 with a newly
- * generated id when it is missing or invalid (OFB API contract); `generate` makes one and serves the request
- * (FAPI 1 Part 1 §6.2.1). Either way the id is echoed on the response and forwarded.
+ * Stage: the request's `x-fapi-interaction-id`. Per route (docs/architecture.md, decision D1): `require` answers 400
+ * with a newly generated id when it is missing or invalid (OFB API contract); `generate` makes one and serves the
+ * request (FAPI 1 Part 1 §6.2.1). Either way the id is echoed on the response and forwarded.
  */
 export function interactionId(): MiddlewareHandler<EdgeEnv> {
   return async function interactionId(c, next) {

@@ -23,12 +23,12 @@ interface Remembered {
 }
 
 /**
- * Stage: the participant in the OFB Directory (DESIGN §4). On routes with `participant: check` and a verified
- * client certificate, the organisation must be Active with the role the API needs (and, when configured, the
- * certificate an active transport key). The last verdict is remembered per verified certificate (shared by all its
- * connections) with its snapshot version and role, so a client asks the directory once, not once per request; a
- * new snapshot, another role or `reuseMs` later asks again. Whether the snapshot may still be used at all is asked
- * on every request (a comparison of two numbers).
+ * Stage: the participant in the OFB Directory (docs/architecture.md §Directory). On routes with `participant: check`
+ * and a verified client certificate, the organisation must be Active with the role the API needs (and, when
+ * configured, the certificate an active transport key). The last verdict is remembered per verified certificate
+ * (shared by all its connections) with its snapshot version and role, so a client asks the directory once, not once
+ * per request; a new snapshot, another role or `reuseMs` later asks again. Whether the snapshot may still be used at
+ * all is asked on every request (a comparison of two numbers).
  */
 export function participantCheck(options: ParticipantCheckOptions): MiddlewareHandler<EdgeEnv> {
   const { directory } = options;

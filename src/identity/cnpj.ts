@@ -1,16 +1,16 @@
 /**
- * CNPJ check digits, numeric and alphanumeric (IN RFB nº 2.229/2024; icp-brasil-facts §6).
+ * CNPJ check digits, numeric and alphanumeric (IN RFB nº 2.229/2024).
  *
  * Only the check digits decide: Banco do Brasil's root is `00000000` (`00000000000191` is valid), so
  * repeated-digit numbers are not rejected as a class.
  */
 
-// icp-brasil-facts §6: 8 root + 4 establishment characters in [0-9A-Z], then 2 numeric check digits.
+// IN RFB nº 2.229/2024: 8 root + 4 establishment characters in [0-9A-Z], then 2 numeric check digits.
 const CNPJ_FORMAT = /^[0-9A-Z]{12}[0-9]{2}$/;
 const DV1_WEIGHTS = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2] as const;
 const DV2_WEIGHTS = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2] as const;
 
-// icp-brasil-facts §6: a character's value is its ASCII code − 48; DV = 0 if Σ mod 11 < 2, else 11 − r.
+// IN RFB nº 2.229/2024: a character's value is its ASCII code − 48; DV = 0 if Σ mod 11 < 2, else 11 − r.
 function checkDigit(characters: string, weights: readonly number[]): number {
   let sum = 0;
   weights.forEach((weight, index) => {

@@ -1,5 +1,6 @@
 /**
- * Distinguished names read by OID (ofb-facts §4.2: "parse by OID; never compare whole DN strings") and
+ * Distinguished names read by OID, never by comparing whole DN strings (real OFB subjects differ in RDN order and
+ * string types; OFB certificate standard ID2 §9 keeps the older subject forms valid) and
  * written as text for logs and headers.
  *
  * The text forms here are unambiguous and safe to log. Byte-for-byte compatibility with the DN strings
@@ -34,7 +35,7 @@ export type NameInput = Uint8Array | Name | DistinguishedName;
  * The text forms of {@link formatDn}:
  * - `rfc4514`: RFC 4514, most specific RDN first, RFC 4514 short names plus OpenSSL's `serialNumber`,
  *   `organizationIdentifier`, `jurisdictionC` and `businessCategory`; other types as `OID=#hex`.
- * - `ofb`: the OFB DCR `tls_client_auth_subject_dn` form (ofb-facts §4.2): only `CN, L, ST, O, OU, C,
+ * - `ofb`: the `tls_client_auth_subject_dn` form of OFB DCR ID3: only `CN, L, ST, O, OU, C,
  *   STREET, DC, UID` by name; every other type as `OID=#hex` of the DER value keeping its string tag.
  * - `oneline`: OpenSSL's legacy `/C=BR/O=…/CN=…`, DER order, OpenSSL short names.
  */

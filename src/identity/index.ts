@@ -1,4 +1,7 @@
-/** Participant identity from a client certificate, read by OID (ofb-facts §4). Pure: no sockets, no clock. */
+/**
+ * Participant identity from a client certificate, read by OID (OFB certificate standard 2.1). Pure: no sockets, no
+ * clock.
+ */
 export { cnpjRoot, cnpjStatus, isValidCnpj, normaliseCnpj } from "./cnpj.js";
 export type { CnpjPolicy } from "./cnpj.js";
 export { attributeValues, formatDn, readName } from "./dn.js";

@@ -3,7 +3,7 @@ import { EdgeError } from "../errors.js";
 import { DER_TAG, decodeDerString } from "../pki/der-string.js";
 import type { IcpBrasilOtherNames } from "./types.js";
 
-/** ICP-Brasil otherName type ids read from the SubjectAltName (icp-brasil-facts §4.2). */
+/** ICP-Brasil otherName type ids read from the SubjectAltName (DOC-ICP-04; Resolução CG ICP-Brasil 128/2017). */
 export const ICP_BRASIL_OTHER_NAME = {
   responsibleName: "2.16.76.1.3.2",
   cnpj: "2.16.76.1.3.3",
@@ -18,8 +18,8 @@ const FIELD_BY_OID: ReadonlyMap<string, Field> = new Map(
   Object.entries(ICP_BRASIL_OTHER_NAME).map(([field, oid]) => [oid, field as Field]),
 );
 
-// icp-brasil-facts §4.3: about two thirds of issued values are OCTET STRING, the rest PrintableString;
-// the OFB sandbox uses UTF8String. IA5String is accepted as the other ASCII type.
+// Our reading of issued e-CNPJ and equipment certificates: about two thirds of the values are OCTET STRING,
+// the rest PrintableString; the OFB sandbox uses UTF8String. IA5String is accepted as the other ASCII type.
 const OTHER_NAME_TAGS: ReadonlySet<number> = new Set([
   DER_TAG.octetString,
   DER_TAG.printableString,
@@ -34,8 +34,8 @@ function tidy(field: Field, text: string): string {
 
 /**
  * Reads the ICP-Brasil otherNames (2.16.76.1.3.2, .3, .4, .7, .8) from SubjectAltName entries by OID,
- * in any order and mixed with other GeneralNames (icp-brasil-facts §4.3). Values are text, never
- * numbers: an RG can be alphanumeric and a CNPJ can be alphanumeric (§6).
+ * in any order and mixed with other GeneralNames, as issued certificates have them. Values are text, never
+ * numbers: an RG can be alphanumeric and a CNPJ can be alphanumeric (IN RFB nº 2.229/2024).
  *
  * @returns `null` when none of the five is present.
  * @throws EdgeError `CERT_MALFORMED` when a value is not a decodable OCTET STRING, PrintableString,

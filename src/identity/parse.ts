@@ -9,7 +9,7 @@ import type { IdentityResult, ParticipantIdentity } from "./types.js";
 
 /** Options of {@link parseIdentity}: the caller states the policy. */
 export interface ParseIdentityOptions {
-  /** Accept `OPIBR-` (Open Insurance) organisation identifiers (ofb-facts §4.2). */
+  /** Accept `OPIBR-` (Open Insurance Brasil) organisation identifiers (docs/architecture.md, decision D8). */
   readonly allowOpenInsurance: boolean;
   /**
    * A CNPJ shaped like one (8–14 characters of `[0-9A-Z]`) that fails its check digits: `flag` accepts the
@@ -63,7 +63,8 @@ function organisation(subject: DistinguishedName, options: ParseIdentityOptions)
   const identifier = singleValue(subject, OID.organizationIdentifier, "organizationIdentifier");
   if (!identifier.ok) return identifier;
   if (identifier.value !== null) {
-    // ofb-facts §4.2: organizationIdentifier is `OFBBR-<id>`, split at the first `-`; `OPIBR-` is Open Insurance.
+    // OFB certificate standard 2.1: organizationIdentifier is `OFBBR-<id>`, split at the first `-` (as the OIDF
+    // suite's AbstractFAPIBrazilExtractCertificateSubject does); `OPIBR-` is Open Insurance Brasil.
     const dash = identifier.value.indexOf("-");
     const prefix = dash < 0 ? null : identifier.value.slice(0, dash);
     const id = identifier.value.slice(dash + 1);
@@ -78,7 +79,7 @@ function organisation(subject: DistinguishedName, options: ParseIdentityOptions)
     }
     return { ok: true, value: { organisationId: id, organisationIdSource: "organizationIdentifier", organisationIdPrefix: prefix } };
   }
-  // ofb-facts §4.1: certificates issued up to 2022-08-31 carry the organisation id, unprefixed, in OU.
+  // OFB certificate standard 2.1: certificates issued up to 2022-08-31 carry the organisation id, unprefixed, in OU.
   const units = [...new Set(attributeValues(subject, OID.organizationalUnit))];
   if (units.length === 0) {
     return reject("IDENTITY_ORGANISATION_MISSING", "subject has neither organizationIdentifier (2.5.4.97) nor OU (2.5.4.11)");
@@ -152,7 +153,7 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
   const { certificate, issuer } = decoded.value;
   const subject = readName(decoded.value.subject);
 
-  // ofb-facts §4.2: the software statement id is UID; a missing UID is an error.
+  // OFB certificate standard 2.1: the software statement id is UID; a missing UID is an error (OIDF suite, likewise).
   const uid = singleValue(subject, OID.uid, "UID");
   if (!uid.ok) return uid;
   if (uid.value === null || uid.value.trim() === "") {
@@ -165,7 +166,8 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
   if (!names.ok) return names;
   const otherNames = readIcpBrasilOtherNames(names.value);
 
-  // icp-brasil-facts §6: the CNPJ is in serialNumber (2.5.4.5), else in otherName 2.16.76.1.3.3.
+  // The OFB subject carries the CNPJ in serialNumber (2.5.4.5); ICP-Brasil legal-entity certificates carry it in
+  // otherName 2.16.76.1.3.3 (Resolução CG ICP-Brasil 128/2017, DOC-ICP-04).
   const serial = singleValue(subject, OID.serialNumber, "serialNumber");
   if (!serial.ok) return serial;
   const cnpj = serial.value ?? otherNames?.cnpj ?? null;
@@ -198,7 +200,7 @@ function identityOf(leafDer: Uint8Array, options: ParseIdentityOptions): Identit
 }
 
 /**
- * Derives the OFB participant identity from a client certificate's DER (ofb-facts §4), reading every
+ * Derives the OFB participant identity from a client certificate's DER (OFB certificate standard 2.1), reading every
  * attribute by OID in any RDN order and any DirectoryString type. Pure: no clock, no I/O; chain and
  * validity checks belong to `pki/`.
  *

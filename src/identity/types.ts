@@ -1,6 +1,6 @@
 import type { EdgeErrorCode } from "../errors.js";
 
-/** ICP-Brasil otherName values found in the SubjectAltName (icp-brasil-facts §4.2), when present. */
+/** ICP-Brasil otherName values found in the SubjectAltName (DOC-ICP-04; Resolução 128/2017), when present. */
 export interface IcpBrasilOtherNames {
   /** 2.16.76.1.3.3: CNPJ (14 characters, possibly alphanumeric). */
   readonly cnpj: string | null;
@@ -14,7 +14,9 @@ export interface IcpBrasilOtherNames {
   readonly companyName: string | null;
 }
 
-/** The verified participant identity derived from a client certificate (ofb-facts §4, DESIGN §3). */
+/**
+ * The verified participant identity derived from a client certificate (docs/architecture.md §Participant identity).
+ */
 export interface ParticipantIdentity {
   /** OFB organisation id, from `2.5.4.97` `OFBBR-<id>` or, for certificates issued up to 2022-08-31, `OU`. */
   readonly organisationId: string;

@@ -4,7 +4,7 @@ export type { Logger } from "pino";
 
 /**
  * Paths redacted wherever they appear. Tokens, keys and PEMs are never put in log objects in the first
- * place; this is the second line of defence (STYLE habit 14: redact by path). Exact paths only: wildcard
+ * place; this is the second line of defence, redacting by path. Exact paths only: wildcard
  * paths make pino walk every object on every line, which the access log (one line per request) cannot afford.
  */
 export const REDACT_PATHS = [

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { packageInfo } from "../package-root.js";
+import { checkCommitId } from "../source-commit.js";
 
 /**
  * The edge's Prometheus metrics. Created by the composition root; nothing is registered on import.
@@ -39,14 +40,14 @@ export function createMetrics(options: MetricsOptions = {}): EdgeMetrics {
   const registry = new Registry();
   const workerLabels = options.worker === undefined ? {} : { worker: options.worker };
   if (options.worker !== undefined && !/^\d+$/.test(options.worker)) throw new TypeError(`metrics: worker must be a cluster worker id, got '${options.worker}'`);
-  if (options.commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(options.commit)) throw new TypeError(`OFB_EDGE_COMMIT must be a git commit id (7 to 64 hex digits), got '${options.commit}'`);
+  const commit = options.commit === undefined ? undefined : checkCommitId(options.commit);
   new Gauge({
     name: "ofb_edge_build_info",
     help: "Always 1; the labels say which build runs: the package version, the Node.js version and, when given (OFB_EDGE_COMMIT), the source commit.",
     labelNames: ["version", "node", "commit"],
     registers: [registry],
     aggregator: "first",
-  }).set({ version: packageInfo().version, node: process.versions.node, ...(options.commit === undefined ? {} : { commit: options.commit.toLowerCase() }) }, 1);
+  }).set({ version: packageInfo().version, node: process.versions.node, ...(commit === undefined ? {} : { commit }) }, 1);
   if (options.process) registerProcessMetrics(registry, workerLabels);
   return {
     registry,

@@ -26,6 +26,11 @@ export interface TrustAnchors {
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** The PEM certificate blocks of a text, in order (CRLF line ends read as LF). */
+export function pemCertificateBlocks(text: string): string[] {
+  return text.replace(/\r\n/g, "\n").match(PEM_BLOCK) ?? [];
+}
+
 interface Loaded {
   readonly info: CertInfo;
   /** "<file>: certificate #n 'CN'", for messages. */
@@ -43,7 +48,7 @@ export function loadTrustAnchors(bundles: readonly { source: string; text: strin
   const pem: string[] = [];
   const loaded: Loaded[] = [];
   for (const { source, text } of bundles) {
-    const blocks = text.replace(/\r\n/g, "\n").match(PEM_BLOCK) ?? [];
+    const blocks = pemCertificateBlocks(text);
     if (blocks.length === 0) throw new Error(`${source}: no PEM certificate found`);
     blocks.forEach((block, i) => {
       let info: CertInfo;

@@ -171,7 +171,10 @@ function certificateValue(h: ProfileHeader, client: VerifiedClient): Value {
   }
 }
 
-/** Envoy SANITIZE_SET (header-formats §2): one element describing this client, keys in the configured order. */
+/**
+ * Envoy SANITIZE_SET (Envoy headers.rst, x-forwarded-client-cert): one element describing this client, keys in the
+ * configured order.
+ */
 function xfcc(h: ProfileHeader, f: CertFacts): string {
   const x = h.xfcc!;
   const pairs: [string, string, boolean?][] = [];

@@ -1,7 +1,7 @@
 /**
- * Certificates as header values, in the encodings of header-formats §15, and back. Encoding is byte-exact
- * with the product each encoding names; decoding tolerates the real-world variants listed there and
- * fails closed on anything else.
+ * Certificates as header values, in the encodings proxies and CDNs document (RFC 9440, Envoy, nginx, HAProxy, AWS
+ * ALB, Apache mod_ssl, …), and back. Encoding is byte-exact with the product each encoding names; decoding tolerates
+ * the real-world variants listed below and fails closed on anything else.
  */
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
@@ -142,7 +142,7 @@ function certificatesIn(bytes: Uint8Array, encoding: CertEncoding, many: boolean
 
 function percentDecode(text: string, encoding: CertEncoding): string {
   try {
-    // Never form-decoding: a "+" stays "+" (the ALB pitfall of header-formats §6).
+    // Never form-decoding: a "+" stays "+" (AWS ALB leaves "+" unescaped; wso2/api-manager#3058, keycloak PR #31778).
     return decodeURIComponent(text);
   } catch (cause) {
     throw new ProfileDecodeError(encoding, "invalid percent-encoding", { cause });
@@ -160,7 +160,7 @@ function pemCertificates(text: string, encoding: CertEncoding): Uint8Array[] {
 }
 
 /**
- * Reads certificates back from a header value, in order. Tolerated variants (header-formats §15):
+ * Reads certificates back from a header value, in order. Tolerated variants:
  * - `sf-binary`: a list of Byte Sequences, repeated field lines joined with `,`, OWS around members.
  * - `der-base64`: `,`-separated certificates (Traefik), each possibly several concatenated DERs (HAProxy
  *   `ssl_c_chain_der`); whitespace, PEM armour, or percent-encoding (Traefik 2.8–2.9.1) around them.

@@ -1,5 +1,6 @@
 /**
- * Distinguished names as the text other TLS terminators forward (header-formats §15 "DN"), byte for byte.
+ * Distinguished names as the text other TLS terminators forward (nginx `$ssl_client_s_dn`, HAProxy `ssl_c_s_dn`,
+ * Envoy XFCC `Subject`, AWS ALB `X-Amzn-Mtls-Clientcert-Subject`, …), byte for byte.
  * Attributes are read with {@link readName} (exact DER of every value); the text is produced from the
  * value's content octets the way OpenSSL does, not from a decoded string.
  */

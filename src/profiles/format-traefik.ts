@@ -1,8 +1,8 @@
 /**
- * Traefik's `X-Forwarded-Tls-Client-Cert-Info` (header-formats §5), byte for byte as the PassTLSClientCert
- * middleware writes it (traefik pkg/middlewares/passtlsclientcert/pass_tls_client_cert.go, getCertInfo and
- * getSubjectDNInfo / getIssuerDNInfo). Traefik reads the certificates with Go's crypto/x509, so the DN parts
- * follow Go's pkix.Name (FillFromRDNSequence), the serial is big.Int.String and the SAN list follows the
+ * Traefik's `X-Forwarded-Tls-Client-Cert-Info` (Traefik PassTLSClientCert middleware docs), byte for byte as the
+ * PassTLSClientCert middleware writes it (traefik pkg/middlewares/passtlsclientcert/pass_tls_client_cert.go,
+ * getCertInfo and getSubjectDNInfo / getIssuerDNInfo). Traefik reads the certificates with Go's crypto/x509, so the
+ * DN parts follow Go's pkix.Name (FillFromRDNSequence), the serial is big.Int.String and the SAN list follows the
  * parsed fields' order (DNS names, e-mail addresses, IP addresses, URIs).
  */
 import { EdgeError } from "../errors.js";

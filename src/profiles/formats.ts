@@ -1,5 +1,5 @@
 /**
- * The value formats of header profiles (header-formats §15): pure functions, each byte-exact with the
+ * The value formats of header profiles: pure functions, each byte-exact with the
  * proxy or CDN it imitates (the source it follows is named on each). DN and certificate encodings live in
  * format-dn.ts and format-certificate.ts and are re-exported here.
  */
@@ -147,7 +147,7 @@ const XFCC_NEEDS_QUOTES = /[,;="]/;
 const XFCC_ALWAYS_QUOTED: ReadonlySet<string> = new Set(["cert", "chain", "subject"]);
 
 /**
- * One Envoy x-forwarded-client-cert value (header-formats §2): double-quoted when `alwaysQuote` or when it
+ * One Envoy x-forwarded-client-cert value (Envoy headers.rst): double-quoted when `alwaysQuote` or when it
  * contains `,` `;` `=` or `"`, with `"` written `\"`. This is Envoy's documented rule; Envoy's code quotes
  * `Cert`, `Chain` and `Subject` without escaping and never quotes `URI`/`DNS`, so a value holding `"` (an
  * RFC 2253 `\"`) or a URI SAN holding `,;=` differs from Envoy's bytes, where Envoy's would be ambiguous.

@@ -11,7 +11,7 @@ export function builtInProfileDir(): string {
   return join(packageRoot(), "profiles");
 }
 
-/** Reads and validates one profile file; errors name the file and the JSON path (STYLE habit 3). */
+/** Reads and validates one profile file; errors name the file and the JSON path. */
 export function readProfileFile(file: string): Profile {
   let text: string;
   try {

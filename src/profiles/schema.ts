@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The header-profile document (DESIGN §6, header-formats §18): a JSON file naming the headers a backend
+ * The header-profile document (docs/architecture.md §Header profiles): a JSON file naming the headers a backend
  * expects and how each value is produced. It is the only description of the format: `schema/profile.schema.json`
  * (for editor completion) is generated from it by `npm run schema`. Unknown keys are errors everywhere.
  */

@@ -10,7 +10,7 @@ export interface RouteProfiles {
 }
 
 /**
- * Resolves a route's profile names (DESIGN §6 selection: per route, optional override per calling
+ * Resolves a route's profile names (docs/architecture.md §Header profiles: per route, optional override per calling
  * organisation). Unknown names and two profiles of one list that set the same field are configuration
  * errors naming the route's key.
  */

@@ -69,10 +69,10 @@ export type ForwardOutcome =
   | { readonly refused: EdgeError; readonly upstreamStatus: number };
 
 /**
- * Streams one request to its upstream and the response back (DESIGN §7), through undici's dispatch API: the
- * response is written to the client as undici delivers it, with backpressure (pause/resume), and no Readable,
- * pipeline or AbortSignal per request. Errors before the response has started are thrown as `EdgeError` (the
- * app answers them in the OFB format); after it has started, the client connection is destroyed, since the
+ * Streams one request to its upstream and the response back (docs/architecture.md §Proxy), through undici's dispatch
+ * API: the response is written to the client as undici delivers it, with backpressure (pause/resume), and no
+ * Readable, pipeline or AbortSignal per request. Errors before the response has started are thrown as `EdgeError`
+ * (the app answers them in the OFB format); after it has started, the client connection is destroyed, since the
  * status line is already gone. Resolves with the status sent once the response is complete.
  *
  * A request whose head, with the identity fields the edge adds, exceeds `maxHeaderBytes` is refused before the

@@ -13,8 +13,8 @@ const UPSTREAM_FAILURES: ReadonlySet<EdgeErrorCode> = new Set(["UPSTREAM_UNAVAIL
 
 /**
  * Final stage: stream the request to the route's upstream with the identity its header profiles produce
- * (DESIGN §6, D9); the response is written straight to the socket. `strip` names every field removed from
- * requests and responses (anti-spoofing: every field any loaded profile can emit, every well-known one).
+ * (docs/architecture.md, decision D9); the response is written straight to the socket. `strip` names every field
+ * removed from requests and responses (anti-spoofing: every field any loaded profile can emit, every well-known one).
  */
 export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string) => boolean, assertion: IdentityAssertionSigner | null, metrics: EdgeMetrics): Handler<EdgeEnv> {
   const countFailure = (route: string, err: unknown) => {

@@ -2,7 +2,8 @@
  * Header hygiene shared by every request and response.
  *
  * RFC 9110 §7.6.1: hop-by-hop fields (and any field named in `Connection`) are not forwarded.
- * RFC 9440 §2.4 and every spoofing report in header-formats §16: any incoming copy of a client-certificate
+ * RFC 9440 §2.4 and the spoofing reports against other terminators (traefik/traefik#5061, envoyproxy/envoy#6038,
+ * istio/istio#50067, openshift/router PR #805, CVE-2026-46579): any incoming copy of a client-certificate
  * field is removed on every request, mTLS or not, before the edge sets its own; certificate-derived
  * fields never appear in responses.
  */
@@ -18,7 +19,10 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "proxy-authenticate",
 ]);
 
-/** Exact names of well-known client-certificate / identity fields (header-formats §1–§14). */
+/**
+ * Exact names of well-known client-certificate / identity fields (each product's documentation: RFC 9440, Envoy,
+ * nginx, HAProxy, AWS, Cloudflare, …).
+ */
 export const CLIENT_CERT_HEADERS: ReadonlySet<string> = new Set([
   "client-cert",
   "client-cert-chain",
@@ -68,9 +72,9 @@ export function connectionTokens(value: string | undefined): ReadonlySet<string>
 }
 
 /**
- * The anti-spoofing predicate (DESIGN §6): a field is stripped from every request and response when it is a
- * well-known client-certificate field or any field a loaded header profile can emit — not only the active
- * profile's, so switching profiles never lets a spoofed copy of another profile's field through.
+ * The anti-spoofing predicate (docs/architecture.md §Header profiles): a field is stripped from every request and
+ * response when it is a well-known client-certificate field or any field a loaded header profile can emit — not only
+ * the active profile's, so switching profiles never lets a spoofed copy of another profile's field through.
  */
 export function createStripPredicate(profileFields: ReadonlySet<string>): (lowerName: string) => boolean {
   return (lower) => isClientCertHeader(lower) || profileFields.has(lower) || (lower.includes("_") && profileFields.has(lower.replace(/_/g, "-")));

@@ -25,7 +25,7 @@ const MAX_URLS = 8;
  * Reads the serial number, CRL distribution points (RFC 5280 §4.2.1.13) and OCSP responders (§4.2.2.1) of a
  * certificate's DER, walking to them without decoding the rest. Points with a `cRLIssuer` (indirect CRLs) or a
  * name relative to it, and non-HTTP URIs (LDAP), are left out: the CRL is fetched over HTTP from its issuing AC
- * (icp-brasil-facts §7). Responders are kept only with plain-HTTP URLs (RFC 6960 Appendix A.1; every ICP-Brasil
+ * (RFC 5280 §4.2.1.13). Responders are kept only with plain-HTTP URLs (RFC 6960 Appendix A.1; every ICP-Brasil
  * responder is one), trust coming from the response's signature.
  */
 export function certificateFacts(der: Uint8Array): CertificateFacts {

@@ -20,10 +20,10 @@ export interface Downloaded {
 export type DownloadResult = { readonly status: "ok"; readonly value: Downloaded } | { readonly status: "not-modified"; readonly url: string };
 
 /**
- * GET of one CRL distribution point over plain HTTP (icp-brasil-facts §7: trust comes from the signature, not
- * the transport), bounded in time (headers and body together) and size. `validators` come from the CRL
- * currently held when it came from this URL; a 304 then saves the download. Redirects are not followed.
- * Throws with a short, secret-free reason (the caller names the URL).
+ * GET of one CRL distribution point over plain HTTP (ICP-Brasil distribution points are plain HTTP; trust comes from
+ * the CRL's signature, RFC 5280 §6.3.3, not the transport), bounded in time (headers and body together) and size.
+ * `validators` come from the CRL currently held when it came from this URL; a 304 then saves the download. Redirects
+ * are not followed. Throws with a short, secret-free reason (the caller names the URL).
  */
 export async function downloadCrl(url: string, validators: { etag: string | null; lastModified: string | null } | null, o: DownloadOptions): Promise<DownloadResult> {
   const headers: Record<string, string> = { accept: "application/pkix-crl, application/x-pkcs7-crl, */*;q=0.5" };

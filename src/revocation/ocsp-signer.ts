@@ -19,7 +19,7 @@ export interface OcspSigner {
   readonly label: string;
   /**
    * A delegated responder without id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): its own revocation status comes
-   * from the AC's CRL, which must list it not (icp-brasil-facts §7). Null for the AC itself or a nocheck responder.
+   * from the AC's CRL, which must not list it (RFC 6960 §4.2.2.2.1). Null for the AC itself or a nocheck responder.
    */
   readonly unchecked: { readonly serial: Uint8Array; readonly serialHash: number; readonly label: string } | null;
 }

@@ -7,8 +7,8 @@ import { CrlError, type ParsedCrl } from "./crl.js";
 import { namesMatch } from "../pki/name-match.js";
 
 /**
- * Signature algorithms accepted on CRLs, OCSP responses and delegated OCSP responder certificates (STYLE habit 9:
- * named, not the library's default set). SHA-1 and older are refused, as they are for certificates
+ * Signature algorithms accepted on CRLs, OCSP responses and delegated OCSP responder certificates (named here,
+ * not the library's default set). SHA-1 and older are refused, as they are for certificates
  * (pki/certificate.ts WEAK_SIGNATURE_ALGORITHMS); ICP-Brasil v5 and later ACs sign with SHA-256 or SHA-512.
  */
 const PKCS1_AND_ECDSA: ReadonlyMap<string, string> = new Map([

@@ -71,11 +71,11 @@ interface ConnectionRecord {
 }
 
 /**
- * A TLS passthrough listener (DESIGN §1, mode `passthrough`): reads each connection's ClientHello (bounded
- * in time and size), picks the backend by SNI, connects, replays the bytes read and relays both directions
- * untouched, half-closes included. TLS is not terminated here, so no certificate is checked and no
- * identity is forwarded: the backend sees the client's own handshake. One `kind: "passthrough"` log line
- * and one count per connection; payload bytes are never logged.
+ * A TLS passthrough listener (docs/architecture.md §TLS listeners, mode `passthrough`): reads each connection's
+ * ClientHello (bounded in time and size), picks the backend by SNI, connects, replays the bytes read and relays both
+ * directions untouched, half-closes included. TLS is not terminated here, so no certificate is checked and no
+ * identity is forwarded: the backend sees the client's own handshake. One `kind: "passthrough"` log line and one
+ * count per connection; payload bytes are never logged.
  */
 export function createPassthroughServer(options: PassthroughOptions): PassthroughServer {
   const { name, metrics } = options;

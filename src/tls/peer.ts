@@ -3,7 +3,7 @@ import type { TLSSocket } from "node:tls";
 import type { PeerState } from "../connection/peer-state.js";
 
 /**
- * The one place that touches the TLS socket for the peer certificate (STYLE habit 2). Everything the
+ * The one place that touches the TLS socket for the peer certificate. Everything the
  * connection establishes about its peer is computed once and kept here, keyed by the socket.
  */
 export interface PeerSocket {

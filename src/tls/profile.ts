@@ -7,7 +7,10 @@ export const TLS13_SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
 /** TLS 1.2 suites the OFB security profile requires ("shall support"), and the only ones allowed by default. */
 export const FAPI_TLS12_SUITES = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"] as const;
 
-/** FAPI 1 Part 2 §8.5 also allows DHE-RSA with AES-GCM (≥ 2048-bit groups); only when configured (DESIGN D2). */
+/**
+ * FAPI 1 Part 2 §8.5 also allows DHE-RSA with AES-GCM (≥ 2048-bit groups); only when configured
+ * (docs/architecture.md, decision D2).
+ */
 export const FAPI_TLS12_DHE_SUITES = ["DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"] as const;
 
 /**
@@ -50,13 +53,13 @@ export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
     ciphers: cipherList(m.dhe),
     honorCipherOrder: true,
     secureOptions: SECURE_OPTIONS,
-    // DHE is negotiated only when parameters are set (ofb-facts §6); "auto" uses OpenSSL's ≥2048-bit groups.
+    // Node negotiates DHE only when parameters are set; "auto" uses OpenSSL's ≥2048-bit groups.
     ...(m.dhe ? { dhparam: m.dhparam ?? "auto" } : {}),
   };
 }
 
 /**
- * Server options per listener mode (DESIGN §1, D3).
+ * Server options per listener mode (docs/architecture.md §TLS listeners, decision D3).
  * - `strict`: `rejectUnauthorized: true`. OpenSSL fails the handshake when no certificate is sent (alert
  *   `handshake_failure` / TLS 1.3 `certificate_required`), and Node drops a connection whose chain fails path
  *   validation before any HTTP byte is read; the listener logs both from `tlsClientError` with

@@ -28,7 +28,7 @@ export interface TrustLimits extends ZipLimits {
   readonly maxFileBytes: number;
 }
 
-/** Explicit defaults: the 2026-06-25 zip holds 173 certificates in well under 1 MiB (icp-brasil-facts §3). */
+/** Explicit defaults: the ITI zip of 2026-06-25 holds 173 certificates in well under 1 MiB. */
 export const DEFAULT_TRUST_LIMITS: TrustLimits = {
   maxZipBytes: 32 * 1024 * 1024,
   maxHashFileBytes: 4096,
@@ -45,7 +45,7 @@ export interface BuildTrustBundleOptions {
   readonly pins: PinSet;
   readonly out: string;
   readonly reportPath: string;
-  /** The validation clock (icp-brasil-facts §8): expired certificates are skipped. */
+  /** The validation clock: expired certificates are skipped. */
   readonly now: Date;
   readonly http: HttpOptions;
   readonly limits: TrustLimits;
@@ -60,7 +60,7 @@ export type BuildTrustBundleResult =
 /**
  * `trust fetch`: loads candidates from the source, keeps the pinned roots and what chains to them, restricts
  * the result to the transport store, and writes the PEM bundle and the JSON report. Any failure before the
- * write leaves both files as they were (icp-brasil-facts §3 step 8: keep the last good set).
+ * write leaves both files as they were: the last good set stays (docs/architecture.md §Trust).
  */
 export async function buildTrustBundle(options: BuildTrustBundleOptions): Promise<BuildTrustBundleResult> {
   let loaded: { entries: SourceEntry[]; skipped: EntrySkip[]; source: ReportSource };
@@ -142,7 +142,10 @@ function failureCode(err: unknown): TrustFailureCode {
   throw err;
 }
 
-/** ofb-facts §5 names the sandbox CAs but publishes no fingerprints: the operator's file is the anchor set. */
+/**
+ * The OFB sandbox CAs are published (specs-directory root-ca.pem, issuer-ca.pem) without pinned fingerprints: the
+ * operator's file is the anchor set.
+ */
 function sandboxPins(decoded: readonly Decoded[]): PinSet {
   const pinned = new Map<string, RootPin>();
   for (const d of decoded) {

@@ -51,8 +51,8 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE----
 const DER_SEQUENCE = 0x30;
 
 /**
- * Splits one entry into certificates, PEM (LF or CRLF, with or without a BOM) or DER, and decodes each
- * independently (icp-brasil-facts §3 step 4). Nothing here throws: every failure becomes a problem.
+ * Splits one entry into certificates, PEM (LF or CRLF, with or without a BOM) or DER, and decodes each independently
+ * (the ITI zip mixes LF and CRLF PEM; older zips hold DER). Nothing here throws: every failure becomes a problem.
  */
 export function decodeEntry(entry: SourceEntry): Decoded[] | EntrySkip {
   const ders = frame(entry.bytes);
@@ -99,13 +99,13 @@ function decodeDer(entry: string, der: Uint8Array): Decoded {
   } catch (cause) {
     return result(null, null, "UNPARSEABLE", `not a certificate Node can parse (${shortMessage(cause)})`);
   }
-  // icp-brasil-facts §3: brainpool keys with explicit curve parameters (roots v4/v13, AC MRE) fail
+  // Brainpool keys with explicit curve parameters (roots v4/v13, AC MRE, in older ITI zips) fail
   // OpenSSL 3 verify with error 94 although Node's verify() accepts them: useless in a TLS store.
   if (info.keyAlgorithm === OID.ecPublicKey && info.ecCurve !== null && !info.ecCurve.startsWith("06")) {
     return result(info, x509, "EXPLICIT_EC_PARAMETERS", "EC public key with explicit curve parameters (OpenSSL verify error 94)");
   }
   try {
-    // Root v7's key OID (1.3.6.1.4.1.44588.2.1) parses as a certificate but not as a key (icp-brasil-facts §3).
+    // Root v7's key OID (1.3.6.1.4.1.44588.2.1) parses as a certificate but not as a key (OpenSSL: decode error).
     void x509.publicKey;
   } catch (cause) {
     return result(info, x509, "KEY_UNDECODABLE", `public key ${info.keyAlgorithm} cannot be decoded (${shortMessage(cause)})`);

@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import { followingRedirects } from "../net/dispatcher.js";
 import { exchange } from "../net/exchange.js";
 
-/** How a trust source is fetched: bounded in time and size (icp-brasil-facts §3 step 1). */
+/** How a trust source is fetched: bounded in time and size (docs/architecture.md §Trust). */
 export interface HttpOptions {
   /** Whole-exchange deadline, per request. */
   readonly timeoutMs: number;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { unzipSync, type UnzipFileInfo } from "fflate";
 import type { EntrySkip, SourceEntry } from "./candidates.js";
 
-/** Bounds on the zip's contents (icp-brasil-facts §3 step 3: cap the entry count and total size). */
+/** Bounds on the zip's contents: the entry count and the total size are capped (docs/architecture.md §Trust). */
 export interface ZipLimits {
   readonly maxEntries: number;
   /** Per entry, uncompressed: a certificate is a few KiB. */
@@ -25,8 +25,9 @@ export class BundleIntegrityError extends Error {
 const SHA512_LINE = /^([0-9a-fA-F]{128})(?:[ \t]+\*?(.+?))?\s*$/;
 
 /**
- * Reads the SHA-512 published next to the zip (`hashsha512.txt`, `sha512sum` format `<128 hex>  ACcompactado.zip`,
- * icp-brasil-facts §3). With several lines, the one naming `zipName` counts; a bare hash is accepted alone.
+ * Reads the SHA-512 published next to the zip (`hashsha512.txt`, `sha512sum` format `<128 hex>  ACcompactado.zip`, as
+ * the ITI repository publishes it). With several lines, the one naming `zipName` counts; a bare hash is accepted
+ * alone.
  * @returns the hash in lowercase hex.
  */
 export function parseSha512File(text: string, zipName: string, source: string): string {

@@ -10,7 +10,7 @@ export class JwksDocumentError extends Error {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
- * The certificates of the Directory's `roots.jwks` (ofb-facts §1: CA certificates as JWK `x5c`), one entry
+ * The certificates of the OFB Directory's `roots.jwks` (CA certificates as JWK `x5c`), one entry
  * per `x5c` element so that the same pinning and filtering as for the ITI zip apply. A key without `x5c`
  * or an element that is not base64 is reported; a document that is not a JWK Set fails the run.
  */

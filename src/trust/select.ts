@@ -38,12 +38,12 @@ export interface Selection {
 const KEY_CERT_SIGN = 32;
 
 /**
- * Keeps the pinned roots and the ACs that chain to them (icp-brasil-facts §3 steps 5–6), as ordered passes:
+ * Keeps the pinned roots and the ACs that chain to them (docs/architecture.md §Trust), as ordered passes:
  * duplicates, retired fingerprints, undecodable certificates, expired ones (at `now`), roots (pinned or
  * reported), then ACs whose issuer (exact DER name, key identifiers) is already trusted and whose signature
  * verifies under it, repeated until nothing changes. Everything left is rejected with the reason it fails.
- * A certificate not yet valid is kept: the ITI publishes ACs before their notBefore (Certisign SSL G5,
- * icp-brasil-facts §2.3), and path validation checks validity against the clock on every request.
+ * A certificate not yet valid is kept: the ITI publishes ACs before their notBefore (AC Certisign ICP-Brasil SSL G5
+ * in the bundle of 2026-06-25), and path validation checks validity against the clock on every request.
  * pathLenConstraint and name constraints are left to path validation.
  */
 export function selectTrusted(candidates: readonly Decoded[], pins: PinSet, now: Date): Selection {

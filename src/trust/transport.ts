@@ -15,7 +15,8 @@ export const TRANSPORT_RULE =
   "the transport roots and the ACs they issue directly whose extendedKeyUsage is absent or includes clientAuth (1.3.6.1.5.5.7.3.2)";
 
 /**
- * The mTLS transport store (icp-brasil-facts §1 rules 1–2, §2.3; ofb-facts §5):
+ * The mTLS transport store (OFB certificate standard 2.1: the client certificate "deve ser emitido através de cadeia
+ * V10"; docs/architecture.md §Trust):
  * - the transport roots (ICP-Brasil: v10 only; "chains to any ICP-Brasil root" lets v5 e-CNPJ certificates in);
  * - ACs issued directly by a transport root: BRCAC chains are leaf → AC → root;
  * - of those, only ACs whose EKU allows clientAuth or that carry no EKU. OpenSSL applies a CA's EKU to the

@@ -4,7 +4,7 @@ import { startBindingStack, type BindingStack, type ErrorBody } from "../helpers
 import { testPki } from "../helpers/edge.js";
 
 /**
- * The authorization server is down (DESIGN §5, never fail open): what the edge already knows keeps working —
+ * The authorization server is down (docs/architecture.md §Token binding, never fail open): what the edge already knows keeps working —
  * verified tokens, and the last JWK Set it fetched — and anything it cannot verify is a 503 with a distinct
  * code, not remembered, so the edge recovers as soon as the server is back.
  */

@@ -8,7 +8,7 @@ import { startBindingStack, type BindingStack, type ErrorBody } from "../helpers
 import { testPki } from "../helpers/edge.js";
 
 /**
- * RFC 7662 introspection of opaque tokens (DESIGN §5) against a real authorization-server stub that
+ * RFC 7662 introspection of opaque tokens (docs/architecture.md §Token binding) against a real authorization-server stub that
  * authenticates the edge: `cnf` is read at the top level only (RFC 8705 §3.2), only `"active": true` grants,
  * results are remembered until `exp` and never beyond (RFC 7662 §4), and concurrent requests share one call.
  */

@@ -6,7 +6,7 @@ import { ACCOUNTS, startBindingStack, type BindingStack, type ErrorBody } from "
 import { testPki } from "../helpers/edge.js";
 
 /**
- * RFC 8705 §3 for JWT access tokens (DESIGN §5), against a real authorization-server stub (discovery, JWK Set)
+ * RFC 8705 §3 for JWT access tokens (docs/architecture.md §Token binding), against a real authorization-server stub (discovery, JWK Set)
  * and a real edge and backend: a token bound to the presented certificate passes; every other token is a
  * 401 with `WWW-Authenticate: Bearer error="invalid_token"` and the OFB error body, and never reaches the backend.
  */

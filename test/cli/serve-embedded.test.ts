@@ -100,7 +100,7 @@ describe("npm start: the embedded default", () => {
     expect(received.headers).toContain(`client-cert: :${leaf.raw.toString("base64")}:`);
     expect(received.headers).toContain(`x-fapi-interaction-id: ${interactionId}`);
     expect(received.headers.filter((h) => h.toLowerCase().startsWith("client-cert:"))).toHaveLength(1);
-    // The participant as the built-in mock directory knows it (DESIGN §4): organisation, software statement, roles.
+    // The participant as the built-in mock directory knows it (docs/architecture.md §Directory): organisation, software statement, roles.
     const manifest = JSON.parse(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")) as { clients: Record<string, { organisationId: string; softwareStatementId: string }> };
     const a = manifest.clients["participant-a"]!;
     expect(received.headers).toContain(`x-ofb-organisation-id: ${a.organisationId}`);

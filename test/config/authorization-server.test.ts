@@ -6,7 +6,7 @@ import { issues, parse } from "../helpers/config.js";
 import { createTokenVerifier } from "../../src/binding/verifier.js";
 import { ConfigError } from "../../src/errors.js";
 
-/** The `authorizationServer` section and the per-route `binding`/`scopes` (DESIGN §5): defaults, and errors that name the key. */
+/** The `authorizationServer` section and the per-route `binding`/`scopes` (docs/architecture.md §Token binding): defaults, and errors that name the key. */
 
 const base = (as?: Record<string, unknown>, route: Record<string, unknown> = {}) => ({
   listeners: [{ name: "edge", port: 8443, mode: "strict", tls: { cert: "c.pem", key: "k.pem", trustAnchors: ["a.pem"] } }],

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { issues, parse } from "../helpers/config.js";
 import { DEFAULT_ROLE_BY_FAMILY, DIRECTORY_PRESETS } from "../../src/config/schema.js";
 
-/** The `directory` section (DESIGN §4): presets, defaults, environment overrides and the errors that name the key. */
+/** The `directory` section (docs/architecture.md §Directory): presets, defaults, environment overrides and the errors that name the key. */
 
 const base = (directory?: Record<string, unknown>, route: Record<string, unknown> = {}) => ({
   listeners: [{ name: "edge", port: 8443, mode: "strict", tls: { cert: "c.pem", key: "k.pem", trustAnchors: ["a.pem"] } }],
@@ -12,7 +12,7 @@ const base = (directory?: Record<string, unknown>, route: Record<string, unknown
 
 
 describe("directory configuration", () => {
-  it("a preset fills the OFB Directory's own URLs (ofb-facts §1–§2); defaults follow DESIGN D5/D6", () => {
+  it("a preset fills the OFB Directory's own URLs (participants and keystore); defaults follow decisions D5 and D6 of docs/architecture.md", () => {
     const d = parse(base({ preset: "sandbox" })).directory!;
     expect(d.participantsUrl).toBe(DIRECTORY_PRESETS.sandbox.participantsUrl);
     expect(d.keystoreUrl).toBe(DIRECTORY_PRESETS.sandbox.keystoreUrl);

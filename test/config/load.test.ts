@@ -33,7 +33,7 @@ function configError(file: string, env: Record<string, string> = {}): ConfigErro
   throw new Error(`${file} was accepted`);
 }
 
-describe("loadConfigFile (STYLE habit 3: parse at the boundary, errors name the file and the JSON path)", () => {
+describe("loadConfigFile (parse at the boundary: errors name the file and the JSON path)", () => {
   it("accepts a minimal file with a $schema key, applies defaults, resolves paths against the file's folder and freezes the result", () => {
     const config = loadConfigFile(writeConfig(valid()));
     expect((config.listeners[0] as TlsListenerConfig).tls.cert).toBe(join(dir, "tls/cert.pem"));

@@ -146,6 +146,10 @@ function misconfigured(change: Record<string, unknown>, areas: readonly Area[], 
   it(`${mustFail.join(", ")} fail`, () => {
     for (const id of mustFail) expect(`${id}: ${statusOf(result, id)}`).toBe(`${id}: fail`);
   });
+  it("and its reports carry another configuration fingerprint than the edge as configured", () => {
+    expect(result.configuration.sha256).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.configuration.sha256).not.toBe(stack.environment.configuration.sha256);
+  });
 }
 
 describe("the real edge with token binding off on its mTLS route: token scenarios fail", () => {

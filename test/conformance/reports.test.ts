@@ -1,19 +1,28 @@
 import { describe, expect, it } from "vitest";
+import { escapeMarkup as x } from "../../src/conformance/report/escape.js";
 import { htmlReport } from "../../src/conformance/report/html.js";
 import { jsonReport } from "../../src/conformance/report/json.js";
 import { junitReport } from "../../src/conformance/report/junit.js";
 import { liveProgress, summaryTable } from "../../src/conformance/report/terminal.js";
-import type { ScenarioResult, SuiteResult } from "../../src/conformance/runner.js";
+import { fingerprintOf } from "../../src/conformance/fingerprint.js";
+import { LOCAL_SCOPE, scopeStatement, type ScenarioResult, type SuiteResult } from "../../src/conformance/runner.js";
 
 const HOSTILE = `<script>alert("x")</script> & ' " \u0001 ]]>`;
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+const TARGET_URL = "https://edge.example:8443";
 
-function result(results: ScenarioResult[]): SuiteResult {
+function result(results: ScenarioResult[], mode: SuiteResult["mode"] = "target"): SuiteResult {
   const n = (s: string) => results.filter((r) => r.status === s).length;
+  const target = mode === "local" ? "https://localhost:40123" : TARGET_URL;
   return {
     startedAt: "2026-12-06T04:00:00.000Z",
     durationMs: 1234,
-    mode: "target",
-    protocol: "http1.1",
+    scope: scopeStatement({ mode, target: { url: target, host: "", port: 0, servername: "", verifyServer: true } }),
+    commit: mode === "local" ? { id: COMMIT, source: "git", modified: true } : { id: COMMIT, source: "OFB_EDGE_COMMIT" },
+    mode,
+    target,
+    protocol: mode === "local" ? "http2" : "http1.1",
+    configuration: fingerprintOf(`the ${mode} configuration`, { mode, note: HOSTILE }),
     description: `deployment at edge.example ${HOSTILE}`,
     notes: [`note ${HOSTILE}`],
     counts: { pass: n("pass"), fail: n("fail"), skip: n("skip"), total: results.length },
@@ -66,6 +75,78 @@ describe("conformance reports", () => {
     expect(text).toContain("      second line");
     expect(text).toContain("1 × needs --pki DIR (a test PKI)");
     expect(text).toContain("FAILED: 1 of 3 scenarios failed");
+  });
+
+  for (const mode of ["local", "target"] as const) {
+    describe(`what a ${mode} run tested, in every format`, () => {
+      const r = result(SAMPLE.results as ScenarioResult[], mode);
+      const statement = mode === "local" ? LOCAL_SCOPE : `target: tests the deployment at ${TARGET_URL}`;
+      const fingerprint = r.configuration.sha256;
+
+      it("JSON: the scope statement first, then commit, mode, target, protocol, start and the configuration fingerprint with its document", () => {
+        const text = jsonReport(r, { name: "ofb-edge", version: "0.1.0" });
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        expect(Object.keys(parsed).slice(0, 3)).toEqual(["format", "scope", "tool"]);
+        expect(parsed.scope).toContain(statement);
+        expect(parsed).toMatchObject({
+          commit: { id: COMMIT, source: mode === "local" ? "git" : "OFB_EDGE_COMMIT" },
+          mode,
+          target: r.target,
+          protocol: r.protocol,
+          startedAt: "2026-12-06T04:00:00.000Z",
+          configuration: { sha256: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), of: `the ${mode} configuration`, fingerprinted: { mode, note: HOSTILE } },
+        });
+      });
+
+      it("JUnit XML: the statement and the facts as a leading comment and as every testsuite's properties", () => {
+        const xml = junitReport(r);
+        const head = xml.slice(0, xml.indexOf("<testsuites "));
+        expect(head).toContain(`<!-- ${statement}`);
+        expect(head).toContain(`ofb-edge commit: ${COMMIT}`);
+        expect(head).toContain(`Configuration: ${fingerprint}`);
+        const suites = xml.split("<testsuite ").slice(1);
+        expect(suites).toHaveLength(3);
+        for (const suite of suites) {
+          expect(suite).toMatch(/^[^>]*>\n    <properties>/);
+          expect(suite).toContain(`<property name="ofb-edge.scope" value="${statement.replace(/'/g, "&#39;")}`);
+          expect(suite).toContain(`<property name="ofb-edge.commit" value="${COMMIT}"/>`);
+          expect(suite).toContain(`<property name="ofb-edge.mode" value="${mode}"/>`);
+          expect(suite).toContain(`<property name="ofb-edge.target" value="${r.target}"/>`);
+          expect(suite).toContain(`<property name="ofb-edge.configuration" value="${fingerprint}"/>`);
+          expect(suite).toContain(`<property name="ofb-edge.protocol" value="${r.protocol}"/>`);
+          expect(suite).toContain(`<property name="ofb-edge.started-at" value="2026-12-06T04:00:00.000Z"/>`);
+        }
+        for (const c of xml.match(/<!--[\s\S]*?-->/g)!) expect(c.slice(4, -3)).not.toContain("--");
+      });
+
+      it("HTML: the statement in a banner above the verdict, and a table of commit, mode, target, fingerprint, protocol and start", () => {
+        const html = htmlReport(r, { name: "ofb-edge", version: "0.1.0" });
+        const banner = html.indexOf(`<p class="scope ${mode}">${x(statement)}`);
+        expect(banner).toBeGreaterThan(html.indexOf("<h1>"));
+        expect(banner).toBeLessThan(html.indexOf('class="verdict'));
+        expect(html).toContain(`<tr><th>ofb-edge commit</th><td>${COMMIT} (${mode === "local" ? "git checkout, tracked files modified" : "OFB_EDGE_COMMIT"})</td></tr>`);
+        expect(html).toContain(`<tr><th>Mode</th><td>${mode}`);
+        expect(html).toContain(`<tr><th>Target</th><td>${r.target}</td></tr>`);
+        expect(html).toContain(`<tr><th>Configuration</th><td>${fingerprint} (the ${mode} configuration)</td></tr>`);
+        expect(html).toContain(`<tr><th>Protocol</th><td>${mode === "local" ? "HTTP/2" : "HTTP/1.1"}</td></tr>`);
+        expect(html).toContain("<tr><th>Started</th><td>2026-12-06T04:00:00.000Z</td></tr>");
+      });
+
+      it("terminal: the statement leads the summary with the facts under it, and follows the verdict", () => {
+        const lines = summaryTable(r).split("\n");
+        expect(lines[1]).toContain(statement);
+        expect(lines.slice(2, 8).join("\n")).toMatch(new RegExp(`ofb-edge commit: +${COMMIT}[\\s\\S]*Mode: +${mode}[\\s\\S]*Target: +${r.target.replace(/[.]/g, "\\.")}[\\s\\S]*Configuration: +${fingerprint}[\\s\\S]*Protocol: +HTTP/[\\s\\S]*Started: +2026-12-06T04:00:00\\.000Z`));
+        expect(lines.find((l) => l.startsWith("FAILED:"))).toContain(`(${statement}`);
+      });
+    });
+  }
+
+  it("an unknown commit says why it is unknown", () => {
+    const r = { ...SAMPLE, commit: { id: "unknown", source: "unknown" as const } };
+    expect(summaryTable(r)).toMatch(/ofb-edge commit: +unknown \(neither OFB_EDGE_COMMIT nor a git checkout\)/);
+    expect(junitReport(r)).toContain('<property name="ofb-edge.commit-source" value="unknown"/>');
+    const dashes = junitReport({ ...r, target: "https://a--b.example/--x-" });
+    expect(dashes).toContain("<!-- Target: https://a- -b.example/- -x- -->");
   });
 
   it("live progress: a rewritten status line on a terminal, one line per scenario elsewhere", () => {

@@ -1,10 +1,12 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startLocalStack } from "../../src/conformance/local.js";
+import { LOCAL_SCOPE, type SuiteResult } from "../../src/conformance/runner.js";
 import { AREAS } from "../../src/conformance/scenario.js";
-import type { SuiteResult } from "../../src/conformance/runner.js";
+import { packageRoot } from "../../src/package-root.js";
 import { redisUrl } from "../helpers/redis.js";
 
 // Issue 7 §5: `npm test` runs the whole local suite through the real CLI (`ofb-edge conformance`, built into
@@ -49,6 +51,34 @@ describe("ofb-edge conformance (local mode)", () => {
     }
     expect(report.notes.join(" ")).toContain("Redis at");
     expect(run.ms).toBeLessThan(120_000);
+  });
+
+  it("every report leads with what it tested: ofb-edge's own local stack (not a deployment), the commit, and a fingerprint a run on other ports shares", async () => {
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    expect(report.scope).toBe(LOCAL_SCOPE);
+    expect(report.mode).toBe("local");
+    expect(report.target).toMatch(/^https:\/\/localhost:\d+$/);
+    const expected = process.env.OFB_EDGE_COMMIT ? process.env.OFB_EDGE_COMMIT.toLowerCase() : execFileSync("git", ["rev-parse", "HEAD"], { cwd: packageRoot(), encoding: "utf8" }).trim();
+    expect(report.commit.id).toBe(expected);
+    expect(report.configuration.sha256).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const fingerprinted = JSON.stringify(report.configuration.fingerprinted);
+    expect(fingerprinted).not.toMatch(/"(port|key|clientSecret|password)":|127\.0\.0\.1:\d/);
+    expect(fingerprinted).toContain("<test-pki>/ca/trust-anchors.pem");
+    const junit = await readFile(join(out, "junit.xml"), "utf8");
+    const html = await readFile(join(out, "report.html"), "utf8");
+    for (const text of [run.stdout, junit, html.replace(/&#39;/g, "'")]) {
+      expect(text).toContain(LOCAL_SCOPE);
+      expect(text).toContain(report.configuration.sha256);
+      expect(text).toContain(report.commit.id);
+    }
+    // Another local stack — its own ports, folder, Redis key prefix and test PKI — with the same configuration.
+    const again = await startLocalStack({ pkiDir: inject("pkiDir"), redis: { url: redisUrl() } });
+    try {
+      expect(again.environment.target.port).not.toBe(Number(new URL(report.target).port));
+      expect(again.environment.configuration.sha256).toBe(report.configuration.sha256);
+    } finally {
+      await again.close();
+    }
   });
 
   it("prints the summary table by area and the verdict, and writes JUnit XML and HTML with every scenario", async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runConformance } from "../../src/cli/conformance.js";
 import { startLocalStack, type LocalStack } from "../../src/conformance/local.js";
 import type { SuiteResult } from "../../src/conformance/runner.js";
+import { packageRoot } from "../../src/package-root.js";
 import { redisUrl } from "../helpers/redis.js";
 
 // Issue 7 §3: `ofb-edge conformance --target …` against a running edge (here the local stack's, reached only
@@ -25,10 +27,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]) {
+async function cli(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runConformance(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) }, { env: {}, stdout: { isTTY: false, write: (s: string) => out.push(s) } });
+  const code = await runConformance(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) }, { env, stdout: { isTTY: false, write: (s: string) => out.push(s) } });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -79,6 +81,56 @@ describe("ofb-edge conformance --target", () => {
       expect(status(id), id).toBe("pass");
     }
     expect(report.results.find((r) => r.id === "token-in-query-refused")!.notes).toEqual([]);
+  });
+
+  it("every report says what it tested: the deployment's URL, the commit, and a fingerprint of the options given that holds no key or token", async () => {
+    const [a, b] = [stack.pki.clients["participant-a"]!, stack.pki.clients["participant-b"]!];
+    const token = await readFile(join(dir, "a.jwt"), "utf8");
+    const options = (client: typeof a) => [...target(), "--client-cert", client.chain, "--client-key", client.key, "--token-file", join(dir, "a.jwt"), "--only", "tls13-accepted", "--no-color"];
+    const run = async (name: string, args: string[], env: Record<string, string> = {}) => {
+      const out = join(dir, name);
+      const r = await cli([...args, "--out", out], env);
+      expect(r.code, r.err).toBe(0);
+      const read = (file: string) => readFile(join(out, file), "utf8");
+      return { ...r, json: await read("report.json"), junit: await read("junit.xml"), html: await read("report.html") };
+    };
+    const given = await run("provenance-given", options(a), { OFB_EDGE_COMMIT: "ABCDEF0123456789" });
+    const checkout = await run("provenance-checkout", options(a));
+    const other = await run("provenance-other", options(b));
+
+    const url = `https://127.0.0.1:${stack.environment.target.port}`;
+    const statement = `target: tests the deployment at ${url}`;
+    const report = JSON.parse(given.json) as SuiteResult;
+    expect(report).toMatchObject({ mode: "target", target: url, protocol: "http1.1", commit: { id: "abcdef0123456789", source: "OFB_EDGE_COMMIT" } });
+    expect(report.scope).toContain(statement);
+    expect(report.configuration.sha256).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(report.configuration.fingerprinted).toMatchObject({
+      target: url,
+      servername: "localhost",
+      clients: { "participant-a": a.thumbprint },
+      tokens: { "participant-a": true, "participant-b": false },
+      paths: { accounts: "/open-banking/accounts/v2/accounts" },
+    });
+    for (const secret of [token.trim(), (await readFile(a.key, "utf8")).split("\n")[1]!]) {
+      for (const text of [given.json, given.junit, given.html, given.out]) expect(text).not.toContain(secret);
+    }
+    for (const text of [given.junit, given.html, given.out]) {
+      expect(text).toContain(statement);
+      expect(text).toContain(report.configuration.sha256);
+      expect(text).toContain("abcdef0123456789");
+      expect(text).toContain(url);
+    }
+    expect(given.junit).toContain('<property name="ofb-edge.mode" value="target"/>');
+
+    // Without OFB_EDGE_COMMIT, the checkout's HEAD; the same options give the same fingerprint, other ones another.
+    const fromCheckout = JSON.parse(checkout.json) as SuiteResult;
+    expect(fromCheckout.commit).toMatchObject({ id: execFileSync("git", ["rev-parse", "HEAD"], { cwd: packageRoot(), encoding: "utf8" }).trim(), source: "git" });
+    expect(fromCheckout.configuration.sha256).toBe(report.configuration.sha256);
+    const otherReport = JSON.parse(other.json) as SuiteResult;
+    expect(otherReport.configuration.sha256).not.toBe(report.configuration.sha256);
+    expect(otherReport.configuration.fingerprinted).toMatchObject({ clients: { "participant-a": b.thumbprint } });
+
+    expect(await cli(options(a), { OFB_EDGE_COMMIT: "main" })).toMatchObject({ code: 2, err: expect.stringContaining("OFB_EDGE_COMMIT must be a git commit id") });
   });
 
   it("refuses what it cannot use with exit status 2: a non-https target, half a key pair, an --only that matches nothing", async () => {

@@ -22,7 +22,7 @@ function rejection(raw: unknown): DirectoryDocumentError {
   throw new Error("the document was accepted");
 }
 
-// DESIGN §4, D5: a garbage document must never replace the last good snapshot, so it is refused as a whole.
+// docs/architecture.md, decision D5: a garbage document must never replace the last good snapshot, so it is refused as a whole.
 describe("parseParticipants refuses a document that cannot be trusted as a whole, naming the JSON path", () => {
   it.each([
     ["not an array", { participants: [] }, "", "expected an array of organisations"],

@@ -6,7 +6,7 @@ import { CLIENT_CATALOGUE, loadTestPki, type TestPkiManifest } from "../../src/p
 
 const ORG_ID = "f6eacc55-c81f-5226-9b5a-6e0de5e1e6a1";
 
-/** A minimal valid Organisation object of `/participants` (ofb-facts §1.1) with some members replaced. */
+/** A minimal valid Organisation object of `/participants` (swagger_participants.yaml v1.1.0) with some members replaced. */
 function entry(changes: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     OrganisationId: ORG_ID,
@@ -48,7 +48,7 @@ describe("parseParticipants: the generated Directory fixture", () => {
     expect(organisations).toHaveLength(CLIENT_CATALOGUE.filter((spec) => spec.directory !== null && pki.clients[spec.name]!.organisationId !== null).length + 2);
   });
 
-  it("normalises each RegistrationNumber form the fixture uses back to the certificate's CNPJ or its root (ofb-facts §1.2)", () => {
+  it("normalises each RegistrationNumber form the fixture uses back to the certificate's CNPJ or its root (2021 production data)", () => {
     const org = (name: string) => organisations.find((o) => o.id === pki.clients[name]!.organisationId!.toLowerCase())!;
     expect(org("participant-a").registrationNumber).toBe(pki.clients["participant-a"]!.cnpj);
     expect(org("participant-b").registrationNumber).toBe(pki.clients["participant-b"]!.cnpj!.slice(0, 8));
@@ -58,7 +58,7 @@ describe("parseParticipants: the generated Directory fixture", () => {
   });
 });
 
-describe("parseParticipants: data-format drift of the real Directory is accepted (ofb-facts §1.2)", () => {
+describe("parseParticipants: data-format drift of the real Directory is accepted (2021 production data)", () => {
   it.each([
     ["8-digit CNPJ root (2021)", "92702067", "92702067"],
     ["14 digits", "07853842000135", "07853842000135"],
@@ -126,7 +126,7 @@ describe("parseParticipants: data-format drift of the real Directory is accepted
   });
 
   it("a realistic 2021 production entry: integer ApiVersion, no CertificationStatus, 'Open Banking Brasil ' domain, Inactive PAGTO", () => {
-    // Shape of the 2021 production `/participants` response [DATA-2021] (ofb-facts §1.2, §13).
+    // Shape of the 2021 production `/participants` response (59 organisations, as published in 2021).
     const raw = [
       {
         Status: "Active",

@@ -75,7 +75,7 @@ describe("keystore responses: what is trusted, and every failure fails closed wi
     expect(writes.filter((k) => k.startsWith("keystore:"))).toEqual([`keystore:${org}:${ss}`]);
   });
 
-  // ofb-facts §2 (Derived): kid == thumbprint holds for the published example only; the edge computes it.
+  // Our reading: kid == thumbprint holds for the published example only; the edge computes it.
   it("kid and x5t#S256 members naming the certificate's thumbprint do not register it: x5c[0] decides", async () => {
     const other = await x5c(pki, "participant-b");
     handler = serveJson({ keys: [{ kty: "RSA", kid: thumbprint, "x5t#S256": thumbprint, "x5t#256": thumbprint, x5c: [other] }] });

@@ -35,7 +35,7 @@ function clockedCache() {
   return { cache, writes, owners, reads, now: () => now, advance: (ms: number) => void (now += ms) };
 }
 
-describe("keystore key status against the test PKI's published keystore (ofb-facts §2, DESIGN D6)", () => {
+describe("keystore key status against the test PKI's published keystore (OFB DCR v2.1.0 §9.4, docs/architecture.md, decision D6)", () => {
   let pki: TestPkiManifest;
   let mock: MockDirectory;
   const requests: string[] = [];

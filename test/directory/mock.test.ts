@@ -26,7 +26,7 @@ function send(base: string, path: string, headers: Record<string, string> = {}, 
   });
 }
 
-describe("mock OFB Directory (ofb-facts §1–§2 routes over the test PKI fixture)", () => {
+describe("mock OFB Directory (participants, roles and keystore routes over the test PKI fixture)", () => {
   let pki: TestPkiManifest;
   let fixture: string;
   let mock: MockDirectory;

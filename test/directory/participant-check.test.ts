@@ -10,7 +10,7 @@ import { redisUrl, uniquePrefix } from "../helpers/redis.js";
 import { keepAliveClient } from "../helpers/tls-probe.js";
 
 /**
- * DESIGN §4 against the generated PKI and its Directory fixture, served by the mock directory, with both
+ * docs/architecture.md §Directory against the generated PKI and its Directory fixture, served by the mock directory, with both
  * stores: the organisation must be Active, hold the API family's role Active, and (D6) present a certificate
  * that is an active key of its software statement. Every rejection is a 403 that never reaches the backend.
  */

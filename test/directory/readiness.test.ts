@@ -16,7 +16,7 @@ import { testDispatcher } from "../helpers/outbound.js";
 const dispatcher = testDispatcher();
 
 /**
- * DESIGN D5: the last good snapshot serves up to `maxStalenessMs`; beyond it, or before any snapshot, protected
+ * docs/architecture.md, decision D5: the last good snapshot serves up to `maxStalenessMs`; beyond it, or before any snapshot, protected
  * routes answer 503 DIRECTORY_UNAVAILABLE and readiness is false — never fail open. Routes without the check
  * keep working.
  */

@@ -63,7 +63,7 @@ const implementations: { name: string; open: () => Promise<Harness> }[] = [
 
 const BANK = org("5f69111d-1a6e-4d3b-9f45-0a6d3c2b1e01", "12345678000195");
 const BANK_BRANCH = org("5f69111d-1a6e-4d3b-9f45-0a6d3c2b1e02", "12345678000276");
-// ofb-facts §1.2: most 2021 entries hold only the 8-character CNPJ root.
+// Most entries of the 2021 production `/participants` hold only the 8-character CNPJ root.
 const ROOT_ONLY = org("7a8b9c0d-2b3c-4d5e-8f60-718293a4b5c6", "87654321");
 // Alphanumeric CNPJ (letters in the first 12 positions), stored upper-case.
 const ALPHANUMERIC = org("9c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5", "AB12CD34000195");
@@ -93,7 +93,7 @@ describe.each(implementations)("DirectoryStore contract: $name store", ({ open }
     expect(await h.store.organisation("00000000-0000-4000-8000-000000000000")).toBeNull();
   });
 
-  it("a certificate CNPJ finds its organisation by full value, root, punctuation or lower-case letters (ofb-facts §1.2)", async () => {
+  it("a certificate CNPJ finds its organisation by full value, root, punctuation or lower-case letters (2021 production data)", async () => {
     h = await open();
     await h.store.publish(V1);
     const byCnpj = async (q: string) => (await h.store.organisationsByCnpj(q)).map((o) => o.id).sort();

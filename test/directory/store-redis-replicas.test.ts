@@ -4,7 +4,7 @@ import { createRedisStore } from "../../src/directory/redis-store.js";
 import type { DirectoryStore } from "../../src/directory/types.js";
 import { deletePrefix, nextChange, org, rawRedis, redisUrl, snapshot, uniquePrefix } from "../helpers/redis.js";
 
-// Replicas share one Redis snapshot and keep a small in-process cache in front of it (DESIGN §4).
+// Replicas share one Redis snapshot and keep a small in-process cache in front of it (docs/architecture.md §Directory).
 describe("Redis directory store: replicas sharing one prefix", () => {
   const open: DirectoryStore[] = [];
   const prefixes = new Set<string>();

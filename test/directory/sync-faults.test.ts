@@ -13,7 +13,7 @@ const dispatcher = testDispatcher();
 
 /**
  * The sync against a real HTTP server that misbehaves in every way the issue lists. After any failure the
- * previous snapshot stays in service unchanged (DESIGN D5); nothing half-parsed is ever published.
+ * previous snapshot stays in service unchanged (docs/architecture.md, decision D5); nothing half-parsed is ever published.
  */
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

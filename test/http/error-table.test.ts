@@ -4,7 +4,7 @@ import { ofbErrorBody, requestDateTime } from "../../src/http/ofb-error.js";
 
 const CODES = Object.keys(STATUS_BY_CODE) as EdgeErrorCode[];
 
-describe("reason codes: one table of statuses and titles (DESIGN §Errors)", () => {
+describe("reason codes: one table of statuses and titles (docs/architecture.md §Errors)", () => {
   it("gives every code in STATUS_BY_CODE a non-empty title of at most 255 characters, and no title without a code", () => {
     expect(Object.keys(TITLE_BY_CODE).sort()).toEqual([...CODES].sort());
     for (const code of CODES) {
@@ -22,7 +22,7 @@ describe("reason codes: one table of statuses and titles (DESIGN §Errors)", () 
     }
   });
 
-  it("keeps the statuses DESIGN §Errors assigns to each family", () => {
+  it("keeps the statuses docs/architecture.md §Errors assigns to each family", () => {
     // A state of the edge's dependencies (CRLs, Directory, authorization server) is a 503, never a verdict on the client.
     const UNAVAILABLE = new Set(["CERT_REVOCATION_UNAVAILABLE", "DIRECTORY_UNAVAILABLE", "DIRECTORY_KEYSTORE_UNAVAILABLE", "AUTHORIZATION_SERVER_UNAVAILABLE"]);
     for (const code of CODES) {

@@ -12,7 +12,7 @@ type Body = { errors: { code: string; title: string; detail: string }[]; meta: {
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000 + 456);
 const NOW_RFC3339 = `${NOW.toISOString().slice(0, 19)}Z`;
 
-describe("edge rejections in the OFB ResponseError format (DESIGN §Errors)", () => {
+describe("edge rejections in the OFB ResponseError format (docs/architecture.md §Errors)", () => {
   let pki: TestPkiManifest;
   let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;
@@ -59,7 +59,7 @@ describe("edge rejections in the OFB ResponseError format (DESIGN §Errors)", ()
     expect(body.meta).toEqual({ requestDateTime: NOW_RFC3339 });
     expect(body.meta.requestDateTime.length).toBeLessThanOrEqual(20);
     expect(backend.received).toHaveLength(before);
-    // Logs carry the same code and stage as the body (DESIGN §Errors).
+    // Logs carry the same code and stage as the body (docs/architecture.md §Errors).
     await vi.waitFor(() =>
       expect(edge.logs.filter((l) => l.kind === "access" && l.interactionId === id)).toEqual([
         expect.objectContaining({ decision: "rejected", code, stage, status: STATUS_BY_CODE[code] }),
@@ -69,7 +69,7 @@ describe("edge rejections in the OFB ResponseError format (DESIGN §Errors)", ()
   }
 
   // One reason code per pipeline stage: the status comes from the one table.
-  it("tls stage: no client certificate on an mTLS route → 401 CERT_REQUIRED (DESIGN D3)", async () => {
+  it("tls stage: no client certificate on an mTLS route → 401 CERT_REQUIRED (docs/architecture.md, decision D3)", async () => {
     await expectRejection("CERT_REQUIRED", "tls", {});
   });
 

@@ -6,7 +6,7 @@ import { httpsRequest, type TestResponse } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Mixed case, as the OIDF conformance suite sends it (conformance-sources §1.4). */
+/** Mixed case, as the OIDF conformance suite sends it (CreateRandomFAPIInteractionId upper-cases hex digits at random). */
 const MIXED_CASE = "4C5b8B7a-1D2e-4F3a-9B8c-7D6E5f4A3b2C";
 
 function expectDateNow(res: TestResponse) {
@@ -14,7 +14,7 @@ function expectDateNow(res: TestResponse) {
   expect(Math.abs(Date.parse(res.headers.date!) - Date.now())).toBeLessThan(10_000);
 }
 
-describe("x-fapi-interaction-id (FAPI 1 Part 1 §6.2.1, OFB API contract; DESIGN D1)", () => {
+describe("x-fapi-interaction-id (FAPI 1 Part 1 §6.2.1, OFB API contract; docs/architecture.md, decision D1)", () => {
   let pki: TestPkiManifest;
   let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;

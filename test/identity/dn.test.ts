@@ -9,7 +9,7 @@ const XP_ORG = "OFBBR-79717d71-0cf4-58f6-b2d0-370d5404d383";
 const XP_UID = "9a4c69f8-3ed6-4641-87de-9354bb8bb69a";
 const XP_CN = "matls-banking-openfinance.rico.com.vc";
 
-// ofb-facts §4.3, Banco XP: OpenSSL prints the most specific RDN (CN) first, so DER order is the reverse.
+// The Banco XP BRCAC issued by AC Certisign ICP-Brasil SSL EV G4: OpenSSL prints the most specific RDN (CN) first, so DER order is the reverse.
 const bancoXpRdns: readonly Attribute[] = [
   [OID.businessCategory, "Private Organization"],
   [OID.jurisdictionC, "BR", "printableString"],
@@ -23,7 +23,7 @@ const bancoXpRdns: readonly Attribute[] = [
   [OID.CN, XP_CN],
 ];
 
-describe("formatDn on the real OFB subject DNs (ofb-facts §4.3)", () => {
+describe("formatDn on the real OFB subject DNs (Banco XP, Chicago Advisory Partners, Soluti, Nubank)", () => {
   it("writes Banco XP exactly as OpenSSL's RFC 2253 output", () => {
     expect(formatDn(nameDer(bancoXpRdns), "rfc4514")).toBe(
       `CN=${XP_CN},UID=${XP_UID},organizationIdentifier=${XP_ORG},L=Rio de Janeiro,ST=RJ,O=BANCO XP S A,C=BR,` +

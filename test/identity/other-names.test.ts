@@ -8,7 +8,7 @@ const UTF8 = 0x0c;
 const PRINTABLE = 0x13;
 const IA5 = 0x16;
 
-// icp-brasil-facts §4.2/§4.3: birth date (8) + CPF (11) + NIS (11) + RG (15, here alphanumeric) + issuer/UF (7) = 52.
+// Resolução CG ICP-Brasil 128/2017, as issued certificates fill it: birth date (8) + CPF (11) + NIS (11) + RG (15, here alphanumeric) + issuer/UF (7) = 52.
 const RESPONSIBLE_DATA = "15071980" + "12345678909" + "00000000000" + "0000000X1234567" + "PCDF-DF";
 
 const rfc822 = new GeneralName({ rfc822Name: "pki@example.com.br" });

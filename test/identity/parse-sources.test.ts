@@ -10,7 +10,7 @@ const UID = "bc97b8f0-2e5d-4c1a-9f3b-7a6e5d4c3b2a";
 const OFB = { allowOpenInsurance: false } as const;
 const RESPONSIBLE_DATA = "15071980" + "12345678909" + "00000000000" + "0000000X1234567" + "PCDF-DF";
 
-// Chicago Advisory Partners (ofb-facts §4.3) without serialNumber, so the CNPJ must come from the SAN.
+// Chicago Advisory Partners (the OFB certificate standard ID2's example subject) without serialNumber, so the CNPJ must come from the SAN.
 const subjectWithoutSerial: Attribute[] = [
   [OID.C, "BR", "printableString"],
   [OID.O, "Chicago Advisory Partners"],

@@ -10,7 +10,7 @@ const UID = "9a4c69f8-3ed6-4641-87de-9354bb8bb69a";
 const HOST = "matls-banking-openfinance.rico.com.vc";
 const OFB = { allowOpenInsurance: false } as const;
 
-/** The 2023-01-19 standard order (ofb-facts §4.2), in DER order: least specific first. */
+/** The 2023-01-19 standard order (OFB certificate standard 2.1), in DER order: least specific first. */
 function ofbSubject(overrides: Partial<Record<keyof typeof OID, string | null>> = {}, type: StringType = "utf8String"): Attribute[] {
   const values: [keyof typeof OID, string][] = [
     ["businessCategory", "Private Organization"],

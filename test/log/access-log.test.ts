@@ -12,7 +12,7 @@ const TOKEN = "eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJsb2ctdGVzdCJ9.c2VjcmV0LXNpZ25hdHV
 
 type Line = Record<string, unknown>;
 
-describe("access log (DESIGN §Operating it: one line per request, never a secret)", () => {
+describe("access log (docs/architecture.md §Operations: one line per request, never a secret)", () => {
   let pki: TestPkiManifest;
   let backend: Awaited<ReturnType<typeof startRecordingBackend>>;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;

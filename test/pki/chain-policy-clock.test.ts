@@ -7,7 +7,7 @@ import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { keepAliveClient, rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
-// Validity against the injected clock (STYLE habit 8, icp-brasil-facts §8 "verify at T"). OpenSSL checks
+// Validity against the injected clock ("verify at T": one clock for every depth). OpenSSL checks
 // dates against the system time in the handshake; the edge's own clock decides, per request, so a kept-alive
 // connection stops being served the second its certificate expires. RFC 5280 §4.1.2.5: notAfter is inclusive.
 

@@ -7,8 +7,8 @@ import { startRecordingBackend } from "../helpers/backend.js";
 import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
-// Certificate policy (DESIGN §2, D7) over real handshakes on a permissive listener, so every rejection is
-// answered in HTTP: 401, the OFB error body with the reason code (ofb-facts §10), never forwarded.
+// Certificate policy (docs/architecture.md §Chain policy, D7) over real handshakes on a permissive listener, so every rejection is
+// answered in HTTP: 401, the OFB error body with the reason code (OFB OpenAPI ResponseError), never forwarded.
 
 type Edge = Awaited<ReturnType<typeof startTestEdge>>;
 type ErrorBody = { errors: { code: string; title: string; detail: string }[] };

@@ -5,7 +5,7 @@ import { startRecordingBackend } from "../helpers/backend.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { keepAliveClient } from "../helpers/tls-probe.js";
 
-// DESIGN §pipeline: work that depends only on the connection (chain policy, identity) is done once per TLS
+// docs/architecture.md §Pipeline: work that depends only on the connection (chain policy, identity) is done once per TLS
 // connection and cached on the socket, not once per request.
 //
 // Observables: the edge's own counters (`connections` per TLS connection, `requests` per request), the

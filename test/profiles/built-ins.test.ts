@@ -7,7 +7,7 @@ import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
 /**
- * Every built-in profile (DESIGN §6, header-formats §1–§13) through a real edge: participant-a's certificate
+ * Every built-in profile (docs/architecture.md §Header profiles; each vendor's documentation) through a real edge: participant-a's certificate
  * over real TLS, one route per profile, and the exact fields the backend received. Expected values are derived
  * here from the DER and PEM that Node reads from the certificate files, and the DN strings are OpenSSL's own
  * output for this subject (`openssl x509 -nameopt RFC2253` / `-nameopt compat`), not from the encoders.

@@ -111,7 +111,7 @@ describe("encodeCertificate: one certificate, byte-exact with its product", () =
   it("pem-urlencoded-aws leaves + = / as they are (ALB: 'URL-encoded PEM … with +=/ as safe characters')", () => {
     const aws = encodeCertificate(LEAF, "pem-urlencoded-aws");
     expect(aws).toBe(NGINX_ESCAPED_LEAF.replaceAll("%2B", "+").replaceAll("%2F", "/").replaceAll("%3D", "="));
-    // The shape of a value captured from an ALB (header-formats §6 reports; trailing %0A included).
+    // The shape of a value captured from an ALB (as reported in wso2/api-manager#5085; trailing %0A included).
     expect(aws).toMatch(/^-----BEGIN%20CERTIFICATE-----%0AMIIB[A-Za-z0-9+/=%]+%0A-----END%20CERTIFICATE-----%0A$/);
     expect(aws).toContain("M4+k1M6");
   });
@@ -201,7 +201,7 @@ describe("decodeCertificates: round trips", () => {
   });
 });
 
-describe("decodeCertificates: real-world variants (header-formats §15)", () => {
+describe("decodeCertificates: real-world variants (nginx tab PEM, Apache spaces and (null), ALB unescaped '+')", () => {
   it("reads RFC 9440's Client-Cert-Chain, also when its field lines were joined with ','", () => {
     const [, intermediate, root] = CHAIN;
     expect(decodeCertificates(RFC9440_CLIENT_CERT_CHAIN, "sf-binary")).toEqual([intermediate, root]);
@@ -211,7 +211,7 @@ describe("decodeCertificates: real-world variants (header-formats §15)", () => 
     expect(decodeCertificates(`:${body(ROOT_PEM).replace(/=+$/, "")}:`, "sf-binary")).toEqual([root]);
   });
 
-  it("keeps '+' as '+' in an ALB value (never form-decoding, header-formats §6)", () => {
+  it("keeps '+' as '+' in an ALB value (never form-decoding: AWS ALB leaves '+' unescaped)", () => {
     const alb = encodeCertificate(LEAF, "pem-urlencoded-aws");
     expect(alb).toContain("+");
     expect(decodeCertificates(alb, "pem-urlencoded-aws")).toEqual([LEAF]);

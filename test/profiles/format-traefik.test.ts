@@ -6,7 +6,7 @@ import { headerSchema } from "../../src/profiles/schema.js";
 import { OID, generateKeys, hex, issueLeaf, nameDer, tlv } from "../identity/certificates.js";
 
 /**
- * Traefik's X-Forwarded-Tls-Client-Cert-Info (header-formats §5). The first expectation is the example in
+ * Traefik's X-Forwarded-Tls-Client-Cert-Info (Traefik PassTLSClientCert middleware docs). The first expectation is the example in
  * Traefik's own documentation (docs/content/reference/routing-configuration/http/middlewares/passtlsclientcert.md,
  * "when all the available fields are selected"), reproduced from a certificate with that subject, issuer,
  * validity and SANs; the rest follow pass_tls_client_cert.go getCertInfo and Go's pkix.Name rules.

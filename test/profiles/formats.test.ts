@@ -25,7 +25,7 @@ import { OID, generateKeys, hex, issueLeaf, nameDer, rawNameDer, sanExtension, t
 const utf8 = (text: string) => tlv(0x0c, new TextEncoder().encode(text));
 const ascii = (tag: number, text: string) => tlv(tag, new TextEncoder().encode(text));
 
-// An OFB transport-certificate subject (ofb-facts §4.3 shape), with a non-ASCII locality and a
+// An OFB transport-certificate subject (the shape of real BRCAC subjects), with a non-ASCII locality and a
 // multi-valued RDN (UID + CN), in DER order.
 const ofbRdns: readonly Rdn[] = [
   [OID.businessCategory, "Private Organization"],
@@ -307,7 +307,7 @@ describe("formatTime", () => {
   const start = new Date("2023-09-21T01:50:17Z");
   const end = new Date("2024-09-05T09:05:09.999Z");
 
-  it("writes the AWS ALB example instant (header-formats §6) in every format", () => {
+  it("writes the AWS ALB example instant (AWS ALB mutual-authentication docs) in every format", () => {
     expect(formatTime(start, "rfc3339")).toBe("2023-09-21T01:50:17Z");
     expect(formatTime(start, "unix")).toBe("1695261017");
     expect(formatTime(start, "openssl")).toBe("Sep 21 01:50:17 2023 GMT");
@@ -336,7 +336,7 @@ describe("formatTime", () => {
   });
 });
 
-describe("XFCC values and elements (Envoy headers.rst, header-formats §2)", () => {
+describe("XFCC values and elements (Envoy headers.rst)", () => {
   it("reproduces the Envoy documentation example element", () => {
     const element = xfccElement([
       ["By", "http://frontend.lyft.com"],

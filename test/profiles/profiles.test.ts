@@ -13,7 +13,7 @@ import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 
 /**
- * Header profiles at work (DESIGN §6): selection per route and per calling organisation, anti-spoofing of
+ * Header profiles at work (docs/architecture.md §Header profiles): selection per route and per calling organisation, anti-spoofing of
  * every field any loaded profile can emit (on mTLS and plain requests, in both directions), size limits and
  * their actions, and profile files with the exact error path.
  */

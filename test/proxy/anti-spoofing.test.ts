@@ -14,7 +14,7 @@ type Edge = Awaited<ReturnType<typeof startTestEdge>>;
 const SPOOF = "SPOOFED-by-the-client";
 
 /**
- * Client-certificate fields from every product in reference/header-formats.md §1–§14, written independently of
+ * Client-certificate fields from every product's documentation (RFC 9440, Envoy, nginx, HAProxy, AWS, Cloudflare, GCP, …), written independently of
  * src/proxy/sanitize.ts so that a name missing there fails here, plus underscore spellings that CGI-style
  * backends read as the dashed name.
  */
@@ -75,7 +75,7 @@ function rawValues(rawHeaders: readonly string[], name: string): string[] {
   return out;
 }
 
-describe("anti-spoofing: client-certificate headers (RFC 9440 §2.4, header-formats §16)", () => {
+describe("anti-spoofing: client-certificate headers (RFC 9440 §2.4; the spoofing CVEs of other terminators)", () => {
   let pki: TestPkiManifest;
   let backend: Backend;
   let edge: Edge;

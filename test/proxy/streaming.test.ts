@@ -82,7 +82,7 @@ async function startStreamingBackend() {
   };
 }
 
-describe("streamed bodies through the proxy (DESIGN §7)", () => {
+describe("streamed bodies through the proxy (docs/architecture.md §Proxy)", () => {
   let pki: TestPkiManifest;
   let backend: Awaited<ReturnType<typeof startStreamingBackend>>;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;

@@ -49,7 +49,7 @@ async function closedPortUrl(): Promise<string> {
 
 type ErrorBody = { errors: { code: string; title: string; detail: string }[] };
 
-describe("upstream failures (DESIGN §7: 502/504 in the OFB error format)", () => {
+describe("upstream failures (docs/architecture.md §Proxy: 502/504 in the OFB error format)", () => {
   let pki: TestPkiManifest;
   let edge: Awaited<ReturnType<typeof startTestEdge>>;
   const backends: Awaited<ReturnType<typeof startMisbehavingBackend>>[] = [];

@@ -9,7 +9,7 @@ import { startCrlServer, type CrlServer } from "./crl-server.js";
 import { HOUR, revocationPki, serialOf, signCrl } from "./fixtures.js";
 
 /**
- * Revocation through the edge (DESIGN D4): CRLs signed by the test PKI's ACs, served over plain HTTP; the
+ * Revocation through the edge (docs/architecture.md, decision D4): CRLs signed by the test PKI's ACs, served over plain HTTP; the
  * `revoked` client's serial is on ssl-ac's CRL. Permissive listeners answer 401 CERT_REVOKED; strict listeners
  * close the connection; in hard-fail an AC without a usable CRL is 503 and /readyz says so. Nothing revoked
  * reaches the backend.

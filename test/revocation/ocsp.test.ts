@@ -18,7 +18,7 @@ import { testDispatcher } from "../helpers/outbound.js";
 const dispatcher = testDispatcher();
 
 /**
- * OCSP first, CRL as the fallback (DESIGN D4, icp-brasil-facts §7), against a real responder on 127.0.0.1 whose
+ * OCSP first, CRL as the fallback (docs/architecture.md, decision D4), against a real responder on 127.0.0.1 whose
  * answers are signed with the test PKI's keys. Leaves are issued per test with an Authority Information Access
  * naming the test's own responder path; ssl-ac's CRL is served per test (or not at all).
  */

@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** The stores every behaviour runs against (STYLE habit 15: one contract suite for every implementation). */
+/** The stores every behaviour runs against (one contract suite for every implementation). */
 const STORES: Record<string, () => Promise<{ store: RevocationStore; cleanup: () => Promise<void> }>> = {
   memory: async () => ({ store: createMemoryRevocationStore(), cleanup: async () => undefined }),
   redis: async () => {

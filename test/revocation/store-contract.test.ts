@@ -6,7 +6,7 @@ import { sleep, uniquePrefix } from "../helpers/redis.js";
 import { redisTopologies } from "../helpers/redis-topologies.js";
 
 /**
- * The RevocationStore contract (STYLE habit 15: one suite for every implementation): memory, and Redis on each
+ * The RevocationStore contract (one suite for every implementation): memory, and Redis on each
  * topology — standalone, a Sentinel-managed primary and replica, a three-primary Redis Cluster.
  */
 

@@ -5,9 +5,9 @@ import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
-// Listener modes (DESIGN §1, D3). strict: no valid, policy-conforming certificate, no connection (OpenSSL
+// Listener modes (docs/architecture.md §TLS listeners, D3). strict: no valid, policy-conforming certificate, no connection (OpenSSL
 // alerts, Node drops chains failing path validation, OFB policy closes at secureConnection). permissive:
-// the handshake accepts anything; mTLS routes answer 401 in the OFB error format (ofb-facts §10).
+// the handshake accepts anything; mTLS routes answer 401 in the OFB error format (OFB OpenAPI ResponseError).
 
 type Edge = Awaited<ReturnType<typeof startTestEdge>>;
 const API = "/open-banking/accounts/v2/accounts";

@@ -5,8 +5,8 @@ import { httpsRequest } from "../helpers/client.js";
 import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
-// Several listeners in one edge (DESIGN §1): each enforces its own mode, and `listeners[].routes` limits the
-// routes it serves, e.g. a public port for .well-known/jwks next to the mTLS port (ofb-facts §5, §11).
+// Several listeners in one edge (docs/architecture.md §TLS listeners): each enforces its own mode, and `listeners[].routes` limits the
+// routes it serves, e.g. a public port for .well-known/jwks next to the mTLS port (OFB certificate standard 2.1 §8.4: no mTLS on .well-known and jwks_uri).
 
 const API = "/open-banking/accounts/v2/accounts";
 const WELL_KNOWN = "/.well-known/openid-configuration";

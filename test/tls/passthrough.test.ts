@@ -12,7 +12,7 @@ import { createPassthroughMetrics, createPassthroughServer, type PassthroughServ
 import { passthroughSchema, type PassthroughConfigInput } from "../../src/tls/passthrough-config.js";
 import { clientCredentials, testPki } from "../helpers/edge.js";
 
-// Passthrough listeners (DESIGN §1, mode passthrough): TLS is routed by SNI to backends that terminate it
+// Passthrough listeners (docs/architecture.md §TLS listeners, mode passthrough): TLS is routed by SNI to backends that terminate it
 // themselves. Every test speaks real TCP/TLS: the client completes its handshake with the backend's own
 // certificate (issued under a root only the client and the backends know, so the edge cannot have
 // terminated it), and the backend sees the client's certificate.

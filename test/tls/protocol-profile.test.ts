@@ -6,7 +6,7 @@ import { clientCredentials, startTestEdge, testPki } from "../helpers/edge.js";
 import { rawRequest, tlsHandshake } from "../helpers/tls-probe.js";
 
 // OFB security profile ("Secure use of TLS") and FAPI 1 Part 2 §8.5: TLS ≥ 1.2; below 1.3 only
-// ECDHE-RSA (and, when configured, DHE-RSA) with AES-GCM; TLS 1.3 preferred (DESIGN D2, ofb-facts §6).
+// ECDHE-RSA (and, when configured, DHE-RSA) with AES-GCM; TLS 1.3 preferred (docs/architecture.md, decision D2; OFB security profile, FAPI 1 Part 2 §8.5).
 
 type Edge = Awaited<ReturnType<typeof startTestEdge>>;
 
@@ -97,7 +97,7 @@ describe("TLS 1.2 cipher suites", () => {
     await expectServed(edge, tls12("AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384");
   });
 
-  it("refuses DHE-RSA-AES128-GCM-SHA256 unless tls.dhe is configured (DESIGN D2)", async () => {
+  it("refuses DHE-RSA-AES128-GCM-SHA256 unless tls.dhe is configured (docs/architecture.md, decision D2)", async () => {
     await expectRefused(edge, tls12("DHE-RSA-AES128-GCM-SHA256"), /ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE/, "ERR_SSL_NO_SHARED_CIPHER");
   });
 

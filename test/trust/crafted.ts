@@ -20,7 +20,7 @@ import { caName } from "../../src/pki/test-pki/index.js";
 
 /**
  * Self-signed CA certificates the test PKI cannot mint, built field by field: the key types of the
- * ICP-Brasil roots that defeat common stacks (icp-brasil-facts §3).
+ * ICP-Brasil roots that defeat common stacks (found in ITI zips: Ed448, an undecodable key OID, explicit EC parameters).
  */
 function selfSigned(commonName: string, spki: SubjectPublicKeyInfo, signatureAlgorithm: AlgorithmIdentifier, signer: (tbs: Buffer) => Buffer): Uint8Array {
   const name = AsnConvert.parse(caName({ organization: "ICP-Brasil TESTE", commonName }).toArrayBuffer(), Name);

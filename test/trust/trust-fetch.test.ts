@@ -68,7 +68,7 @@ async function fakeIcpBrasil() {
     "ICP-Brasilv2.crt": Buffer.from(v2.pem),
     "ICP-Brasilv13.crt": Buffer.from(pem(explicit)),
     "OutraRaiz.crt": Buffer.from(unpinned.pem),
-    // DER and CRLF PEM entries, as older zips and 25 of the 173 current files have (icp-brasil-facts §3).
+    // DER and CRLF PEM entries, as older zips and 25 of the 173 current files of the ITI zip have.
     "ACSSLEVG4.crt": clientAc.der,
     "ACSSLG2.crt": Buffer.from(serverOnlyAc.pem),
     "ACVALIDSSLEV.crt": Buffer.from(`\ufeff${noEkuAc.pem.replace(/\n/g, "\r\n")}`),

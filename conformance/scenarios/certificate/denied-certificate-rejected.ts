@@ -5,9 +5,9 @@ export default scenario({
   area: "certificate",
   title: "A valid client certificate on the operator's deny list is rejected (401 CERT_DENIED) and nothing is forwarded",
   origin: [
-    "DCR-BR v2.1.0 §9.4 (ofb-facts §2): the Directory re-scans certificates hourly before a revoked key moves to inactive/ — derived: after a key compromise the operator blocks at once",
+    "OFB DCR v2.1.0 §9.4: the Directory re-scans certificates hourly before a revoked key moves to inactive/ — our reading: after a key compromise the operator blocks at once",
     "ofb-edge README §denyList: a denied certificate gets 401 CERT_DENIED on every request, including connections already open (answered in HTTP on every listener mode)",
-    "DESIGN §2 chain policy: deny list by thumbprint",
+    "docs/architecture.md §Deny list: deny list by thumbprint",
   ],
   requires: ["deny-list", "token"],
   async run(t) {

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "RFC 5280 §6.1.3 (a)(2), applied to every certificate of the path: the validity period must include the current time",
     "x509-limbo rfc5280::validity::expired-intermediate",
-    "icp-brasil-facts §8: notBefore/notAfter are checked at every depth",
+    "docs/architecture.md §Chain policy: notBefore/notAfter are checked at every depth, on one validation clock",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

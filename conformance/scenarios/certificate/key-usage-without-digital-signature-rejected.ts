@@ -6,8 +6,8 @@ export default scenario({
   title: "A client certificate whose key usage lacks digitalSignature is rejected (401 CERT_KEY_USAGE_INVALID) and nothing is forwarded",
   origin: [
     "RFC 5280 §4.2.1.3 and §4.2.1.12: key usage and EKU are processed together; for id-kp-clientAuth the consistent bits are digitalSignature and/or keyAgreement",
-    "OFB certificate standard (ofb-facts §4.1; icp-brasil-facts §4.1): keyUsage = critical, digitalSignature, keyEncipherment",
-    "DESIGN §2 chain policy: keyUsage digitalSignature",
+    "OFB certificate standard 2.1: keyUsage = critical, digitalSignature, keyEncipherment",
+    "docs/architecture.md §Chain policy: keyUsage digitalSignature",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -7,10 +7,10 @@ export default scenario({
   area: "certificate",
   title: "A participant whose certificate carries its organisation id in the legacy OU attribute (certificates issued up to 2022-08-31) is accepted, and the backend receives its organisation id, software statement id, CNPJ and thumbprint",
   origin: [
-    "OFB certificate standard (ofb-facts §4.1): OU = <OrganisationId>, no prefix, in certificates issued up to 2022-08-31",
-    "ofb-facts §4.2 (CERT-ID2 §9): older subject forms stay valid; participants must not deploy controls that accept only the standardised DN; parse by OID, any DirectoryString type",
-    "ofb-facts §4.3: the Soluti pre-2022 OU subject; OIDF AbstractFAPIBrazilExtractCertificateSubject reads the org id from OU",
-    "DESIGN D9 (ofb-facts §12): derived identity headers — profiles/ofb-identity.json",
+    "OFB certificate standard 2.1: OU = <OrganisationId>, no prefix, in certificates issued up to 2022-08-31",
+    "OFB certificate standard ID2 §9: older subject forms stay valid; participants must not deploy controls that accept only the standardised DN; parse by OID, any DirectoryString type",
+    "the Soluti pre-2022 OU subject (OpenBanking-Brasil/specs-seguranca #207); OIDF AbstractFAPIBrazilExtractCertificateSubject reads the org id from OU",
+    "docs/architecture.md, decision D9: derived identity headers — profiles/ofb-identity.json",
   ],
   requires: ["second-client", "recorder"],
   async run(t) {

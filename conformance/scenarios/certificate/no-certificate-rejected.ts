@@ -7,8 +7,8 @@ export default scenario({
   origin: [
     "RFC 8705 §3: the protected resource MUST obtain the client certificate from its TLS layer and verify it matches the token's",
     "3scale APIcast t/apicast-policy-fapi.t: no client certificate → 401; panva/node-oidc-provider test/certificate_bound_access_tokens: no certificate → 401",
-    "DESIGN D3 (ofb-facts §12): no client certificate on an mTLS route — reject in the TLS handshake, or answer HTTP 401 and never forward",
-    "OFB certificate standard 2.1 §8.4 (ofb-facts §5): mTLS is required on /accounts/* and the other resource endpoints",
+    "docs/architecture.md, decision D3: no client certificate on an mTLS route — reject in the TLS handshake, or answer HTTP 401 and never forward",
+    "OFB certificate standard 2.1 §8.4: mTLS is required on /accounts/* and the other resource endpoints",
   ],
   requires: [],
   async run(t) {

@@ -6,8 +6,8 @@ export default scenario({
   title: "A client certificate without a software statement id (UID) in its subject is rejected (401 IDENTITY_SOFTWARE_STATEMENT_MISSING) and nothing is forwarded",
   origin: [
     "OIDF conformance suite condition/client/AbstractFAPIBrazilExtractCertificateSubject (FAPIBrazilExtractCertificateSubject): a subject without UID is an error",
-    "OFB certificate standard (ofb-facts §4.1, §4.2): UID (0.9.2342.19200300.100.1.1) = software statement id",
-    "DESIGN §3 participant identity: UID → software statement id, parsed by OID",
+    "OFB certificate standard 2.1: UID (0.9.2342.19200300.100.1.1) = software statement id",
+    "docs/architecture.md §Participant identity: UID → software statement id, parsed by OID",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "RFC 5280 §4.1.2.5 and §6.1.3 (a)(2): the validity period must include the current time",
     "x509-limbo rfc5280::validity::not-yet-valid-1-second and ::not-yet-valid-5-seconds",
-    "icp-brasil-facts §8: one validation clock drives notBefore/notAfter at every depth",
+    "docs/architecture.md §Chain policy: one validation clock drives notBefore/notAfter at every depth",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -5,8 +5,8 @@ export default scenario({
   area: "certificate",
   title: "An Open Insurance certificate (organizationIdentifier OPIBR-…) is rejected by the Open Finance edge (401 IDENTITY_OPEN_INSURANCE_NOT_ALLOWED) and nothing is forwarded",
   origin: [
-    "DESIGN D8 (ofb-facts §12): OPIBR- (Open Insurance) certificates are rejected unless configured",
-    "ofb-facts §1: the only OFB prefix is OFBBR-; OPIBR- marks Open Insurance Brasil, a separate directory (OIDF FAPIBrazilOpenInsuranceVerifyCertificateSubjectOrganizationIdentifier)",
+    "docs/architecture.md, decision D8: OPIBR- (Open Insurance) certificates are rejected unless configured",
+    "OFB certificate standard 2.1: the only OFB prefix is OFBBR-; OPIBR- marks Open Insurance Brasil, a separate directory (OIDF FAPIBrazilOpenInsuranceVerifyCertificateSubjectOrganizationIdentifier)",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

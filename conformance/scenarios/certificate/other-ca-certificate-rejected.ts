@@ -8,8 +8,8 @@ export default scenario({
     "RFC 5280 §6.1: the path must end in a trust anchor; a chain the client sends with its own AC does not make that AC trusted",
     "x509-limbo rfc5280::chain-untrusted-root: intermediates supplied, root not in the trusted set → no chain",
     "RFC 8705 §7.4: accept only a limited set of trust anchors",
-    "OFB certificate standard 2.1 (ofb-facts §5): only the listed ICP-Brasil ACs (CertiSign, Serasa, Serpro, Soluti, Valid) may issue BRCAC",
-    "DESIGN §2 and D7: full ICP-Brasil path validation to the configured trust anchors",
+    "OFB certificate standard 2.1: only the listed ICP-Brasil ACs (CertiSign, Serasa, Serpro, Soluti, Valid) may issue BRCAC",
+    "docs/architecture.md §Chain policy and decision D7: full ICP-Brasil path validation to the configured trust anchors",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "RFC 5280 §4.2.1.9 pathLenConstraint; §6.1.4 (l) and (m)",
     "x509-limbo pathlen::intermediate-violates-pathlen-0",
-    "icp-brasil-facts §2.3: v10 SSL ACs sit directly under the root (leaf → AC → root)",
+    "ITI repository: the v10 SSL ACs sit directly under root v10, so BRCAC chains are leaf → AC → root",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "RFC 5280 §6.1.3 (a)(3): at the current time the certificate is not revoked",
     "x509-limbo crl::revoked-certificate-with-crl",
-    "DESIGN D4 (ofb-facts §12): revocation of ICP-Brasil chains by CRL; icp-brasil-facts §7: a CRL fallback is mandatory",
+    "docs/architecture.md, decision D4: revocation of ICP-Brasil chains by CRL (CA certificates carry CRL distribution points only, so the CRL is the fallback OCSP cannot replace)",
   ],
   requires: ["test-pki", "revocation", "token"],
   async run(t) {

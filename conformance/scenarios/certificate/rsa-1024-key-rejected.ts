@@ -5,9 +5,9 @@ export default scenario({
   area: "certificate",
   title: "A client certificate with a 1024-bit RSA key is rejected (401 CERT_KEY_TOO_WEAK) and nothing is forwarded",
   origin: [
-    "OFB certificate standard 2.1 and ID2 (ofb-facts §4): ICP-Brasil type A, RSA 2048",
+    "OFB certificate standard 2.1 and ID2: ICP-Brasil type A, RSA 2048",
     "x509-limbo webpki::forbidden-weak-rsa-in-leaf: RSA-1024 end entity → FAILURE",
-    "DESIGN §2 chain policy: RSA ≥ 2048",
+    "docs/architecture.md §Chain policy: RSA ≥ 2048",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -8,8 +8,8 @@ export default scenario({
     "RFC 5280 §6.1: a certification path begins at a trust anchor; a self-signed end entity that is not one has no valid path",
     "x509-limbo rfc5280::chain-untrusted-root (category: untrusted root)",
     "RFC 8705 §7.4: accept only a limited set of trust anchors",
-    "OFB certificate standard (ofb-facts §4, §5): the BRCAC is issued under the ICP-Brasil V10 chain by an allowed AC",
-    "DESIGN §2 and D7: full ICP-Brasil path validation to the configured trust anchors",
+    "OFB certificate standard 2.1: the BRCAC is issued under the ICP-Brasil V10 chain by an allowed AC",
+    "docs/architecture.md §Chain policy and decision D7: full ICP-Brasil path validation to the configured trust anchors",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

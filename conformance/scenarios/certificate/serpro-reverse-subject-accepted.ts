@@ -7,10 +7,10 @@ export default scenario({
   area: "certificate",
   title: "A payment initiator whose certificate lists its subject in reverse order (Serpro style) with an alphanumeric CNPJ is accepted on a payments API, and the backend receives its identity and its PAGTO role",
   origin: [
-    "ofb-facts §4.3: Serpro and Soluti certificates carry the subject in reverse RDN order, businessCategory 'Business Entity'; §4.2: parse by OID, never compare whole DN strings",
-    "IN RFB nº 2.229/2024 (icp-brasil-facts §6): alphanumeric CNPJ from July 2026, e.g. 12ABC34501DE35",
-    "ofb-facts §1.2: AuthorisationDomain may carry a trailing space ('Open Banking Brasil ') — decide on Role and Status only; §3: payment families need an Active PAGTO claim",
-    "DESIGN D9 (ofb-facts §12): derived identity headers — profiles/ofb-identity.json (x-ofb-roles: the Active roles)",
+    "BRCACs issued by Autoridade Certificadora do SERPRO SSLv1 and AC SOLUTI SSL EV G4 carry the subject in reverse RDN order, businessCategory 'Business Entity'; OFB certificate standard ID2 §9: older subject forms stay valid — parse by OID, never compare whole DN strings",
+    "IN RFB nº 2.229/2024: alphanumeric CNPJ from July 2026, e.g. 12ABC34501DE35",
+    "2021 production /participants data: AuthorisationDomain may carry a trailing space ('Open Banking Brasil ') — decide on Role and Status only; OFB DCR v2.1.0 §7.2 (our reading): payment families need an Active PAGTO claim",
+    "docs/architecture.md, decision D9: derived identity headers — profiles/ofb-identity.json (x-ofb-roles: the Active roles)",
   ],
   requires: ["test-pki", "token-issuer", "recorder"],
   async run(t) {

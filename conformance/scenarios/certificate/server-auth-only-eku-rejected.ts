@@ -7,8 +7,8 @@ export default scenario({
   origin: [
     "RFC 5280 §4.2.1.12: the certificate MUST only be used for a purpose its extendedKeyUsage lists; id-kp-clientAuth is TLS client authentication",
     "x509-limbo rfc5280::eku::ee-wrong-eku",
-    "OFB certificate standard (ofb-facts §4.1): extendedKeyUsage = clientAuth",
-    "DESIGN §2 chain policy: EKU clientAuth",
+    "OFB certificate standard 2.1: extendedKeyUsage = clientAuth",
+    "docs/architecture.md §Chain policy: EKU clientAuth",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

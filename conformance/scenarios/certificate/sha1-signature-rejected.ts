@@ -5,9 +5,9 @@ export default scenario({
   area: "certificate",
   title: "A client certificate signed with SHA-1 is rejected (401 CERT_SIGNATURE_WEAK) and nothing is forwarded",
   origin: [
-    "OFB certificate standard 2.1 and ID2 (ofb-facts §4; icp-brasil-facts §4.1): RSA 2048 with SHA-256",
-    "RFC 5280 §6.1.3 (a)(1): the signature is verified with the issuer's key and algorithm — a path validator restricted to acceptable algorithms (x509-limbo signature_algorithms constraint, conformance-sources §5)",
-    "DESIGN §2 chain policy: no SHA-1",
+    "OFB certificate standard 2.1 and ID2: ICP-Brasil type A, RSA 2048 with SHA-256",
+    "RFC 5280 §6.1.3 (a)(1): the signature is verified with the issuer's key and algorithm — a path validator restricted to acceptable algorithms (C2SP x509-limbo testcase field signature_algorithms)",
+    "docs/architecture.md §Chain policy: no SHA-1",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

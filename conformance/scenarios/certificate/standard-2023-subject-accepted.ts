@@ -7,9 +7,9 @@ export default scenario({
   area: "certificate",
   title: "A participant whose certificate follows the 2023 subject standard (organizationIdentifier OFBBR-…) is accepted, and the backend receives its organisation id, software statement id, CNPJ and thumbprint",
   origin: [
-    "OFB certificate standard (ofb-facts §4.1, §4.2): organizationIdentifier = OFBBR-<OrganisationId>, UID = software statement id, serialNumber = CNPJ; RFC 4514 order fixed on 2023-01-19",
-    "OIDF conformance suite AbstractFAPIBrazilExtractCertificateSubject (conformance-sources §1.3): org id = organizationIdentifier after the first '-', software id = UID",
-    "DESIGN D9 (ofb-facts §12): derived identity headers — profiles/ofb-identity.json (x-ofb-organisation-id, x-ofb-software-statement-id, x-ofb-cnpj, x-ofb-x5t-s256)",
+    "OFB certificate standard 2.1 (Padrão de Certificados Open Finance Brasil 2.1, client certificate subject): organizationIdentifier = OFBBR-<OrganisationId>, UID = software statement id, serialNumber = CNPJ; RFC 4514 order fixed on 2023-01-19",
+    "OIDF conformance suite condition/client/AbstractFAPIBrazilExtractCertificateSubject: org id = organizationIdentifier after the first '-', software id = UID",
+    "docs/architecture.md, decision D9: derived identity headers — profiles/ofb-identity.json (x-ofb-organisation-id, x-ofb-software-statement-id, x-ofb-cnpj, x-ofb-x5t-s256)",
     "RFC 8705 §3.1: x5t#S256 = base64url(SHA-256(DER certificate))",
   ],
   requires: ["client", "token", "recorder"],

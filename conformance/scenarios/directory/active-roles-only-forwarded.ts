@@ -7,9 +7,9 @@ export default scenario({
   area: "directory",
   title: "A participant with an Active DADOS and an Inactive PAGTO claim is accepted on an accounts API, and the backend is told only its Active role (DADOS)",
   origin: [
-    "ofb-facts §1.1: OrgDomainRoleClaims[].Status is Active | Inactive; §1.2: an Inactive claim is normal, decide on Role and Status",
-    "ofb-facts §3 (derived mapping): accounts require an Active DADOS claim",
-    "DESIGN D9 (ofb-facts §12): derived identity headers — profiles/ofb-identity.json x-ofb-roles: the organisation's Active roles",
+    "OFB Directory swagger_participants.yaml v1.1.0: OrgDomainRoleClaims[].Status is Active | Inactive; the 2021 production data held Inactive claims — decide on Role and Status",
+    "OFB DCR v2.1.0 §7.2 (our reading of the role scopes): accounts require an Active DADOS claim",
+    "docs/architecture.md, decision D9: derived identity headers — profiles/ofb-identity.json x-ofb-roles: the organisation's Active roles",
   ],
   requires: ["test-pki", "second-client", "recorder"],
   async run(t) {

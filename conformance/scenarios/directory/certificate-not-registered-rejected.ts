@@ -5,9 +5,9 @@ export default scenario({
   area: "directory",
   title: "An Active participant presenting a certificate that is not a key of its software statement's transport.jwks is refused (403 DIRECTORY_KEY_UNREGISTERED) and nothing is forwarded",
   origin: [
-    "DESIGN D6 (ofb-facts §12): require the certificate's thumbprint among the active keys of transport.jwks",
-    "ofb-facts §2: <org_id>/<software_statement_id>/transport.jwks holds the active BRCAC transport keys; kid == x5t#S256 in the published example — compute it from x5c[0]",
-    "OFB certificate standard ID2 §9 (ofb-facts §2): look the certificate up in transport.jwks",
+    "docs/architecture.md, decision D6: require the certificate's thumbprint among the active keys of transport.jwks",
+    "OFB DCR ID3 (software_jwks_transport_uri): <org_id>/<software_statement_id>/transport.jwks holds the active BRCAC transport keys; kid == x5t#S256 in the OFB TPP user guide's example — compute it from x5c[0]",
+    "OFB certificate standard ID2 §9: look the certificate up in transport.jwks",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

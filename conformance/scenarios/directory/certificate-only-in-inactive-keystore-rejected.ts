@@ -5,8 +5,8 @@ export default scenario({
   area: "directory",
   title: "An Active participant presenting a certificate found only in its inactive transport keys is refused (403 DIRECTORY_KEY_INACTIVE) and nothing is forwarded",
   origin: [
-    "ofb-facts §2: <org_id>/<software_statement_id>/inactive/transport.jwks holds inactive keys; a key revoked or inactive in the Directory moves there (DCR-BR v2.1.0 §9.4)",
-    "DESIGN D6 (ofb-facts §12): the thumbprint must be an active key of transport.jwks, not only in inactive/",
+    "OFB DCR v2.1.0 §9.4: <org_id>/<software_statement_id>/inactive/transport.jwks holds inactive keys; a key revoked or inactive in the Directory moves there",
+    "docs/architecture.md, decision D6: the thumbprint must be an active key of transport.jwks, not only in inactive/",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

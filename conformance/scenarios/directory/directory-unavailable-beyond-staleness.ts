@@ -5,7 +5,7 @@ export default scenario({
   area: "directory",
   title: "When the OFB Directory has been unreachable for longer than the configured staleness limit, an accepted participant is refused (503 DIRECTORY_UNAVAILABLE) rather than let through, and nothing is forwarded",
   origin: [
-    "DESIGN D5 (ofb-facts §12): Directory unreachable — fail closed, or serve a bounded stale cache (ofb-facts §1: the Directory data is itself a 15-minute dump)",
+    "docs/architecture.md, decision D5: Directory unreachable — serve a bounded stale snapshot, then fail closed (Raidiam's OFB conformance wiki: the Directory data API is itself a dump cached 15 minutes)",
     "ofb-edge README §directory maxStalenessMs: beyond it checked routes answer 503 DIRECTORY_UNAVAILABLE — never fail open",
     "RFC 9110 §10.2.3: a Retry-After sent with 503 is delay-seconds or an HTTP-date",
   ],

@@ -5,9 +5,9 @@ export default scenario({
   area: "directory",
   title: "A payment initiator holding only the PAGTO role is refused on an accounts API (403 DIRECTORY_ROLE_MISSING) and nothing is forwarded",
   origin: [
-    "ofb-facts §3 (derived mapping): data-sharing families such as accounts require an Active DADOS claim; PAGTO allows payments scopes only",
-    "DCR-BR v2.1.0 §7.2 (ofb-facts §3): active roles in the software statement must be validated",
-    "DESIGN §4 (ofb-facts §12)",
+    "OFB DCR v2.1.0 §7.2 (our reading of the role scopes): data-sharing families such as accounts require an Active DADOS claim; PAGTO allows payments scopes only",
+    "OFB DCR v2.1.0 §7.2: active roles in the software statement must be validated",
+    "docs/architecture.md §Directory",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -6,9 +6,9 @@ export default scenario({
   area: "directory",
   title: "On one kept-alive connection, a participant with an Active DADOS but an Inactive PAGTO claim is served on an accounts API and then refused on a payments API (403 DIRECTORY_ROLE_INACTIVE), which is not forwarded",
   origin: [
-    "ofb-facts §3 (derived mapping): the role follows the API family of each request — accounts need DADOS, payments need PAGTO",
-    "ofb-facts §1.1: OrgDomainRoleClaims[].Status is Active | Inactive",
-    "DESIGN §4 (ofb-edge README §The pipeline): the Directory verdict is remembered per connection, snapshot and role — never reused for another role",
+    "OFB DCR v2.1.0 §7.2 (our reading of the role scopes): the role follows the API family of each request — accounts need DADOS, payments need PAGTO",
+    "OFB Directory swagger_participants.yaml v1.1.0: OrgDomainRoleClaims[].Status is Active | Inactive",
+    "docs/architecture.md §Directory: the Directory verdict is remembered per connection, snapshot and role — never reused for another role",
   ],
   requires: ["test-pki", "second-client"],
   async run(t) {

@@ -6,9 +6,9 @@ export default scenario({
   area: "directory",
   title: "A participant whose PAGTO role claim is Inactive is refused on a payments API (403 DIRECTORY_ROLE_INACTIVE) and nothing is forwarded",
   origin: [
-    "ofb-facts §1.1: OrgDomainRoleClaims[].Status is Active | Inactive; §1.2: production data held Inactive PAGTO claims",
-    "ofb-facts §3 (derived mapping): payment families require an Active PAGTO claim; DCR-BR v2.1.0 §7.2: active roles must be validated",
-    "DESIGN §4 (ofb-facts §12)",
+    "OFB Directory swagger_participants.yaml v1.1.0: OrgDomainRoleClaims[].Status is Active | Inactive; the 2021 production data held Inactive PAGTO claims",
+    "OFB DCR v2.1.0 §7.2: active roles must be validated; our reading of its role scopes: payment families require an Active PAGTO claim",
+    "docs/architecture.md §Directory",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

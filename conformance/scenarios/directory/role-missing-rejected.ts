@@ -5,9 +5,9 @@ export default scenario({
   area: "directory",
   title: "An Active organisation with no regulatory role claims is refused on an accounts API (403 DIRECTORY_ROLE_MISSING) and nothing is forwarded",
   origin: [
-    "ofb-facts §3 (derived mapping): data-sharing families such as accounts require an Active DADOS claim; DCR-BR v2.1.0 §7.2: active roles must be validated",
-    "ofb-facts §1.2: an empty OrgDomainRoleClaims array is normal Directory data (4 of 59 organisations in 2021)",
-    "DESIGN §4 (ofb-facts §12)",
+    "OFB DCR v2.1.0 §7.2: active roles must be validated; our reading of its role scopes: data-sharing families such as accounts require an Active DADOS claim",
+    "2021 production /participants data: an empty OrgDomainRoleClaims array is normal Directory data (4 of 59 organisations)",
+    "docs/architecture.md §Directory",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

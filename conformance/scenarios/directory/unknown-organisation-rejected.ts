@@ -5,9 +5,9 @@ export default scenario({
   area: "directory",
   title: "A valid certificate whose organisation is not in the OFB Directory is refused (403 DIRECTORY_ORG_UNKNOWN) and nothing is forwarded",
   origin: [
-    "ofb-facts §1.1: /participants lists every organisation by OrganisationId; the certificate's organisation id is its key (ofb-facts §4.2)",
+    "OFB Directory swagger_participants.yaml v1.1.0: /participants lists every organisation by OrganisationId; the certificate's organisation id (OFB certificate standard 2.1) is its key",
     "OIDF conformance suite condition/rs/FAPIBrazilFetchClientOrganizationJwksFromDirectory: the client's organisation, taken from its certificate, is looked up in the Directory",
-    "DESIGN §4 and D6 (ofb-facts §12): the organisation must exist and be Active; anything unknown fails closed",
+    "docs/architecture.md §Directory and decision D6: the organisation must exist and be Active; anything unknown fails closed",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

@@ -5,8 +5,8 @@ export default scenario({
   area: "directory",
   title: "A participant whose organisation has Withdrawn from the OFB Directory is refused (403 DIRECTORY_ORG_WITHDRAWN) even though its certificate is still valid, and nothing is forwarded",
   origin: [
-    "ofb-facts §1.1: Organisation Status is Active | Pending | Withdrawn (swagger_participants.yaml v1.1.0)",
-    "DESIGN §4 (ofb-facts §12): only an Active organisation reaches the APIs",
+    "OFB Directory swagger_participants.yaml v1.1.0: Organisation Status is Active | Pending | Withdrawn",
+    "docs/architecture.md §Directory: only an Active organisation reaches the APIs",
   ],
   requires: ["test-pki", "token"],
   async run(t) {

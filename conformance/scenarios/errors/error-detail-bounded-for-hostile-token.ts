@@ -8,9 +8,9 @@ export default scenario({
   area: "errors",
   title: "A validly signed token whose cnf lists dozens of long confirmation members is rejected (401 TOKEN_BINDING_MALFORMED) with an error detail of at most 2048 characters and a well-formed challenge",
   origin: [
-    "OFB API contract accounts 2.4.2 swagger: ResponseErrorMetaSingle errors[].detail ≤2048 (ofb-facts §10)",
+    "OFB API contract accounts 2.4.2 swagger: ResponseErrorMetaSingle errors[].detail ≤2048",
     "OIDF conformance suite, historical OFB functional tests (ffffbbc2): ErrorValidator — detail ≤2048",
-    "RFC 8705 §3.1 / RFC 7800 §3.1: exactly one confirmation method (conformance-sources §2.1); RFC 6750 §3: error_description characters %x20-21 / %x23-5B / %x5D-7E",
+    "RFC 8705 §3.1 / RFC 7800 §3.1: exactly one confirmation method; RFC 6750 §3: error_description characters %x20-21 / %x23-5B / %x5D-7E",
   ],
   requires: ["client", "token-issuer"],
   async run(t) {

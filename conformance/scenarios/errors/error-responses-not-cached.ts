@@ -10,8 +10,8 @@ export default scenario({
   area: "errors",
   title: "Rejections from every layer (listener, routing, certificate, interaction id, token) carry Cache-Control: no-store",
   origin: [
-    "RFC 9440 §2.4: responses that depend on the client certificate need Cache-Control: no-store or Vary: Client-Cert (conformance-sources §2.3); an edge rejection depends on the certificate and token presented",
-    "DESIGN §Errors: every edge-generated rejection is answered in one format",
+    "RFC 9440 §2.4: responses that depend on the client certificate need Cache-Control: no-store or Vary: Client-Cert; an edge rejection depends on the certificate and token presented",
+    "docs/architecture.md §Errors: every edge-generated rejection is answered in one format",
   ],
   requires: ["client"],
   async run(t) {

@@ -24,15 +24,15 @@ export default scenario({
   area: "errors",
   title: "Every kind of rejection — including requests built to inflate the error text — is answered with an OFB ResponseErrorMetaSingle body within its size limits, a current date and the interaction id",
   origin: [
-    "OFB API contract accounts 2.4.2 swagger: ResponseErrorMetaSingle — errors[] 1..13 {code ≤255, title ≤255, detail ≤2048}, meta.requestDateTime RFC 3339 ≤20 characters, application/json; charset=utf-8 (ofb-facts §10)",
+    "OFB API contract accounts 2.4.2 swagger: ResponseErrorMetaSingle — errors[] 1..13 {code ≤255, title ≤255, detail ≤2048}, meta.requestDateTime RFC 3339 ≤20 characters, application/json; charset=utf-8",
     "OIDF conformance suite, historical OFB functional tests (ffffbbc2): ErrorValidator — errors[] 1..13, code/title ≤255, detail ≤2048",
-    "FAPI 1 Part 1 §6.2.1 and accounts 2.4.2: x-fapi-interaction-id echoed, or a new one when missing or invalid; a Date header on responses (ofb-facts §9)",
+    "FAPI 1 Part 1 §6.2.1 and accounts 2.4.2: x-fapi-interaction-id echoed, or a new one when missing or invalid; a Date header on responses",
   ],
   requires: ["client"],
   async run(t) {
     const as = "participant-a";
     const cases: { what: string; send: () => Promise<Exchange>; status: number; code: string; echoed: boolean; orHandshakeRefused?: boolean }[] = [
-      // DESIGN D3: a listener that requires a certificate refuses this one in the handshake, with no body to inspect.
+      // docs/architecture.md, decision D3: a listener that requires a certificate refuses this one in the handshake, with no body to inspect.
       { what: "no client certificate", send: () => t.send({ token: MALFORMED_JWS }), status: 401, code: "CERT_REQUIRED", echoed: true, orHandshakeRefused: true },
       { what: "no Authorization header", send: () => t.send({ as }), status: 401, code: "TOKEN_MISSING", echoed: true },
       { what: "malformed token", send: () => t.send({ as, token: MALFORMED_JWS }), status: 401, code: "TOKEN_MALFORMED", echoed: true },

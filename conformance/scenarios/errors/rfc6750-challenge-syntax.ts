@@ -9,9 +9,9 @@ export default scenario({
   area: "errors",
   title: "Every bearer-token rejection carries a syntactically valid WWW-Authenticate: Bearer challenge — no error without credentials, invalid_token (401) for a bad token, invalid_request (400) for a malformed or ambiguous presentation",
   origin: [
-    "RFC 6750 §3: WWW-Authenticate MUST be included when the request lacks credentials or lacks a token that enables access; quoted auth-params, each at most once; no error information without credentials; error_description characters %x20-21 / %x23-5B / %x5D-7E (conformance-sources §2.2)",
+    "RFC 6750 §3: WWW-Authenticate MUST be included when the request lacks credentials or lacks a token that enables access; quoted auth-params, each at most once; no error information without credentials; error_description characters %x20-21 / %x23-5B / %x5D-7E",
     "RFC 6750 §3.1: invalid_request → 400 (malformed, more than one method), invalid_token → 401",
-    "ofb-facts §8; DESIGN §5: failure → 401 + WWW-Authenticate: Bearer error=\"invalid_token\"",
+    "RFC 8705 §3; docs/architecture.md §Token binding: failure → 401 + WWW-Authenticate: Bearer error=\"invalid_token\"",
   ],
   requires: ["client"],
   async run(t) {

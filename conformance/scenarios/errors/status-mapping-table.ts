@@ -8,7 +8,7 @@ interface Row {
   readonly code: string;
   /** The RFC 6750 §3.1 error the challenge carries; undefined: the row is not a bearer-token rejection. */
   readonly challenge?: string;
-  /** DESIGN D3: a strict listener refuses a missing certificate in the handshake instead. */
+  /** docs/architecture.md, decision D3: a strict listener refuses a missing certificate in the handshake instead. */
   readonly orHandshakeRefused?: boolean;
 }
 
@@ -17,9 +17,9 @@ export default scenario({
   area: "errors",
   title: "Each rejection class gets its status and code: interaction id 400, query token 400 invalid_request, no certificate 401, bad or foreign token 401 invalid_token, missing Directory role 403, unknown route 404 — none forwarded",
   origin: [
-    "DESIGN §Errors: 400 malformed / 401 certificate or token / 403 participant status, role, scope; DESIGN D1 (interaction id 400), D3 (no certificate: 401 or handshake refused)",
-    "RFC 6750 §3.1: invalid_request 400, invalid_token 401; RFC 8705 §3: certificate mismatch → 401 invalid_token (conformance-sources §2.1)",
-    "OFB accounts 2.4.2: x-fapi-interaction-id missing or invalid → 400; 401 missing/invalid authentication or token; 403 security policy violated; 404 (ofb-facts §9, §10)",
+    "docs/architecture.md §Errors: 400 malformed / 401 certificate or token / 403 participant status, role, scope; decisions D1 (interaction id 400) and D3 (no certificate: 401 or handshake refused)",
+    "RFC 6750 §3.1: invalid_request 400, invalid_token 401; RFC 8705 §3: certificate mismatch → 401 invalid_token",
+    "OFB accounts 2.4.2: x-fapi-interaction-id missing or invalid → 400; 401 missing/invalid authentication or token; 403 security policy violated; 404",
     "OIDF conformance suite: DisallowAccessTokenInQuery (400, 401 or 414; this edge answers 400)",
   ],
   requires: ["client", "token", "second-client", "test-pki"],

@@ -21,7 +21,7 @@ export default scenario({
   area: "headers",
   title: "A signed payment request (Content-Type application/jwt, a compact JWS body) reaches the backend byte for byte, and the backend's signed response reaches the client byte for byte",
   origin: [
-    "ofb-facts §9 (OFB payments API contract, OAPI-PAY): payments request and response bodies are JWS with Content-Type application/jwt, not JSON; do not parse them",
+    "OFB OpenAPI payments 4.0.0 (OpenBanking-Brasil/openapi swagger-apis/payments/4.0.0.yml): payments request and response bodies are JWS with Content-Type application/jwt, not JSON; do not parse them",
     "OIDF conformance suite: fapi1-advanced-final-brazil-ensure-bad-payment-signature-fails — the signature is the backend's to check (400 BAD_SIGNATURE), so the signed bytes must arrive intact",
     "OFB Security Profile ID3: JWS errors → 400 BAD_SIGNATURE (a signature over altered bytes would fail)",
   ],

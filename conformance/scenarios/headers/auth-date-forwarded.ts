@@ -8,7 +8,7 @@ export default scenario({
   origin: [
     "OIDF fapi1-advanced-final (AbstractFAPI1AdvancedFinalMultipleClient) resource steps: GET with x-fapi-auth-date → 200",
     "OIDF OFB pre-authorization steps (OpenBankingBrazilPreAuthorizationSteps): consent calls carry x-fapi-auth-date",
-    "ofb-facts §9: x-fapi-auth-date is an RFC 7231 date of exactly 29 characters",
+    "OFB OpenAPI (accounts 2.4.2 request headers): x-fapi-auth-date is an RFC 7231 date of exactly 29 characters",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

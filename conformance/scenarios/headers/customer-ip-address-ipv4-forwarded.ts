@@ -7,7 +7,7 @@ export default scenario({
   title: "An IPv4 x-fapi-customer-ip-address is accepted and reaches the backend unchanged",
   origin: [
     "OIDF fapi1-advanced-final (AbstractFAPI1AdvancedFinalMultipleClient) resource steps: GET with an IPv4 x-fapi-customer-ip-address → 200",
-    "FAPI 1 Part 1 §6.2.1 / ofb-facts §9: x-fapi-customer-ip-address (1–100 characters); a valid one is not rejected",
+    "FAPI 1 Part 1 §6.2.1 / OFB OpenAPI request headers: x-fapi-customer-ip-address (1–100 characters); a valid one is not rejected",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

@@ -6,7 +6,7 @@ export default scenario({
   area: "headers",
   title: "The customer's user agent (x-customer-user-agent) reaches the backend unchanged, next to the client's own User-Agent",
   origin: [
-    "ofb-facts §9 (OFB API contract, OAPI): request header x-customer-user-agent",
+    "OFB OpenAPI (accounts 2.4.2 request headers): request header x-customer-user-agent",
     "RFC 9110 §7.6.1: an intermediary removes only hop-by-hop fields; end-to-end fields such as User-Agent are forwarded",
   ],
   requires: ["client", "token", "recorder"],

@@ -11,7 +11,7 @@ export default scenario({
   title: "Served and refused responses carry one RFC 1123 Date header within five minutes of the current time",
   origin: [
     "OIDF conformance suite: CheckForDateHeaderInResourceResponse — RFC 1123 date within ±5 minutes (fapi1-advanced-final, fapi2-security-profile-final-happy-flow)",
-    "ofb-facts §9: responses carry a Date header (FAPI 1 Part 1 §6.2.1)",
+    "FAPI 1 Part 1 §6.2.1: responses carry a Date header",
     "RFC 9110 §6.6.1: an origin server with a clock sends Date, in IMF-fixdate form",
   ],
   requires: ["client", "token"],

@@ -7,7 +7,7 @@ export default scenario({
   area: "headers",
   title: "The x-idempotency-key of a payment initiation reaches the backend once and unchanged, so the bank can refuse a replayed payment",
   origin: [
-    "ofb-facts §9 (OFB API contract, OAPI-PAY): x-idempotency-key request header on payments POST",
+    "OFB OpenAPI payments 4.0.0: x-idempotency-key request header on payments POST",
     "OIDF OFB pre-authorization steps (OpenBankingBrazilPreAuthorizationSteps): payments consent POST carries x-idempotency-key → 201",
   ],
   requires: ["client", "token", "recorder"],

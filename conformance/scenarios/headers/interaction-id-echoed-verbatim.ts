@@ -17,7 +17,7 @@ export default scenario({
   origin: [
     "FAPI 1 Part 1 §6.2.1: the response x-fapi-interaction-id is the value the client sent",
     "OIDF conformance suite: CreateRandomFAPIInteractionId (random upper-case hex) and EnsureMatchingFAPIInteractionId (fapi1-advanced-final resource steps)",
-    "conformance-sources §1.4: echo the received value verbatim rather than normalising case",
+    "OIDF conformance suite CreateRandomFAPIInteractionId (random upper-case hex on purpose) and EnsureMatchingFAPIInteractionId: echo the received value verbatim rather than normalising case",
     "OFB API contract accounts 2.4.2: x-fapi-interaction-id mirrored in the response",
   ],
   requires: ["client", "token"],

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "FAPI 1 Part 1 §6.2.1: a new RFC 4122 UUID when the request carried none",
     "OIDF conformance suite: CheckForFAPIInteractionIdInResourceResponse (FAPI1-BASE-6.2.1-11), used after OFB pre-authorization calls that send no id",
-    "ofb-facts §9: the response header must always be returned (specs-seguranca #142), errors included",
+    "OpenBanking-Brasil/specs-seguranca #142: the response header must always be returned, errors included",
   ],
   requires: [],
   async run(t) {

@@ -7,7 +7,7 @@ export default scenario({
   title: "On a public FAPI route (/.well-known/), a request without x-fapi-interaction-id is served, and the response and the backend carry the same newly generated UUID",
   origin: [
     "FAPI 1 Part 1 §6.2.1: the resource server sets x-fapi-interaction-id to a new RFC 4122 UUID when none was sent",
-    "DESIGN D1 (ofb-facts §12, conformance-sources §7): per-route choice, generate-and-serve on /.well-known/",
+    "docs/architecture.md, decision D1: per-route choice, generate-and-serve on /.well-known/ (FAPI 1 Part 1 §6.2.1)",
     "OIDF conformance suite: CheckForFAPIInteractionIdInResourceResponse (FAPI1-BASE-6.2.1-11)",
   ],
   requires: ["recorder"],

@@ -7,7 +7,7 @@ export default scenario({
   origin: [
     "OFB API contract accounts 2.4.2: x-fapi-interaction-id required; if not received, generate one and return it with HTTP 400",
     "OFB Security Profile ID3 item 23 (FAPI-BR v2.1.0 item 18): deny all requests without header x-fapi-interaction-id on FAPI endpoints",
-    "DESIGN D1 (ofb-facts §12): the /open-banking/ route uses the OFB rule",
+    "docs/architecture.md, decision D1: the /open-banking/ route uses the OFB rule",
   ],
   requires: ["client", "token"],
   async run(t) {

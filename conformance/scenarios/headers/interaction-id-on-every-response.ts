@@ -7,7 +7,7 @@ export default scenario({
   title: "Every response — served or refused by the edge, on the Open Finance and the public route — carries exactly one x-fapi-interaction-id line holding a UUID",
   origin: [
     "FAPI 1 Part 1 §6.2.1: the resource server shall set the response header x-fapi-interaction-id",
-    "ofb-facts §9: the response header must always be returned (specs-seguranca #142; areadesenvolvedor #185, #213); send it on every response, errors included",
+    "OpenBanking-Brasil/specs-seguranca #142, areadesenvolvedor #185, #213: the response header must always be returned; send it on every response, errors included",
     "OIDF conformance suite: CheckForFAPIInteractionIdInResourceResponse (present and UUID.fromString parses it)",
   ],
   requires: ["client", "token"],

@@ -8,7 +8,7 @@ export default scenario({
   origin: [
     "RFC 9440 §2.2: Client-Cert and Client-Cert-Chain are request fields and MUST NOT be used in HTTP responses",
     "README, What reaches the backend: client-certificate and X-OFB-* fields are removed from every response",
-    "header-formats §16: identity leaks of rejected or other clients' certificates (traefik#12427, #12887 / PR #13685)",
+    "identity leaks of rejected or other clients' certificates in other terminators (traefik/traefik#12427, #12887 / PR #13685)",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

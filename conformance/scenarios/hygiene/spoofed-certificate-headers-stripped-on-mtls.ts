@@ -9,7 +9,7 @@ export default scenario({
   origin: [
     "RFC 9440 §2.4: a TLS-terminating reverse proxy MUST remove or overwrite incoming Client-Cert / Client-Cert-Chain",
     "Envoy test/integration/xfcc_integration_test.cc: SANITIZE strips incoming XFCC, SANITIZE_SET replaces it with this client's element",
-    "header-formats §16 and §18: spoofing reports (traefik#5061, envoy#6038, istio#50067, openshift/router PR #805 CVE-2026-46579) — delete every profile's field names on every request",
+    "spoofing reports against other terminators (traefik/traefik#5061, envoyproxy/envoy#6038, istio/istio#50067, openshift/router PR #805 CVE-2026-46579) — docs/architecture.md §Header profiles: delete every profile's field names on every request",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

@@ -9,7 +9,7 @@ export default scenario({
   origin: [
     "RFC 9440 §2.4: requests on connections without client-certificate authentication MUST be sanitized of Client-Cert and Client-Cert-Chain",
     "Envoy test/integration/xfcc_integration_test.cc TlsEnforceSanitize: FORWARD_ONLY on a non-mTLS connection still strips XFCC",
-    "header-formats §4 and §16: a conditional set-header leaves spoofed headers on non-mTLS requests (openshift/router PR #805, CVE-2026-46579; haproxy-boshrelease #86)",
+    "HAProxy configuration.txt §7.3.4 (ssl_c_used): a conditional set-header leaves spoofed headers on non-mTLS requests (openshift/router PR #805, CVE-2026-46579; haproxy-boshrelease #86)",
   ],
   requires: ["recorder"],
   async run(t) {

@@ -9,7 +9,7 @@ export default scenario({
   origin: [
     "RFC 9110 §5.1: field names are case-insensitive; §5.3: repeated field lines are one field (a sanitizer must treat every spelling and every line)",
     "RFC 9440 §2.2: Client-Cert is a singleton field; §2.4: incoming copies MUST be removed or overwritten",
-    "header-formats §2: XFCC holds one element per hop — a forged element appended by the client must not survive (Envoy SANITIZE_SET)",
+    "Envoy headers.rst (x-forwarded-client-cert): XFCC holds one element per hop — a forged element appended by the client must not survive (Envoy SANITIZE_SET)",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

@@ -17,7 +17,7 @@ export default scenario({
   area: "hygiene",
   title: "Forged x-ofb-* identity headers (organisation, software statement, CNPJ, roles, certificate thumbprint, client id) never reach the backend: it receives only the values the edge derived from the certificate, the Directory and the token",
   origin: [
-    "DESIGN D9 (ofb-facts §12): identity forwarded as derived headers — profiles/ofb-identity.json",
+    "docs/architecture.md, decision D9: identity forwarded as derived headers — profiles/ofb-identity.json",
     "RFC 9440 §2.4 and §4: fields that convey the client's identity are set only by the TLS-terminating proxy; incoming copies are removed",
     "RFC 8705 §3: the identity comes from the TLS layer, never from the request",
   ],

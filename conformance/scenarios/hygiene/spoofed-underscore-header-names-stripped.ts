@@ -7,7 +7,7 @@ export default scenario({
   title: "Forged certificate and identity headers spelled with underscores (X_SSL_Client_Cert, Client_Cert …), which CGI-style backends read as the dashed names, never reach the backend",
   origin: [
     "RFC 9440 §2.4: incoming Client-Cert MUST be removed or overwritten — a backend that maps '_' and '-' alike (CGI HTTP_CLIENT_CERT, nginx underscores_in_headers) reads Client_Cert as Client-Cert",
-    "header-formats §8 and §16: Apache mod_ssl / CGI variables (SSL_CLIENT_CERT) and the spoofing reports (openshift/router PR #805, CVE-2026-46579)",
+    "Apache httpd mod_ssl documentation: CGI variables (SSL_CLIENT_CERT) and the spoofing reports (openshift/router PR #805, CVE-2026-46579)",
   ],
   requires: ["client", "token", "recorder"],
   async run(t) {

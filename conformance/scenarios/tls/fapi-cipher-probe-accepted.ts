@@ -11,7 +11,7 @@ export default scenario({
   title: "A client without a certificate offering TLS 1.2 and 1.3 with only the FAPI suites gets a ServerHello for TLS 1.2 or 1.3 with one of them",
   origin: [
     "OIDF conformance suite: EnsureTLS12WithFAPICiphers — offers TLS 1.2 + 1.3 with TLS_{ECDHE,DHE}_RSA_WITH_AES_{128_GCM_SHA256,256_GCM_SHA384} and TLS 1.3 AES_128_GCM/AES_256_GCM/CHACHA20_POLY1305, no client certificate, aborts after ServerHello; passes when the server answers TLS 1.2 or 1.3",
-    "conformance-sources §1.4: an edge gating before ServerHello fails this probe",
+    "OIDF conformance suite EnsureTLS12WithFAPICiphers aborts right after ServerHello: an edge gating before ServerHello fails this probe",
   ],
   requires: [],
   async run(t) {

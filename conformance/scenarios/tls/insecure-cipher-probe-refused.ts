@@ -10,7 +10,7 @@ export default scenario({
   title: "A TLS 1.2 client offering every suite it knows except the four FAPI ones is refused (handshake_failure alert or reset)",
   origin: [
     "OIDF conformance suite: DisallowInsecureCipher (condition/common/AbstractCheckInsecureCiphers) — offers every suite except the 4 FAPI ones; handshake_failure alert or reset passes, any suite selected fails",
-    "FAPI 1 Part 2 §8.5 (ofb-facts §6)",
+    "FAPI 1 Part 2 §8.5",
   ],
   requires: [],
   async run(t) {

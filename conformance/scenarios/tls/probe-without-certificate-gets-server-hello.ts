@@ -6,9 +6,9 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 and a TLS 1.3 client that present no certificate both reach the ServerHello (a certificate requirement may end the handshake only after it)",
   origin: [
-    "conformance-sources §1.4: the OIDF TLS probes send no client certificate and stop at ServerHello; an edge that refuses before ServerHello (gating on SNI or certificate at ClientHello) fails EnsureTLS12WithFAPICiphers",
+    "OIDF conformance suite EnsureTLS12WithFAPICiphers: the TLS probes send no client certificate and stop at ServerHello; our reading: an edge that refuses before ServerHello (gating on SNI or certificate at ClientHello) fails EnsureTLS12WithFAPICiphers",
     "OIDF conformance suite: EnsureTLS12WithFAPICiphers; AbstractDisallowTLSVersion (probes without client certificate)",
-    "DESIGN D3: a strict listener fails the handshake, a permissive one completes it; both after ServerHello",
+    "docs/architecture.md, decision D3: a strict listener fails the handshake, a permissive one completes it; both after ServerHello",
   ],
   requires: [],
   async run(t) {

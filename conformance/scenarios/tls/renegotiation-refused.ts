@@ -10,7 +10,7 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client that asks to renegotiate is refused (error or closed connection) and a request sent behind the attempt is neither answered nor forwarded",
   origin: [
-    "OFB Security Profile ID3 §Secure use of TLS: TLS renegotiation shall be disabled (ofb-facts §6)",
+    "OFB Security Profile ID3 §Secure use of TLS: TLS renegotiation shall be disabled",
     "RFC 8705 §3: the client certificate comes from the initial handshake; no provision for renegotiation",
   ],
   requires: ["client"],

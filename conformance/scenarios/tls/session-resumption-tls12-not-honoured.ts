@@ -5,7 +5,7 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client gets no session ticket, and offering its previous session on a new connection gets a full handshake",
   origin: [
-    "OFB Security Profile ID3 §Secure use of TLS: TLS session resumption shall be disabled (ofb-facts §6)",
+    "OFB Security Profile ID3 §Secure use of TLS: TLS session resumption shall be disabled",
     "RFC 9440 §3: a resumed session may not carry the client certificate (disable resumption)",
   ],
   requires: [],

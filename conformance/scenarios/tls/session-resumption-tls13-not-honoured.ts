@@ -5,7 +5,7 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.3 client offering a ticket from its previous connection gets a full handshake (or is given no ticket at all)",
   origin: [
-    "OFB Security Profile ID3 §Secure use of TLS: TLS session resumption shall be disabled (ofb-facts §6)",
+    "OFB Security Profile ID3 §Secure use of TLS: TLS session resumption shall be disabled",
     "RFC 9440 §3: a resumed session may not carry the client certificate (disable resumption)",
   ],
   requires: [],

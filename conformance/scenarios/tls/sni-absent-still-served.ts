@@ -5,7 +5,7 @@ export default scenario({
   area: "tls",
   title: "A client that sends no SNI still completes the handshake and gets the same server certificate as one that does",
   origin: [
-    "conformance-sources §1.4: an edge that refuses before ServerHello, for example gating on SNI at ClientHello, fails the OIDF TLS probes (EnsureTLS12WithFAPICiphers)",
+    "OIDF conformance suite (our reading of its TLS probes): an edge that refuses before ServerHello, for example gating on SNI at ClientHello, fails the OIDF TLS probes (EnsureTLS12WithFAPICiphers)",
   ],
   requires: [],
   async run(t) {

@@ -8,9 +8,9 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client offering only a CBC-mode suite (each tried alone) gets no ServerHello",
   origin: [
-    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384 (ofb-facts §6)",
+    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384",
     "OIDF conformance suite: DisallowInsecureCipher (condition/common/AbstractCheckInsecureCiphers) — handshake_failure alert or reset passes, any suite selected fails",
-    "DESIGN D2: TLS 1.2 limited to the two ECDHE-RSA AES-GCM suites",
+    "docs/architecture.md, decision D2: TLS 1.2 limited to the two ECDHE-RSA AES-GCM suites",
   ],
   requires: [],
   run: (t) => expectEachSuiteRefused(t, SUITES),

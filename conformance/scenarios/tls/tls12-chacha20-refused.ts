@@ -8,9 +8,9 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client offering only a CHACHA20-POLY1305 suite (each tried alone) gets no ServerHello",
   origin: [
-    "FAPI 1 Part 2 §8.5: the TLS 1.2 list holds AES-GCM suites only; CHACHA20 is accepted by FAPI 2 (BCP 195), not FAPI 1 (conformance-sources §1.4)",
+    "FAPI 1 Part 2 §8.5: the TLS 1.2 list holds AES-GCM suites only; CHACHA20 is accepted by FAPI 2 (BCP 195), not FAPI 1 (OIDF EnsureTLS12RequireBCP195Ciphers vs EnsureTLS12WithFAPICiphers)",
     "OIDF conformance suite: DisallowInsecureCipher (condition/common/AbstractCheckInsecureCiphers) offers every suite except the four FAPI ones",
-    "DESIGN D2: TLS 1.2 limited to the two ECDHE-RSA AES-GCM suites (OFB/FAPI 1 intersection)",
+    "docs/architecture.md, decision D2: TLS 1.2 limited to the two ECDHE-RSA AES-GCM suites (OFB/FAPI 1 intersection)",
   ],
   requires: [],
   run: (t) => expectEachSuiteRefused(t, SUITES),

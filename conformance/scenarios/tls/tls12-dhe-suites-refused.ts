@@ -9,7 +9,7 @@ export default scenario({
   title: "A TLS 1.2 client offering only a DHE-RSA AES-GCM suite (each tried alone) gets no ServerHello, as the edge's default (DHE off) requires",
   origin: [
     "OIDF conformance suite: CheckForBCP195InsecureFAPICiphers (WARNING) — offering only TLS_DHE_RSA_WITH_AES_{128,256}_GCM, the handshake should fail",
-    "DESIGN D2: DHE-RSA GCM only when configured (default off); ofb-facts §12 D2",
+    "docs/architecture.md, decision D2: DHE-RSA GCM only when configured (default off)",
   ],
   requires: [],
   run: (t) => expectEachSuiteRefused(t, SUITES),

@@ -36,7 +36,7 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client offering only a legacy suite (NULL, anonymous, 3DES/RC4 where the client can still offer them, Camellia, ARIA, CCM — each tried alone) gets no ServerHello",
   origin: [
-    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384 (ofb-facts §6)",
+    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384",
     "OIDF conformance suite: DisallowInsecureCipher (condition/common/AbstractCheckInsecureCiphers) — handshake_failure alert or reset passes, any suite selected fails",
   ],
   requires: [],

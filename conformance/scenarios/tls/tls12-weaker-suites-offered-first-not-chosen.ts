@@ -8,7 +8,7 @@ export default scenario({
   area: "tls",
   title: "A TLS 1.2 client that prefers CBC and static-RSA suites but also offers ECDHE-RSA-AES256-GCM-SHA384 is served with the AES-GCM suite",
   origin: [
-    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384 (ofb-facts §6)",
+    "FAPI 1 Part 2 §8.5: below TLS 1.3 only DHE_RSA/ECDHE_RSA with AES_128_GCM_SHA256/AES_256_GCM_SHA384",
     "OFB Security Profile ID3 §Secure use of TLS: shall support TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
   ],
   requires: [],

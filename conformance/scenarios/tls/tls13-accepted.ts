@@ -8,7 +8,7 @@ export default scenario({
   title: "A client offering only TLS 1.3 completes the handshake with TLS 1.3 and an AEAD suite",
   origin: [
     "OIDF conformance suite: EnsureTLS13OrLater (WARNING) — TLS 1.3 offered",
-    "FAPI 1 Part 2 §8.5: no restriction on TLS 1.3 suites (ofb-facts §6); DESIGN D2: TLS 1.3 on and preferred",
+    "FAPI 1 Part 2 §8.5: no restriction on TLS 1.3 suites; docs/architecture.md, decision D2: TLS 1.3 on and preferred",
   ],
   requires: [],
   async run(t) {

@@ -6,7 +6,7 @@ export default scenario({
   title: "A client offering both TLS 1.2 and TLS 1.3 is served with TLS 1.3",
   origin: [
     "OIDF conformance suite: EnsureTLS13PreferredOverTLS12 (FAILURE once TLS 1.3 is known to be supported)",
-    "DESIGN D2: TLS 1.3 on and preferred",
+    "docs/architecture.md, decision D2: TLS 1.3 on and preferred",
   ],
   requires: [],
   async run(t) {

@@ -5,7 +5,7 @@ export default scenario({
   id: "bad-signature-refused",
   area: "token",
   title: "A genuine bound access token whose signature has one bit flipped is refused with 401 invalid_token (TOKEN_SIGNATURE_INVALID) and nothing is forwarded",
-  origin: ["RFC 6750 §3.1: invalid_token (401) for a malformed or invalid access token", "OFB Security Profile ID3 data sharing: an invalid token gets 401 (ofb-facts §10)"],
+  origin: ["RFC 6750 §3.1: invalid_token (401) for a malformed or invalid access token", "OFB Security Profile ID3 data sharing: an invalid token gets 401"],
   requires: ["client", "token"],
   async run(t) {
     const genuine = await t.boundToken("participant-a");

@@ -6,7 +6,7 @@ export default scenario({
   title: "A bound access token sent with the DPoP scheme (and no DPoP support) counts as no bearer token: 401 (TOKEN_MISSING) with a bare Bearer challenge, and nothing is forwarded",
   origin: [
     "RFC 6750 §2.1: bearer credentials use the Bearer scheme; §3: a request without bearer credentials gets a challenge without error information",
-    "OIDF fapi2-security-profile-final-dpop-negative-tests: DPoP at the resource server is relevant only if supported (conformance-sources §1.2)",
+    "OIDF fapi2-security-profile-final-dpop-negative-tests: DPoP at the resource server is relevant only if supported",
   ],
   requires: ["client", "token"],
   async run(t) {

@@ -6,7 +6,7 @@ export default scenario({
   title: "A bound access token whose exp passed ten minutes ago is refused with 401 invalid_token (TOKEN_EXPIRED) and nothing is forwarded",
   origin: [
     "RFC 6750 §3.1: invalid_token (401) for an expired access token",
-    "OFB Security Profile ID3 data sharing: an invalid token gets 401 (ofb-facts §10); FAPI-BR access tokens live 300–900 s (ofb-facts §7)",
+    "OFB Security Profile ID3 data sharing: an invalid token gets 401; FAPI-BR access tokens live 300–900 s (OFB security profile ID3, v2.1.0)",
   ],
   requires: ["client", "token-issuer"],
   async run(t) {

@@ -4,7 +4,7 @@ export default scenario({
   id: "form-body-without-token-forwarded",
   area: "token",
   title: "A form-encoded request body without access_token, sent with a bound token in the Authorization header, is accepted and reaches the backend byte for byte",
-  origin: ["RFC 6750 §2.1: the token in the Authorization header; §2.2 concerns only bodies carrying access_token", "FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header (ofb-facts §8)"],
+  origin: ["RFC 6750 §2.1: the token in the Authorization header; §2.2 concerns only bodies carrying access_token", "FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header"],
   requires: ["client", "token", "recorder"],
   async run(t) {
     const token = await t.boundToken("participant-a");

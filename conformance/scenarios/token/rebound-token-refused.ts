@@ -8,7 +8,7 @@ export default scenario({
   origin: [
     "RFC 8705 §3: the binding is only as good as the verified token that carries it",
     "RFC 6750 §3.1: invalid_token (401) for an invalid access token",
-    "OFB Security Profile ID3 data sharing: an invalid token gets 401 (ofb-facts §10)",
+    "OFB Security Profile ID3 data sharing: an invalid token gets 401",
   ],
   requires: ["client", "token", "second-client"],
   async run(t) {

@@ -4,7 +4,7 @@ export default scenario({
   id: "token-in-form-body-refused",
   area: "token",
   title: "A bound access token sent only in a form-encoded request body (access_token=) is refused with 400 invalid_request (TOKEN_REQUEST_INVALID) and nothing is forwarded",
-  origin: ["FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header (ofb-facts §8)", "RFC 6750 §2.2 form-encoded body parameter; §3.1 invalid_request → 400"],
+  origin: ["FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header", "RFC 6750 §2.2 form-encoded body parameter; §3.1 invalid_request → 400"],
   requires: ["client", "token"],
   async run(t) {
     const token = await t.boundToken("participant-a");

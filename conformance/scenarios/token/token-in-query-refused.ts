@@ -6,7 +6,7 @@ export default scenario({
   title: "A bound access token sent only in the query string (?access_token=) is refused with 400 invalid_request (TOKEN_REQUEST_INVALID) and nothing is forwarded",
   origin: [
     "OIDF DisallowAccessTokenInQuery: no Authorization header, token in ?access_token= → 400, 401 or 414 (this edge: 400)",
-    "FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header (ofb-facts §8); RFC 6750 §2.3 and §3.1 invalid_request → 400",
+    "FAPI 1 Part 1 §6.2.1: tokens only in the Authorization header; RFC 6750 §2.3 and §3.1 invalid_request → 400",
   ],
   requires: ["client", "token"],
   async run(t) {

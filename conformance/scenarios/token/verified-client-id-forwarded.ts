@@ -7,7 +7,7 @@ export default scenario({
   area: "token",
   title: "The backend receives the verified token's client_id in exactly one x-ofb-client-id header, replacing a value the client sent itself",
   origin: [
-    "ofb-facts §12 D9: identity forwarded as derived headers (ofb-identity profile: x-ofb-client-id from the certificate-bound access token)",
+    "docs/architecture.md, decision D9: identity forwarded as derived headers (ofb-identity profile: x-ofb-client-id from the certificate-bound access token)",
     "RFC 8705 §3: the client identity is established by the verified, certificate-bound token, not by the request",
   ],
   requires: ["client", "token-issuer", "recorder"],

@@ -4,7 +4,7 @@ export default scenario({
   id: "wrong-issuer-refused",
   area: "token",
   title: "A correctly signed, bound access token naming another issuer (iss) is refused with 401 invalid_token (TOKEN_ISSUER_INVALID) and nothing is forwarded",
-  origin: ["RFC 6750 §3.1: invalid_token (401) for an invalid access token", "OFB Security Profile ID3 data sharing: an invalid token gets 401 (ofb-facts §10)"],
+  origin: ["RFC 6750 §3.1: invalid_token (401) for an invalid access token", "OFB Security Profile ID3 data sharing: an invalid token gets 401"],
   requires: ["client", "token-issuer"],
   async run(t) {
     const token = await t.issuer.jwt({ thumbprint: t.client("participant-a").thumbprint, claims: { iss: "https://issuer.invalid/conformance" } });

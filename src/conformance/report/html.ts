@@ -1,10 +1,11 @@
 import { AREA_TITLES, AREAS } from "../scenario.js";
 import type { ScenarioResult, SuiteResult } from "../runner.js";
 import { escapeMarkup as x } from "./escape.js";
+import { provenanceFacts } from "./provenance.js";
 
 const STATUS_LABEL = { pass: "Passed", fail: "Failed", skip: "Not run" } as const;
 
-const STYLE = `
+const CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;margin:0;background:#f6f7f9}
 main{max-width:1100px;margin:0 auto;padding:32px 24px 64px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:36px 0 8px;border-bottom:1px solid #d5dae1;padding-bottom:4px}
@@ -22,13 +23,17 @@ details{margin-top:6px}summary{cursor:pointer;color:#2456a6;font-size:13px}
 .message{white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:#fff4f2;border-left:3px solid #b42318;padding:6px 8px;margin:6px 0}
 .skipmsg{font-size:13px;color:#55606e}.note{font-size:13px;color:#7a5b00}
 ul.notes{margin:0 0 8px;padding-left:18px}
+.scope{font-size:17px;font-weight:700;padding:10px 14px;border-radius:6px;margin:8px 0 16px;border-left:6px solid}
+.scope.local{background:#fff6db;border-color:#b7791f;color:#5c3d00}.scope.target{background:#e8f0fe;border-color:#2456a6;color:#123a7a}
+table.facts{width:auto;margin:0 0 16px}table.facts th{width:150px}table.facts td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
 @media print{body{background:#fff}details{display:block}summary{display:none}}
 `;
 
 /**
- * A self-contained HTML report (no scripts, no external resources) for a reader outside engineering:
- * the verdict, what was tested, a summary per area, then every scenario with its origin, what was checked
- * and why it failed or was not run.
+ * A self-contained HTML report (no scripts, no external resources) for a reader outside engineering: the scope
+ * statement (a local run tests ofb-edge's own stack, not a deployment), what was tested (ofb-edge commit, mode,
+ * target, configuration fingerprint, protocol, start), the verdict, a summary per area, then every scenario with
+ * its origin, what was checked and why it failed or was not run.
  */
 export function htmlReport(result: SuiteResult, tool: { readonly name: string; readonly version: string }): string {
   const ok = result.counts.fail === 0;
@@ -48,10 +53,14 @@ ${rs.map(row).join("\n")}
   }).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ofb-edge conformance report — ${ok ? "passed" : "failed"}</title><style>${STYLE}</style></head>
+<title>ofb-edge conformance report — ${ok ? "passed" : "failed"}</title><style>${CSS}</style></head>
 <body><main>
 <h1>Open Finance Brasil edge conformance report</h1>
+<p class="scope ${result.mode}">${x(result.scope)}</p>
 <p class="meta">${x(tool.name)} ${x(tool.version)} · run ${x(result.startedAt)} · ${(result.durationMs / 1000).toFixed(1)} s · ${result.mode === "local" ? "local stack" : "deployment"}</p>
+<table class="facts"><tbody>${provenanceFacts(result)
+    .map(([label, value]) => `<tr><th>${x(label)}</th><td>${x(value)}</td></tr>`)
+    .join("")}</tbody></table>
 <p><span class="verdict ${ok ? "pass" : "fail"}">${ok ? "PASSED" : "FAILED"}</span> &nbsp;${result.counts.pass} passed, ${result.counts.fail} failed, ${result.counts.skip} not run, of ${result.counts.total} scenarios.</p>
 <p>${x(result.description)}</p>
 ${result.notes.length ? `<ul class="notes">${result.notes.map((n) => `<li class="note">${x(n)}</li>`).join("")}</ul>` : ""}

@@ -1,5 +1,6 @@
 import { AREA_TITLES, AREAS } from "../scenario.js";
 import type { RunEvent, SuiteResult } from "../runner.js";
+import { provenanceFacts } from "./provenance.js";
 
 interface Output {
   write(text: string): unknown;
@@ -42,7 +43,11 @@ export function liveProgress(out: Output, o: { readonly colour?: boolean } = {})
   };
 }
 
-/** The summary table grouped by area, then the failures and the reasons scenarios were skipped. */
+/**
+ * What was tested (the scope statement, then the ofb-edge commit, mode, target, configuration fingerprint, protocol
+ * and start), the summary table grouped by area, the failures and the reasons scenarios were skipped, and the verdict
+ * with the scope statement again.
+ */
 export function summaryTable(result: SuiteResult, o: { readonly colour?: boolean } = {}): string {
   const paint = (c: keyof typeof COLOUR, text: string) => (o.colour ? `${COLOUR[c]}${text}${COLOUR.reset}` : text);
   const rows = AREAS.flatMap((area) => {
@@ -58,7 +63,23 @@ export function summaryTable(result: SuiteResult, o: { readonly colour?: boolean
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...all.map((r) => String(r[i]).length)));
   const line = (r: readonly (string | number)[]) => r.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]!) : String(v).padStart(widths[i]!))).join("  ");
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
-  const out = ["", result.description, ...result.notes.map((n) => `note: ${n}`), "", line(header), rule, ...rows.map(line), rule, line(footer), ""];
+  const facts = provenanceFacts(result);
+  const labelWidth = Math.max(...facts.map(([label]) => label.length));
+  const out = [
+    "",
+    paint("bold", result.scope),
+    ...facts.map(([label, value]) => `  ${`${label}:`.padEnd(labelWidth + 1)} ${value}`),
+    "",
+    result.description,
+    ...result.notes.map((n) => `note: ${n}`),
+    "",
+    line(header),
+    rule,
+    ...rows.map(line),
+    rule,
+    line(footer),
+    "",
+  ];
   const failed = result.results.filter((r) => r.status === "fail");
   if (failed.length) {
     out.push(paint("fail", "Failed:"));
@@ -74,6 +95,6 @@ export function summaryTable(result: SuiteResult, o: { readonly colour?: boolean
     out.push("");
   }
   const verdict = fail > 0 ? paint("fail", `FAILED: ${fail} of ${total} scenarios failed`) : paint("pass", `PASSED: ${pass} passed, ${skip} skipped, of ${total}`);
-  out.push(`${paint("bold", verdict)} in ${(result.durationMs / 1000).toFixed(1)} s`, "");
+  out.push(`${paint("bold", verdict)} in ${(result.durationMs / 1000).toFixed(1)} s (${result.scope})`, "");
   return out.join("\n");
 }

@@ -30,7 +30,10 @@ export interface CreateTestCaOptions {
   readonly serialNumber?: string;
   /** Default `{ ca: true }` (no path length). `ca: false` mints the "CA bit violation" issuer. Always critical. */
   readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number };
-  /** EKU on the CA certificate; default none, which imposes no restriction on the path (icp-brasil-facts §2.3). */
+  /**
+   * EKU on the CA certificate; default none, which imposes no restriction on the path (as OpenSSL applies a CA's
+   * EKU).
+   */
   readonly extendedKeyUsage?: readonly string[];
   /** Where this CA will publish its CRL; written into the certificates it issues. Default `null`. */
   readonly crlUrl?: string | null;

@@ -58,7 +58,7 @@ export async function signCertificate(request: SignRequest): Promise<IssuedCerti
     {
       serialNumber: request.serialNumber ?? randomSerialNumber(),
       subject,
-      // The issuer name is copied from the issuer's DER so string types match byte for byte (icp-brasil-facts §2.3).
+      // The issuer name is copied from the issuer's DER so string types match byte for byte (RFC 5280 §4.1.2.4).
       issuer: request.issuerName ?? (request.issuer === "self" ? subject : new x509.Name(request.issuer.cert.subjectName.toArrayBuffer())),
       notBefore: request.notBefore,
       notAfter: request.notAfter,

@@ -4,14 +4,17 @@ import { addDays, addHours } from "./certificate.js";
 import { testExtension, type LeafOptions } from "./leaf.js";
 import type { StringEncoding, SubjectLayout } from "./names.js";
 
-/** An OFB regulatory role (ofb-facts §3). */
+/** An OFB regulatory role (OFB DCR v2.1.0 §7.2). */
 export type RoleName = "DADOS" | "PAGTO" | "CONTA" | "CCORR";
 
 /** One `OrgDomainRoleClaims[]` entry to publish. */
 export interface RoleClaimSpec {
   readonly role: RoleName;
   readonly status: "Active" | "Inactive";
-  /** Default `Open Banking`; real data also holds `Open Banking Brasil ` with a trailing space (ofb-facts §1.2). */
+  /**
+   * Default `Open Banking`; real data also holds `Open Banking Brasil ` with a trailing space (2021 production
+   * `/participants`).
+   */
   readonly domain?: string;
 }
 
@@ -26,7 +29,7 @@ export type IssuerId = "sslAc" | "expiredAc" | "nonCaIssuer" | "subAc" | "otherA
 export type AnchorFileId = "root" | "bundle" | "allRoots";
 
 /**
- * Where the client's key sits in the Directory keystore (ofb-facts §2): `active` in `transport.jwks`,
+ * Where the client's key sits in the Directory keystore (OFB DCR v2.1.0 §9.4): `active` in `transport.jwks`,
  * `inactive` in `inactive/transport.jwks`, `unregistered` (the software statement's JWKS exist and
  * hold another certificate, not this one), `none` (no JWKS for this client at all).
  */
@@ -36,7 +39,9 @@ export type KeystorePlacement = "active" | "inactive" | "unregistered" | "none";
 export interface DirectoryEntrySpec {
   readonly status: "Active" | "Pending" | "Withdrawn";
   readonly roles: readonly RoleClaimSpec[];
-  /** Form of `RegistrationNumber` (ofb-facts §1.2): 14 characters, the 8-digit root, or punctuated. */
+  /**
+   * Form of `RegistrationNumber` (2021 production `/participants`): 14 characters, the 8-digit root, or punctuated.
+   */
   readonly registrationNumber?: "full" | "root" | "formatted";
   /** `ApiVersion` as a JSON number (2021 data) instead of a string. */
   readonly numericApiVersion?: boolean;

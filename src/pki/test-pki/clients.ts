@@ -27,7 +27,7 @@ export interface IssuedClient {
   readonly decoy: IssuedCertificate | null;
 }
 
-/** icp-brasil-facts §6 worked example: `12ABC34501DE` + check digits `35`. */
+/** The alphanumeric CNPJ example of IN RFB nº 2.229/2024's calculation: `12ABC34501DE` + check digits `35`. */
 const ALPHANUMERIC_CNPJ_BASE = "12ABC34501DE";
 
 function identityFor(spec: ClientSpec): ClientIdentity {

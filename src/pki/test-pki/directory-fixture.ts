@@ -104,7 +104,7 @@ function organisation(org: OrganisationInput) {
   };
 }
 
-/** An Organisation object of `/participants` (ofb-facts §1.1). */
+/** An Organisation object of `/participants` (OFB Directory swagger_participants.yaml v1.1.0). */
 export type ParticipantOrganisation = ReturnType<typeof organisation>;
 
 /** Organisations without certificates, so the fixture is not only the orgs under test. */
@@ -146,7 +146,10 @@ export function participantsFixture(clients: readonly IssuedClient[], now: Date)
   return [...fromClients, ...extraOrganisations(createdOn)].map(organisation);
 }
 
-/** `roles.json` in the `/roles` shape (ofb-facts §1.3), derived from the same organisations. */
+/**
+ * `roles.json` in the `/roles` shape (OpenBanking-Brasil/conformance export_data/models/Roles.go), derived from the
+ * same organisations.
+ */
 export function rolesFixture(participants: readonly ParticipantOrganisation[]) {
   return participants.map((org) => ({
     OrganisationId: org.OrganisationId,

@@ -6,9 +6,11 @@ import { caName, encodeName, OID } from "./names.js";
 
 /** The CAs and the server certificate of the generated PKI. */
 export interface TestHierarchy {
-  /** Test stand-in for "Autoridade Certificadora Raiz Brasileira v10" (icp-brasil-facts §2.1). */
+  /** Test stand-in for "Autoridade Certificadora Raiz Brasileira v10" (ITI repository). */
   readonly root: TestCa;
-  /** The AC that issues transport certificates, like the v10 SSL EV ACs (icp-brasil-facts §2.3). */
+  /**
+   * The AC that issues transport certificates, like the v10 SSL EV ACs the ITI bundle lists directly under the root.
+   */
   readonly sslAc: TestCa;
   readonly expiredAc: TestCa;
   /** basicConstraints CA:FALSE, yet it issues a leaf. */

@@ -1,12 +1,12 @@
 import { randomInt, randomUUID } from "node:crypto";
 
-/** A random UUID v4: software statement ids and authorisation server ids are v4 (ofb-facts §1.2). */
+/** A random UUID v4: software statement ids and authorisation server ids are v4 (2021 production `/participants`). */
 export function softwareStatementId(): string {
   return randomUUID();
 }
 
 /**
- * A random id shaped like a UUID v5: 57 of 59 real OrganisationIds are v5 (ofb-facts §1.2), so the
+ * A random id shaped like a UUID v5: 57 of 59 OrganisationIds of the 2021 production `/participants` are v5, so the
  * fixture must not let a v4-only validator pass. Random bits with the version nibble set to 5.
  */
 export function organisationId(): string {
@@ -20,14 +20,14 @@ const DV2_WEIGHTS = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
 function checkDigit(chars: string, weights: readonly number[]): number {
   let sum = 0;
   for (let i = 0; i < weights.length; i++) {
-    // icp-brasil-facts §6: character value is its ASCII code − 48, so '0'–'9' → 0–9 and 'A'–'Z' → 17–42.
+    // IN RFB nº 2.229/2024: character value is its ASCII code − 48, so '0'–'9' → 0–9 and 'A'–'Z' → 17–42.
     sum += (chars.charCodeAt(i) - 48) * (weights[i] ?? 0);
   }
   const r = sum % 11;
   return r < 2 ? 0 : 11 - r;
 }
 
-/** Appends the two CNPJ check digits (IN RFB 2.229/2024, icp-brasil-facts §6) to a 12-character base. */
+/** Appends the two CNPJ check digits (IN RFB nº 2.229/2024) to a 12-character base. */
 export function withCnpjCheckDigits(base12: string): string {
   if (!/^[0-9A-Z]{12}$/.test(base12)) {
     throw new TypeError(`CNPJ base must be 12 characters of [0-9A-Z], got ${JSON.stringify(base12)}`);

@@ -11,7 +11,7 @@ export type KeySpec =
   | { readonly algorithm: "RSA"; readonly modulusLength?: number }
   | { readonly algorithm: "ECDSA"; readonly namedCurve?: "P-256" | "P-384" };
 
-/** ICP-Brasil type A transport certificates are RSA 2048 (ofb-facts §4). */
+/** ICP-Brasil type A transport certificates are RSA 2048 (OFB certificate standard 2.1). */
 export const DEFAULT_KEY: KeySpec = { algorithm: "RSA", modulusLength: 2048 };
 
 const RSA_PUBLIC_EXPONENT = new Uint8Array([0x01, 0x00, 0x01]);

@@ -9,7 +9,10 @@ export interface FixtureFile {
   readonly content: string;
 }
 
-/** Published transport JWK (ofb-facts §2): `kid` = `x5t#S256` = the `.pem` file name. */
+/**
+ * Published transport JWK (the OFB TPP user guide's example, specs-seguranca): `kid` = `x5t#S256` = the `.pem` file
+ * name.
+ */
 export interface TransportJwk {
   readonly kty: string;
   readonly use: "sig";
@@ -34,7 +37,8 @@ async function transportJwk(certificate: IssuedCertificate, x5u: (kid: string) =
     jwk.kty === "RSA" ? { n: jwk.n ?? "", e: jwk.e ?? "" } : { crv: jwk.crv ?? "", x: jwk.x ?? "", y: jwk.y ?? "" };
   return {
     kty: jwk.kty ?? "RSA",
-    // The OFB sandbox publishes transport keys with "use": "sig" (ofb-facts §2, [TPP]).
+    // The OFB sandbox publishes transport keys with "use": "sig" (OFB TPP user guide, specs-seguranca
+    // tpp-user-guide.md).
     use: "sig",
     kid,
     ...keyMembers,

@@ -15,11 +15,11 @@ import {
 import { generateKeyPair, type HashName, type KeySpec } from "./keys.js";
 import { OID } from "./names.js";
 
-/** An otherName SAN entry, e.g. ICP-Brasil 2.16.76.1.3.3 (CNPJ), icp-brasil-facts §4.2. */
+/** An otherName SAN entry, e.g. ICP-Brasil 2.16.76.1.3.3 (CNPJ; DOC-ICP-04, Resolução 128/2017). */
 export interface OtherNameEntry {
   readonly oid: string;
   readonly value: string;
-  /** ASN.1 type inside `[0] EXPLICIT`; real certificates use all three (icp-brasil-facts §4.3). Default `printable`. */
+  /** ASN.1 type inside `[0] EXPLICIT`; issued ICP-Brasil certificates use all three. Default `printable`. */
   readonly encoding?: "printable" | "utf8" | "octet";
 }
 
@@ -52,7 +52,10 @@ export interface LeafOptions {
   readonly serialNumber?: string;
   /** EKU OIDs (default clientAuth for clients, serverAuth for servers); `null`: no EKU extension. */
   readonly extendedKeyUsage?: readonly string[] | null;
-  /** Default critical digitalSignature | keyEncipherment (ofb-facts §4.1); `null`: no keyUsage extension. */
+  /**
+   * Default critical digitalSignature | keyEncipherment (OFB certificate standard 2.1); `null`: no keyUsage
+   * extension.
+   */
   readonly keyUsage?: x509.KeyUsageFlags | null;
   /** Default CA:FALSE, not critical; `null`: no basicConstraints extension. */
   readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number; readonly critical?: boolean } | null;
@@ -70,12 +73,12 @@ export interface LeafOptions {
   readonly issuerName?: x509.Name;
 }
 
-/** OFB transport certificates: keyUsage critical digitalSignature, keyEncipherment (ofb-facts §4.1). */
+/** OFB transport certificates: keyUsage critical digitalSignature, keyEncipherment (OFB certificate standard 2.1). */
 const TRANSPORT_KEY_USAGE = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
 
 /**
  * Issues a client (transport) certificate under `issuer`, or self-signed with `"self"`. Defaults are
- * those of an OFB BRCAC (ofb-facts §4.1): RSA 2048, SHA-256, one year from `now − 1 day`, keyUsage
+ * those of an OFB BRCAC (OFB certificate standard 2.1): RSA 2048, SHA-256, one year from `now − 1 day`, keyUsage
  * critical digitalSignature+keyEncipherment, EKU clientAuth, CA:FALSE, SAN dNSName = CN, AKI, and the
  * issuer's CRL distribution point.
  *

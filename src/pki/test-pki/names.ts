@@ -3,7 +3,7 @@ import * as x509 from "@peculiar/x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from "@peculiar/asn1-x509";
 
-/** Subject attribute OIDs of the OFB client certificate (ofb-facts §4.1). */
+/** Subject attribute OIDs of the OFB client certificate (OFB certificate standard 2.1). */
 export const OID = {
   commonName: "2.5.4.3",
   serialNumber: "2.5.4.5",
@@ -49,8 +49,8 @@ export function encodeName(derOrder: readonly TypedAttribute[]): x509.Name {
 }
 
 /**
- * Subject layouts seen in real OFB transport certificates, written in RFC 4514 order (most specific
- * first: the reverse of the DER sequence), ofb-facts §4.2–4.3.
+ * Subject layouts seen in real OFB transport certificates, written in RFC 4514 order (most specific first: the
+ * reverse of the DER sequence): the OFB certificate standard's forms and those real AC-issued subjects show.
  * - `standard-2023`: the order fixed on 2023-01-19 (CN, UID, 2.5.4.97, L, ST, O, C, serialNumber, jurisdictionC, businessCategory).
  * - `serpro-reverse`: the same attributes reversed, as Serpro and Soluti G4 issue them.
  * - `soluti-legacy-ou`: Soluti before 2022-08-31, organisation id in `OU`, every value PrintableString.
@@ -64,7 +64,7 @@ export interface OfbSubjectFields {
   readonly softwareStatementId: string | null;
   /** Organisation id; `null` omits both `2.5.4.97` and the legacy `OU`. */
   readonly organisationId: string | null;
-  /** Prefix of `2.5.4.97`; `OPIBR-` marks an Open Insurance certificate (ofb-facts §1). Default `OFBBR-`. */
+  /** Prefix of `2.5.4.97`; `OPIBR-` marks an Open Insurance Brasil certificate. Default `OFBBR-`. */
   readonly organisationIdPrefix?: string;
   readonly cnpj: string;
   readonly organizationName: string;
@@ -77,9 +77,9 @@ export interface OfbSubjectFields {
 }
 
 /**
- * Builds an OFB client certificate subject (ofb-facts §4.1). UTF8String everywhere except `C`,
+ * Builds an OFB client certificate subject (OFB certificate standard 2.1). UTF8String everywhere except `C`,
  * `serialNumber` and `jurisdictionC` (PrintableString, as the standard lists them); the legacy layout is
- * PrintableString throughout, as pre-2022 certificates were (ofb-facts §4.3).
+ * PrintableString throughout, as pre-2022 certificates were.
  */
 export function ofbSubject(fields: OfbSubjectFields): x509.Name {
   const layout = fields.layout ?? "standard-2023";
