@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
  */
 const SIGNING_CLAIMS: ReadonlySet<string> = new Set(["jti", "iat", "exp", "nbf"]);
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$/;
+/** A JWS compact serialisation's parts are base64url (RFC 7515 §7.1); the payload part is checked, then decoded. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const DOT = 0x2e;
 
 /**
  * What makes two requests with one key "the same request" (draft-ietf-httpapi-idempotency-key-header-04 §2.4, an
@@ -33,27 +35,46 @@ function isJwt(contentType: string | undefined): boolean {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === "application/jwt";
 }
 
-/** The canonical JSON of a compact JWS's payload object without the signing claims, or null when it is not one. */
+/**
+ * The canonical JSON of a compact JWS's payload object without the signing claims, or null when the body is not
+ * three dot-separated parts with a base64url payload holding a JSON object. (Found by the dots in the bytes: no copy
+ * of the header and signature parts, which do not take part.)
+ */
 function signedPayload(body: Buffer): string | null {
-  const m = COMPACT_JWS.exec(body.toString("latin1").trim());
-  if (!m) return null;
+  const first = body.indexOf(DOT);
+  const second = first < 0 ? -1 : body.indexOf(DOT, first + 1);
+  if (first <= 0 || second < 0 || body.indexOf(DOT, second + 1) >= 0) return null;
+  const part = body.toString("latin1", first + 1, second);
+  if (!BASE64URL.test(part)) return null;
   let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(m[1]!, "base64url").toString("utf8"));
+    claims = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
   } catch {
     return null;
   }
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return null;
-  const kept = Object.fromEntries(Object.entries(claims).filter(([name]) => !SIGNING_CLAIMS.has(name)));
-  return canonicalJson(kept);
+  return canonicalJson(claims, SIGNING_CLAIMS);
 }
 
-/** JSON with object members sorted by name at every depth: a re-signed payload serialised in another order compares equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+/**
+ * JSON with object members sorted by name (UTF-16 code units, as `Array#sort` compares strings) at every depth: a
+ * re-signed payload serialised in another order compares equal. `skip`: member names left out of the outermost
+ * object.
+ */
+export function canonicalJson(value: unknown, skip?: ReadonlySet<string>): string {
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonicalJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const object = value as Record<string, unknown>;
+  let out = "{";
+  let empty = true;
+  for (const name of Object.keys(object).sort()) {
+    if (skip?.has(name)) continue;
+    out += `${empty ? "" : ","}${JSON.stringify(name)}:${canonicalJson(object[name])}`;
+    empty = false;
+  }
+  return `${out}}`;
 }
