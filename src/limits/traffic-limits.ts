@@ -20,7 +20,8 @@ interface Counter {
   readonly scope: "participant" | "global";
   readonly limiter: RateLimiterAbstract;
   readonly key: string;
-  readonly what: string;
+  /** What to say when it is over (built only then). */
+  readonly what: () => string;
 }
 
 /**
@@ -54,11 +55,13 @@ export function createTrafficLimits(config: Pick<LimitsConfig, "families" | "onS
       const rule = families.get(family) ?? fallback;
       const counters: Counter[] = [];
       if (caller && rule) {
-        for (const w of rule.organisation) counters.push({ scope: "participant", limiter: w.limiter, key: `${family}:${caller.organisationId.toLowerCase()}`, what: `organisation ${caller.organisationId} over ${w.points} requests per ${w.seconds === 1 ? "second" : "minute"} on ${family}` });
+        for (const w of rule.organisation)
+          counters.push({ scope: "participant", limiter: w.limiter, key: `${family}:${caller.organisationId.toLowerCase()}`, what: () => `organisation ${caller.organisationId} over ${w.points} requests per ${w.seconds === 1 ? "second" : "minute"} on ${family}` });
         for (const w of rule.softwareStatement)
-          counters.push({ scope: "participant", limiter: w.limiter, key: `${family}:${caller.softwareStatementId.toLowerCase()}`, what: `software statement ${caller.softwareStatementId} over ${w.points} requests per ${w.seconds === 1 ? "second" : "minute"} on ${family}` });
+          counters.push({ scope: "participant", limiter: w.limiter, key: `${family}:${caller.softwareStatementId.toLowerCase()}`, what: () => `software statement ${caller.softwareStatementId} over ${w.points} requests per ${w.seconds === 1 ? "second" : "minute"} on ${family}` });
       }
-      if (route.globalPerSecond !== undefined) counters.push({ scope: "global", limiter: backend.limiter("route:s", route.globalPerSecond, 1), key: route.name, what: `route ${route.name} over its global ceiling of ${route.globalPerSecond} requests per second` });
+      const ceiling = route.globalPerSecond;
+      if (ceiling !== undefined) counters.push({ scope: "global", limiter: backend.limiter("route:s", ceiling, 1), key: route.name, what: () => `route ${route.name} over its global ceiling of ${ceiling} requests per second` });
       if (counters.length === 0) return { ok: true };
 
       const results = await Promise.allSettled(counters.map((c) => c.limiter.consume(c.key)));
@@ -82,7 +85,7 @@ export function createTrafficLimits(config: Pick<LimitsConfig, "families" | "onS
       if (over.length === 0) return storeError ? { ok: true, storeError } : { ok: true };
       const waitMs = Math.max(...over.map((o) => o.res.msBeforeNext));
       // RFC 9110 §10.2.3: delay-seconds; at least 1, so that a client does not retry within the same window.
-      return { ok: false, scope: over[0]!.counter.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), detail: over[0]!.counter.what };
+      return { ok: false, scope: over[0]!.counter.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), detail: over[0]!.counter.what() };
     },
   };
 }
