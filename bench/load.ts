@@ -1,6 +1,7 @@
 import autocannon, { type Client as AutocannonClient, type Result } from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
 import { placeRole } from "./cpus.js";
+import { randomUUID } from "node:crypto";
 import { request } from "node:https";
 import { BACKEND_BODY, BENCH_PATH, type FromChild, type Role, type RoleMemory, type RoleSpec, type RoleStats, type ToChild } from "./roles.js";
 
@@ -77,7 +78,20 @@ export interface LoadProfile {
   readonly interactionId: string;
   /** `Authorization` field value sent with every request (`Bearer <token>`, bench/binding.ts); none when absent. */
   readonly authorization?: string;
+  /** Another request than `GET` {@link BENCH_PATH} (bench/idempotency.ts); none when absent. */
+  readonly request?: LoadRequest;
 }
+
+/** A request with a method, path, body and header fields; `[<id>]` in a field or the body is a fresh id per request. */
+export interface LoadRequest {
+  readonly method: "POST" | "PUT" | "PATCH";
+  readonly path: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** autocannon's id replacement for a probe: a fresh value of the same shape per request. */
+const freshIds = (text: string) => text.replace(/\[<id>\]/g, () => randomUUID().replaceAll("-", "").slice(0, 24));
 
 export type Mode = "keep-alive" | "new-connection";
 
@@ -86,6 +100,7 @@ function headers(profile: LoadProfile, mode: Mode): Record<string, string> {
     accept: "application/json",
     "x-fapi-interaction-id": profile.interactionId,
     ...(profile.authorization !== undefined ? { authorization: profile.authorization } : {}),
+    ...profile.request?.headers,
     // See oneRequestPerConnection. The parent proves it by counting server-side handshakes per request.
     ...(mode === "new-connection" ? { connection: "close" } : {}),
   };
@@ -121,10 +136,11 @@ export function runLoad(port: number, profile: LoadProfile, mode: Mode, options:
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url: `https://127.0.0.1:${port}${BENCH_PATH}`,
+        url: `https://127.0.0.1:${port}${profile.request?.path ?? BENCH_PATH}`,
         connections: options.connections,
         duration: options.seconds,
         headers: headers(profile, mode),
+        ...(profile.request ? { method: profile.request.method, body: profile.request.body, idReplacement: true } : {}),
         tlsOptions: { cert: profile.cert, key: profile.key, ca: profile.ca, servername: "localhost" },
         expectBody: BACKEND_BODY,
         ...(mode === "new-connection" ? { setupClient: oneRequestPerConnection } : {}),
@@ -141,13 +157,14 @@ export function probe(port: number, profile: LoadProfile, mode: Mode): Promise<{
       {
         host: "127.0.0.1",
         port,
-        path: BENCH_PATH,
+        path: profile.request?.path ?? BENCH_PATH,
+        method: profile.request?.method ?? "GET",
         servername: "localhost",
         cert: profile.cert,
         key: profile.key,
         ca: profile.ca,
         agent: false,
-        headers: headers(profile, mode),
+        headers: Object.fromEntries(Object.entries(headers(profile, mode)).map(([k, v]) => [k, freshIds(v)])),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -160,6 +177,6 @@ export function probe(port: number, profile: LoadProfile, mode: Mode): Promise<{
       },
     );
     req.on("error", reject);
-    req.end();
+    req.end(profile.request ? freshIds(profile.request.body) : undefined);
   });
 }

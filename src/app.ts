@@ -19,6 +19,13 @@ import { selectRoute, type Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
 import { forwardToUpstream } from "./proxy/handler.js";
+import { idempotency } from "./http/idempotency.js";
+import { trafficLimits } from "./http/limits.js";
+import type { IdempotencyConfig } from "./idempotency/config.js";
+import type { IdempotencyMetrics } from "./idempotency/metrics.js";
+import type { IdempotencyStore } from "./idempotency/store.js";
+import type { LimitsMetrics } from "./limits/metrics.js";
+import type { TrafficLimits } from "./limits/traffic-limits.js";
 
 export interface AppDeps {
   readonly listener: string;
@@ -47,6 +54,10 @@ export interface AppDeps {
   readonly deny: DenyList | null;
   /** Signs the identity assertion header, when configured. */
   readonly assertion: IdentityAssertionSigner | null;
+  /** The idempotency stage's store and settings, when an `idempotency` section is configured. */
+  readonly idempotency: { readonly store: IdempotencyStore; readonly config: IdempotencyConfig; readonly metrics: IdempotencyMetrics } | null;
+  /** The traffic limits of this configuration, when a `limits` section is configured. */
+  readonly limits: { readonly limits: TrafficLimits; readonly metrics: LimitsMetrics } | null;
 }
 
 /** The request pipeline, one line per stage, in order (docs/architecture.md §Pipeline). */
@@ -55,6 +66,8 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
   app.use(accessLog({ logger: deps.logger, metrics: deps.metrics, listener: deps.listener, peer: deps.peer }));
   app.use(selectRoute(deps.routes));
   app.use(clientCertificate({ peer: deps.peer, now: () => deps.clock().getTime(), deny: deps.deny, watch: deps.watch, revocation: deps.revocation }));
+  // As soon as the organisation is known (the certificate stage) and before the costly stages (http/limits.ts).
+  if (deps.limits) app.use(trafficLimits({ limits: deps.limits.limits, metrics: deps.limits.metrics, logger: deps.logger }));
   app.use(interactionId());
   app.use(participantCheck({ directory: deps.directory, ...deps.directoryRoles, now: () => deps.clock().getTime() }));
   app.use(
@@ -67,6 +80,8 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
       metrics: deps.metrics,
     }),
   );
+  // After the message signature is verified (OFB: signature checks precede idempotency checks), right before the backend.
+  if (deps.idempotency) app.use(idempotency({ ...deps.idempotency, maxBodyBytes: deps.proxy.maxRequestBodyBytes, logger: deps.logger }));
   app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics));
   app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm }));
   return app;

@@ -6,6 +6,8 @@ import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics } from "./metrics/registry.js";
 import { startEdge, type RunningEdge } from "./server.js";
+import { idempotencyInPrimary } from "./idempotency/open.js";
+import { limitsInPrimary } from "./limits/open.js";
 
 /**
  * `workers` > 1: the `node:cluster` workers sharing the listeners, and the primary that starts, reloads and stops
@@ -53,7 +55,7 @@ export async function runWorker(env: Env): Promise<void> {
     // AggregatorRegistry is what installs its worker-side listener.
     AggregatorRegistry.setRegistries([metrics.registry]);
     new AggregatorRegistry();
-    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics });
+    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics, inClusterWorker: true });
   } catch (err) {
     // The primary reports a start-up failure once, with this message, and stops the other workers.
     process.send?.({ type: "ofb-edge:failed", message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
@@ -135,6 +137,10 @@ export async function runCluster(config: Config, file: string, count: number, lo
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
   const aggregator = new AggregatorRegistry();
   const reloads = new Map<string, (error?: string) => void>();
+  // The memory stores of the message-level rules live here, one for every worker (a store per worker would let a
+  // repeat, or a participant's next request, that lands on another worker go unrecognised).
+  limitsInPrimary(config.limits);
+  const stopIdempotency = idempotencyInPrimary(config.idempotency);
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
@@ -206,6 +212,7 @@ export async function runCluster(config: Config, file: string, count: number, lo
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
     await stopAll(false);
+    stopIdempotency?.();
     throw failed.reason;
   }
   phase = "running";
@@ -231,5 +238,11 @@ export async function runCluster(config: Config, file: string, count: number, lo
     const failed = results.find((r) => r !== undefined);
     if (failed !== undefined) throw new Error(`a worker refused the reload: ${failed}`);
   };
-  return { stop: stopAll, reload: reloadAll };
+  return {
+    stop: async (delay: boolean) => {
+      await stopAll(delay);
+      stopIdempotency?.();
+    },
+    reload: reloadAll,
+  };
 }

@@ -7,7 +7,7 @@
  */
 
 /** Which pipeline stage produced a rejection (docs/architecture.md §Pipeline). */
-export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "profiles" | "proxy" | "http";
+export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "profiles" | "proxy" | "http" | "limits" | "idempotency";
 
 export const STATUS_BY_CODE = {
   // tls/ + pki/: the client certificate (RFC 8705 §3, OFB certificate standard)
@@ -81,6 +81,16 @@ export const STATUS_BY_CODE = {
   REQUEST_TIMEOUT: 408,
   REQUEST_VERSION_UNSUPPORTED: 505,
   CLIENT_CLOSED_REQUEST: 499,
+  // limits/: per-participant and global traffic limits (OFB OpenAPI responses 429 TooManyRequests, 529 SiteIsOverloaded)
+  RATE_LIMIT_EXCEEDED: 429,
+  SITE_OVERLOADED: 529,
+  TRAFFIC_LIMITS_UNAVAILABLE: 503,
+  // idempotency/: x-idempotency-key (OFB payments OpenAPI; draft-ietf-httpapi-idempotency-key-header-04 §2.7)
+  IDEMPOTENCY_KEY_MISSING: 400,
+  IDEMPOTENCY_KEY_INVALID: 400,
+  ERRO_IDEMPOTENCIA: 422,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  IDEMPOTENCY_UNAVAILABLE: 503,
   // proxy/: the bank's backend
   UPSTREAM_HEADERS_TOO_LARGE: 431,
   UPSTREAM_REFUSED_REQUEST: 400,
@@ -160,6 +170,15 @@ export const TITLE_BY_CODE = {
   REQUEST_TIMEOUT: "Request not received in time",
   REQUEST_VERSION_UNSUPPORTED: "HTTP version not supported",
   CLIENT_CLOSED_REQUEST: "Client closed the request",
+  RATE_LIMIT_EXCEEDED: "Too many requests",
+  SITE_OVERLOADED: "Site overloaded",
+  TRAFFIC_LIMITS_UNAVAILABLE: "Traffic limits unavailable",
+  IDEMPOTENCY_KEY_MISSING: "x-idempotency-key missing",
+  IDEMPOTENCY_KEY_INVALID: "x-idempotency-key invalid",
+  // The OFB payments OpenAPI fixes this code's title (422ResponseErrorCreatePixPayments, EnumErrorsCreatePayment).
+  ERRO_IDEMPOTENCIA: "Erro idempotência.",
+  IDEMPOTENCY_IN_PROGRESS: "A request with this x-idempotency-key is still being processed",
+  IDEMPOTENCY_UNAVAILABLE: "Idempotency store unavailable",
   UPSTREAM_HEADERS_TOO_LARGE: "Request header fields too large for the backend once the edge adds the verified identity",
   UPSTREAM_REFUSED_REQUEST: "Request refused by the backend as malformed",
   UPSTREAM_REFUSED_BODY: "Request body refused by the backend as too large",

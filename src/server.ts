@@ -35,6 +35,13 @@ import { createPassthroughMetrics, createPassthroughServer, type PassthroughServ
 import { readTlsMaterial, readTransportRoots } from "./tls/material.js";
 import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
+import { createIdempotencyMetrics, type IdempotencyMetrics } from "./idempotency/metrics.js";
+import { openIdempotencyStore } from "./idempotency/open.js";
+import type { IdempotencyStore } from "./idempotency/store.js";
+import type { LimiterBackend } from "./limits/backend.js";
+import { createLimitsMetrics, type LimitsMetrics } from "./limits/metrics.js";
+import { openLimiterBackend } from "./limits/open.js";
+import { createTrafficLimits } from "./limits/traffic-limits.js";
 
 export interface EdgeDeps {
   readonly logger: Logger;
@@ -45,6 +52,8 @@ export interface EdgeDeps {
   readonly configFile: string;
   /** `/metrics` text; default this process's registry (cluster workers pass the primary's aggregate). */
   readonly metricsText?: () => Promise<string>;
+  /** In a cluster worker: the memory stores (idempotency, traffic limits) are the primary's, reached over IPC. */
+  readonly inClusterWorker?: boolean;
 }
 
 export interface RunningListener<S = Server> {
@@ -110,7 +119,16 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   }
   let deny: DenyList | null = null;
   let revocation: RevocationService = REVOCATION_OFF;
+  let idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null = null;
+  let limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null = null;
   try {
+    // Message-level rules (issue 16): their stores outlive reloads, like the deny list.
+    const shared = { redis: config.redis, inClusterWorker: deps.inClusterWorker ?? false, logger: deps.logger };
+    if (config.idempotency) {
+      const metrics = createIdempotencyMetrics(deps.metrics.registry);
+      idempotency = { store: await openIdempotencyStore(config.idempotency, { ...shared, metrics }), metrics };
+    }
+    if (config.limits) limiter = { backend: await openLimiterBackend(config.limits, shared), metrics: createLimitsMetrics(deps.metrics.registry) };
     if (config.denyList) deny = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
@@ -118,6 +136,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     revocation = await openRevocationService(config.revocation, { anchors: generation.allAnchors, issuers: generation.bundleIssuers, logger: deps.logger, now, dispatcher: outbound }, config.redis);
   } catch (cause) {
     await outbound.close();
+    await idempotency?.store.close();
+    await limiter?.backend.close();
     await deny?.close();
     await directory?.close();
     await verifier?.close();
@@ -136,7 +156,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   });
   // CRLs known before any client arrives load while the Directory syncs; listening waits for both (bounded).
   const revocationStarted = revocation.start();
-  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation };
+  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, idempotency, limiter };
   let apps = generation.apps(shared);
 
   const servers = generation.prepared.map(({ config: l, material }) => {
@@ -159,12 +179,19 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
    * their verified peer state and finish their requests. Any error leaves the running configuration in place.
    */
   async function reload(next: Config): Promise<void> {
-    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "redis", "identityAssertion", "admin", "workers", "revocation"] as const).filter((key) =>
+    const restartOnly = (["listeners", "directory", "authorizationServer", "denyList", "redis", "identityAssertion", "admin", "workers", "revocation", "idempotency", "limits"] as const).filter((key) =>
       key === "listeners"
         ? JSON.stringify(next.listeners.map(restartOnlyListenerFields)) !== JSON.stringify(config.listeners.map(restartOnlyListenerFields))
-        : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+        : // Of the message-level rules only the store is restart-only (a section added or removed brings or drops one).
+          key === "idempotency" || key === "limits"
+          ? JSON.stringify(next[key]?.store ?? null) !== JSON.stringify(config[key]?.store ?? null)
+          : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
     );
-    if (restartOnly.length > 0) throw new ConfigError(deps.configFile, restartOnly.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
+    if (restartOnly.length > 0)
+      throw new ConfigError(
+        deps.configFile,
+        restartOnly.map((key) => ({ path: key === "idempotency" || key === "limits" ? `${key}.store` : key, message: "changed; this part of the configuration takes effect on restart, not on reload" })),
+      );
     const fresh = buildGeneration(next, deps, assertion);
     let freshApps;
     try {
@@ -203,6 +230,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
           trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
           ...(config.revocation.mode === "crl" && { revocation: revocationReadiness(revocation, config.revocation.onStale) }),
+          ...(idempotency && { idempotency: idempotency.store.reachable() ? null : "the idempotency store is unreachable (idempotent operations answer 503)" }),
+          ...(limiter && { limits: limitsReadiness(limiter.backend, generation.onStoreError) }),
         }),
         metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
     : null;
@@ -228,6 +257,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await verifier?.close();
     await deny?.close();
     await revocation.close();
+    await idempotency?.store.close();
+    await limiter?.backend.close();
     await outbound.close();
     throw cause;
   }
@@ -246,7 +277,9 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     if (admin) await closeServer(admin, drained);
     // Every client connection is closed: what is still in flight upstream has no one to answer.
     const upstreams = generation.upstreams;
-    const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
+    const [pools] = await Promise.all(
+      [upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), idempotency?.store.close(), limiter?.backend.close()].map((p) => settleBy(p, end)),
+    );
     if (!pools) await upstreams.destroy();
     if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
   }
@@ -279,6 +312,8 @@ interface SharedStages {
   readonly assertion: IdentityAssertionSigner | null;
   readonly watch: ClientWatch;
   readonly revocation: RevocationService;
+  readonly idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null;
+  readonly limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null;
 }
 
 /**
@@ -346,6 +381,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           participant: participantMode(routesByName.get(name)!, shared.directory !== null),
           binding: { mode: bindingMode(routesByName.get(name)!, shared.verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
           profiles: profilesByRoute.get(name)!,
+          limits: limitsMode(routesByName.get(name)!, shared.limiter !== null),
         }));
         const app = createApp({
           listener: l.name,
@@ -363,11 +399,25 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           deny: shared.deny,
           watch: shared.watch,
           revocation: shared.revocation,
+          idempotency: shared.idempotency && config.idempotency ? { ...shared.idempotency, config: config.idempotency } : null,
+          limits: shared.limiter && config.limits ? { limits: createTrafficLimits(config.limits, shared.limiter.backend), metrics: shared.limiter.metrics } : null,
         });
         return [l.name, { app, tlsPeer }] as const;
       }),
     );
-  return { prepared, allAnchors, bundleIssuers, upstreams, apps };
+  return { prepared, allAnchors, bundleIssuers, upstreams, apps, onStoreError: config.limits?.onStoreError ?? "open" };
+}
+
+/** Routes on which the traffic limits run: explicit per route, else enforce when a `limits` section is configured. */
+function limitsMode(route: Config["routes"][number], configured: boolean): "enforce" | "off" {
+  return route.limits ?? (configured ? "enforce" : "off");
+}
+
+/** `/readyz` for the traffic limits: unreachable counters make the edge not ready only when it fails closed. */
+function limitsReadiness(backend: LimiterBackend, onStoreError: "open" | "closed") {
+  if (backend.reachable()) return null;
+  if (onStoreError === "closed") return "the traffic limit store is unreachable (limits.onStoreError closed: requests answer 503)";
+  return { reason: null, detail: { store: "unreachable: requests are forwarded uncounted (limits.onStoreError open)" } };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */

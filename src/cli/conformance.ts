@@ -40,6 +40,8 @@ Target prerequisites (each enables more scenarios):
                             mint tokens the deployment trusts (forged-binding scenarios)
   --denied-cert PEM --denied-key PEM      a certificate on the deployment's deny list
   --scoped-path P --scope S a route that requires scope S (with --token-issuer-key: insufficient_scope)
+  --limited-path P          a route whose per-participant limit 50 requests in a row exceed (429)
+  --overloaded-path P       a route whose global ceiling 20 concurrent requests exceed (529)
   --servername NAME --ca PEM --insecure   TLS server name and trust for the target
   --accounts-path P --payments-path P --public-path P   routes to call (OFB defaults)
 
@@ -72,6 +74,8 @@ const OPTIONS = {
   "denied-cert": { type: "string" },
   "denied-key": { type: "string" },
   "scoped-path": { type: "string" },
+  "limited-path": { type: "string" },
+  "overloaded-path": { type: "string" },
   scope: { type: "string" },
   "accounts-path": { type: "string" },
   "payments-path": { type: "string" },
@@ -182,6 +186,8 @@ function targetOptions(v: Partial<Record<keyof typeof OPTIONS, string | boolean>
     deniedCert: s("denied-cert"),
     deniedKey: s("denied-key"),
     scopedPath: s("scoped-path"),
+    limitedPath: s("limited-path"),
+    overloadedPath: s("overloaded-path"),
     scope: s("scope"),
     accountsPath: s("accounts-path"),
     paymentsPath: s("payments-path"),

@@ -8,7 +8,9 @@ export const EMBEDDED_ADMIN_PORT = 9090;
  * the generated test PKI, `/open-banking/` requiring mTLS (and an Active participant with the API's role, from the
  * built-in mock directory, in a memory store; a bearer token bound to the client certificate, from the built-in
  * authorization-server stub; and a certificate no CRL lists, the mock directory serving the PKI's CRLs) and
- * `/.well-known/` not, both to the built-in echo backend; the admin listener on 127.0.0.1:9090.
+ * `/.well-known/` not, both to the built-in echo backend; the admin listener on 127.0.0.1:9090. The payments route
+ * enforces x-idempotency-key and the traffic limits (memory stores, shared by the workers through the cluster
+ * primary), with limits far above what a person with curl sends.
  */
 export function embeddedConfig(options: {
   readonly serverCert: string;
@@ -43,7 +45,10 @@ export function embeddedConfig(options: {
     admin: { host: "127.0.0.1", port: EMBEDDED_ADMIN_PORT },
     // Nothing balances load onto the embedded default: it stops at once.
     drainDelayMs: 0,
+    idempotency: {},
+    limits: { families: { payments: { organisation: { perSecond: 50, perMinute: 1_000 } } } },
     routes: [
+      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: options.upstream, mtls: "required", interactionId: "require", idempotency: "enforce", globalPerSecond: 500 },
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: options.upstream, mtls: "required", interactionId: "require" },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: options.upstream, mtls: "optional", interactionId: "generate" },
     ],

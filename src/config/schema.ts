@@ -5,6 +5,8 @@ import { revocationSchema } from "../revocation/config.js";
 import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
 import { ICP_BRASIL_PINS } from "../pki/icp-brasil-roots.js";
 import { keyPrefixSchema, redisConfigIssues, redisSchema, userUrlSchema, type RedisUserConfig } from "../redis/config.js";
+import { idempotencySchema, routeIdempotencySchema } from "../idempotency/config.js";
+import { limitsSchema, routeLimitsSchema } from "../limits/config.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -153,6 +155,9 @@ export const routeSchema = z.strictObject({
     .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "an RFC 6749 scope token"))
     .optional()
     .describe("Scopes the access token must all carry (403 insufficient_scope otherwise). Needs binding enforce or report."),
+  // Message-level rules (issue 16): idempotency and traffic limits.
+  idempotency: routeIdempotencySchema,
+  ...routeLimitsSchema,
 });
 
 /** ICP-Brasil root v10 (SHA-256 of its DER): the OFB transport hierarchy, the same pin `ofb-edge trust fetch` builds from. */
@@ -372,7 +377,7 @@ export const configSchema = z
     redis: redisSchema
       .optional()
       .describe(
-        "How every user of Redis (Directory store, CRL store, deny list) reaches it: one Redis (standalone), a primary/replica set managed by Sentinel, or a Redis Cluster. Absent: each user's own url (or REDIS_URL), one standalone Redis.",
+        "How every user of Redis (Directory store, CRL store, deny list, idempotency store, traffic limits) reaches it: one Redis (standalone), a primary/replica set managed by Sentinel, or a Redis Cluster. Absent: each user's own url (or REDIS_URL), one standalone Redis.",
       ),
     revocation: revocationSchema
       .default(revocationSchema.parse({}))
@@ -385,6 +390,8 @@ export const configSchema = z
       })
       .optional()
       .describe("The instant deny list (ofb-edge deny add|remove|list), shared by every replica through Redis and applied to every request, on open connections too."),
+    idempotency: idempotencySchema.optional(),
+    limits: limitsSchema.optional(),
     identityAssertion: identityAssertionSchema
       .optional()
       .describe("A short-lived JWS signed by the edge with the verified identity, sent to the backend in its own header (origin protection); the public JWKS is served on the admin listener at /.well-known/jwks.json."),
@@ -436,6 +443,12 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", path: ["routes", i, "binding"], message: `'${r.binding}' needs an \`authorizationServer\` section` });
       if (r.scopes && (r.binding === "off" || (r.binding === undefined && (!cfg.authorizationServer || r.mtls !== "required"))))
         ctx.addIssue({ code: "custom", path: ["routes", i, "scopes"], message: "scopes are checked only with binding enforce or report" });
+      if (r.idempotency === "enforce" && !cfg.idempotency) ctx.addIssue({ code: "custom", path: ["routes", i, "idempotency"], message: "'enforce' needs an `idempotency` section (its store)" });
+      // Keys are kept per organisation: without a verified certificate two callers would share (and read) each other's.
+      if (r.idempotency === "enforce" && r.mtls !== "required") ctx.addIssue({ code: "custom", path: ["routes", i, "idempotency"], message: "'enforce' needs mtls required: keys are kept per calling organisation" });
+      if (r.limits === "enforce" && !cfg.limits) ctx.addIssue({ code: "custom", path: ["routes", i, "limits"], message: "'enforce' needs a `limits` section (its store)" });
+      if (r.globalPerSecond !== undefined && (!cfg.limits || r.limits === "off"))
+        ctx.addIssue({ code: "custom", path: ["routes", i, "globalPerSecond"], message: cfg.limits ? "set, but this route's limits are off" : "needs a `limits` section (its store)" });
     });
     for (const issue of redisConfigIssues(cfg.redis, redisUsers(cfg))) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
     cfg.listeners.filter(terminatesTls).forEach((l) => {
@@ -445,6 +458,13 @@ export const configSchema = z
       if (l.trustedProxy && l.trustedProxy.sources.length === 0 && !l.trustedProxy.clientTrustAnchors)
         ctx.addIssue({ code: "custom", path: ["listeners", i, "trustedProxy"], message: "name the terminator: sources, clientTrustAnchors or both" });
     });
+    const idem = cfg.idempotency;
+    // A claim must outlive the longest exchange it covers, or a retry could be forwarded while the first is in flight.
+    const exchangeMs = cfg.proxy.connectTimeoutMs + cfg.proxy.headersTimeoutMs + cfg.proxy.bodyTimeoutMs;
+    if (idem && idem.claimTtlMs <= exchangeMs)
+      ctx.addIssue({ code: "custom", path: ["idempotency", "claimTtlMs"], message: `must exceed the longest exchange with a backend, proxy connect + headers + body time-outs (${exchangeMs} ms)` });
+    if (idem?.store.type === "redis" && idem.store.replicaAcks !== "auto" && idem.store.replicaAcks > 0 && cfg.redis?.mode !== "sentinel" && cfg.redis?.mode !== "cluster")
+      ctx.addIssue({ code: "custom", path: ["idempotency", "store", "replicaAcks"], message: "a standalone Redis has no replicas to wait for: use redis.mode sentinel or cluster, or 0" });
     // The delay is spent inside the drain time-out: a delay as long as the time-out would leave no time to drain.
     if (cfg.drainDelayMs > 0 && cfg.drainDelayMs >= cfg.drainTimeoutMs)
       ctx.addIssue({ code: "custom", path: ["drainDelayMs"], message: `must be less than drainTimeoutMs (${cfg.drainTimeoutMs}): the delay is part of the drain time-out` });
@@ -474,10 +494,14 @@ export function redisUsers(cfg: {
   readonly directory?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
   readonly revocation: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) };
   readonly denyList?: RedisUserConfig | undefined;
+  readonly idempotency?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
+  readonly limits?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
 }): { path: string[]; section: RedisUserConfig }[] {
   return [
     ...(cfg.directory?.store.type === "redis" ? [{ path: ["directory", "store"], section: cfg.directory.store }] : []),
     ...(cfg.revocation.store.type === "redis" ? [{ path: ["revocation", "store"], section: cfg.revocation.store }] : []),
     ...(cfg.denyList ? [{ path: ["denyList"], section: cfg.denyList }] : []),
+    ...(cfg.idempotency?.store.type === "redis" ? [{ path: ["idempotency", "store"], section: cfg.idempotency.store }] : []),
+    ...(cfg.limits?.store.type === "redis" ? [{ path: ["limits", "store"], section: cfg.limits.store }] : []),
   ];
 }

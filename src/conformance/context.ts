@@ -119,6 +119,20 @@ export class ScenarioContext {
     return this.env.scoped;
   }
 
+  /** The path of a route with a small per-participant limit (capability participant-limit). */
+  get participantLimitedPath(): string {
+    const path = this.env.limited?.participant;
+    if (path === undefined) this.skipScenario("no route with a small per-participant limit (capability participant-limit)");
+    return path;
+  }
+
+  /** The path of a route with a small global ceiling (capability global-limit). */
+  get globalLimitedPath(): string {
+    const path = this.env.limited?.global;
+    if (path === undefined) this.skipScenario("no route with a small global ceiling (capability global-limit)");
+    return path;
+  }
+
   async directoryOutage(): Promise<DirectoryOutage> {
     if (!this.env.directoryOutage) this.skipScenario("no directory outage control (capability directory-outage)");
     return this.env.directoryOutage();

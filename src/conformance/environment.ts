@@ -69,6 +69,11 @@ export interface Environment {
     readonly public: string;
   };
   readonly capabilities: ReadonlySet<Capability>;
+  /**
+   * Routes with small traffic limits: `participant` exceeded by one participant's burst (capability
+   * `participant-limit`), `global` by a concurrent burst (capability `global-limit`).
+   */
+  readonly limited?: { readonly participant?: string; readonly global?: string };
   /** A route whose tokens must carry `scope` (capability `scopes`). */
   readonly scoped?: { readonly path: string; readonly scope: string };
   credentials(name: string): ClientCredentials | undefined;

@@ -31,6 +31,15 @@ export const LOCAL_PATHS = {
   public: "/.well-known/openid-configuration",
 } as const;
 
+/**
+ * The local stack's routes with small traffic limits: one participant's burst exceeds the first (per minute, so no
+ * window rolls over during a run), a concurrent burst the second's global ceiling.
+ */
+export const LOCAL_LIMITED_PATHS = {
+  participant: "/open-banking/conformance-limited/v1/resources",
+  global: "/open-banking/conformance-overloaded/v1/resources",
+} as const;
+
 const INTROSPECTION_CLIENT = "ofb-edge-conformance";
 /** The scope the local payments route requires (the bound tokens carry it). */
 const PAYMENTS_SCOPE = "payments";
@@ -109,10 +118,10 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       } finally {
         await deny.close();
       }
-      notes.push(`Redis at ${maskRedisUrl(redis.url)} (${redis.server ? "started for this run" : "REDIS_URL"}): Directory store and deny list`);
+      notes.push(`Redis at ${maskRedisUrl(redis.url)} (${redis.server ? "started for this run" : "REDIS_URL"}): Directory store, deny list, idempotency store and traffic counters`);
     } else {
       capabilities.delete("deny-list");
-      notes.push("no Redis (REDIS_URL unset and no redis-server on PATH): in-memory Directory store; the deny list, which needs Redis, is not tested");
+      notes.push("no Redis (REDIS_URL unset and no redis-server on PATH): in-memory Directory store, idempotency store and traffic counters; the deny list, which needs Redis, is not tested");
     }
 
     const outage = await startOutageEdge({ pki, recorder, pkiDir, logger });
@@ -132,6 +141,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       paths: LOCAL_PATHS,
       capabilities,
       scoped: { path: LOCAL_PATHS.payments, scope: PAYMENTS_SCOPE },
+      limited: LOCAL_LIMITED_PATHS,
       credentials,
       boundToken: async (client) => {
         const c = credentials(client);
@@ -171,7 +181,10 @@ function localConfig(o: {
     policy: { transportRoots: [o.pki.ca.root.cert] },
     routes: [
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require" },
-      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE] },
+      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE], idempotency: "enforce" },
+      // Only the limits are under test on these two: no Directory role or token needed.
+      { name: "limited", pathPrefix: "/open-banking/conformance-limited/", upstream: o.upstream, mtls: "required", interactionId: "require", participant: "off", binding: "off" },
+      { name: "overloaded", pathPrefix: "/open-banking/conformance-overloaded/", upstream: o.upstream, mtls: "required", interactionId: "require", participant: "off", binding: "off", globalPerSecond: 2 },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
     ],
     directory: {
@@ -186,6 +199,11 @@ function localConfig(o: {
     },
     revocation: { mode: "crl", onStale: "soft-fail", urls: o.crls.urls },
     ...(o.redis ? { denyList: { url: o.redis, keyPrefix: o.keyPrefix } } : {}),
+    idempotency: { store: o.redis ? { type: "redis", url: o.redis, keyPrefix: o.keyPrefix } : { type: "memory" } },
+    limits: {
+      store: o.redis ? { type: "redis", url: o.redis, keyPrefix: o.keyPrefix } : { type: "memory" },
+      families: { "conformance-limited": { organisation: { perMinute: 5 } } },
+    },
     log: { level: "silent" },
     workers: 1,
   };

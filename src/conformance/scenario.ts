@@ -1,7 +1,7 @@
 import type { ScenarioContext } from "./context.js";
 
 /** The areas of the suite (issue 7), in report order. */
-export const AREAS = ["tls", "certificate", "directory", "token", "headers", "hygiene", "errors"] as const;
+export const AREAS = ["tls", "certificate", "directory", "token", "headers", "hygiene", "errors", "messages"] as const;
 export type Area = (typeof AREAS)[number];
 
 export const AREA_TITLES: Readonly<Record<Area, string>> = {
@@ -12,6 +12,7 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = {
   headers: "FAPI / OFB headers",
   hygiene: "Header hygiene",
   errors: "Error format",
+  messages: "Message-level rules (idempotency, traffic limits)",
 };
 
 /**
@@ -31,6 +32,8 @@ export const CAPABILITIES = [
   "deny-list",
   "directory-outage",
   "scopes",
+  "participant-limit",
+  "global-limit",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -48,6 +51,8 @@ export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   "deny-list": "--denied-cert and --denied-key (a certificate on the deployment's deny list); locally, Redis",
   "directory-outage": "the local stack (an edge whose Directory goes away)",
   scopes: "--scoped-path P and --scope S (a route that requires scope S) with --token-issuer-key",
+  "participant-limit": "--limited-path P (a route whose per-participant limit a burst of 50 requests from --client-cert exceeds)",
+  "global-limit": "--overloaded-path P (a route whose global ceiling per second a burst of 20 concurrent requests exceeds)",
 };
 
 export interface ScenarioDefinition {

@@ -44,6 +44,9 @@ export interface TargetOptions {
   /** A route that requires `scope` in the token (with tokenIssuerKey: the insufficient_scope scenario). */
   readonly scopedPath?: string;
   readonly scope?: string;
+  /** A route whose per-participant limit a burst exceeds, and one whose global ceiling a concurrent burst exceeds. */
+  readonly limitedPath?: string;
+  readonly overloadedPath?: string;
   readonly accountsPath?: string;
   readonly paymentsPath?: string;
   readonly publicPath?: string;
@@ -93,6 +96,8 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
   if (named.has("denied")) capabilities.add("deny-list");
   if ((o.scopedPath === undefined) !== (o.scope === undefined)) throw new Error("--scoped-path and --scope go together");
   if (o.scopedPath !== undefined && issuer) capabilities.add("scopes");
+  if (o.limitedPath !== undefined && has("participant-a")) capabilities.add("participant-limit");
+  if (o.overloadedPath !== undefined && has("participant-a")) capabilities.add("global-limit");
 
   const port = Number(url.port || 443);
   const paths = {
@@ -119,6 +124,7 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
     paths,
     capabilities,
     ...(o.scopedPath !== undefined && o.scope !== undefined ? { scoped: { path: o.scopedPath, scope: o.scope } } : {}),
+    limited: { ...(o.limitedPath !== undefined && { participant: o.limitedPath }), ...(o.overloadedPath !== undefined && { global: o.overloadedPath }) },
     credentials,
     boundToken: async (name) => {
       const given = tokens.get(name);

@@ -38,9 +38,15 @@ export function checkOrganisation(organisationId: string, organisation: Organisa
  */
 export function requiredRole(route: string | null, path: string, roleByFamily: Readonly<Record<string, string>>, defaultRole: string): string | null {
   if (route !== "auto") return route;
+  const family = apiFamily(path);
+  if (family === null) return null;
+  return Object.hasOwn(roleByFamily, family) ? roleByFamily[family]! : defaultRole;
+}
+
+/** The OFB API family of a path: `<family>` in `/open-banking/<family>/…`; null for other paths. */
+export function apiFamily(path: string): string | null {
   const prefix = "/open-banking/";
   if (!path.startsWith(prefix)) return null;
   const end = path.indexOf("/", prefix.length);
-  const family = path.slice(prefix.length, end < 0 ? undefined : end);
-  return Object.hasOwn(roleByFamily, family) ? roleByFamily[family]! : defaultRole;
+  return path.slice(prefix.length, end < 0 ? undefined : end);
 }

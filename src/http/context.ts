@@ -3,7 +3,7 @@ import type { VerifiedToken } from "../binding/types.js";
 import type { VerifiedClient, PeerState } from "../connection/peer-state.js";
 import type { DenyEntry } from "../deny/deny-list.js";
 import type { EdgeError, EdgeErrorCode } from "../errors.js";
-import type { ExchangeMeter } from "../proxy/forward.js";
+import type { ExchangeMeter, ResponseCapture } from "../proxy/forward.js";
 import type { Route } from "./route.js";
 
 /** Typed per-request variables, one per pipeline stage. */
@@ -33,6 +33,10 @@ export interface EdgeVariables {
   responseBytes: number | undefined;
   /** The deny-list entry that refused the request: its operator's reason goes to the access line, never to the client. */
   denied: DenyEntry | undefined;
+  /** Set by the idempotency stage on a first request: keeps the response the proxy sends, to be stored. */
+  responseCapture: ResponseCapture | undefined;
+  /** What the idempotency stage made of the request (access line): first, replayed (answered from the store). */
+  idempotency: "first" | "replayed" | undefined;
 }
 
 export type EdgeEnv = { Bindings: HttpBindings; Variables: EdgeVariables };

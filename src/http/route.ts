@@ -15,6 +15,8 @@ export interface Route {
   readonly binding: { readonly mode: "enforce" | "report" | "off"; readonly scopes: readonly string[] };
   /** The header profiles that forward the verified identity (resolved at start-up). */
   readonly profiles: RouteProfiles;
+  /** Whether the traffic limits apply on this route (resolved at start-up: enforce by default when `limits` is configured). */
+  readonly limits: "enforce" | "off";
 }
 
 /**

@@ -40,6 +40,18 @@ export interface ForwardRequest {
   readonly xForwardedFor: "replace" | "append";
   /** Filled in as the exchange goes, for the access line; read it whether `forward` resolves or rejects. */
   readonly meter?: ExchangeMeter;
+  /** Sees the response exactly as it is sent to the client (an idempotent request's first response, to be stored). */
+  readonly capture?: ResponseCapture | undefined;
+}
+
+/**
+ * What a stage that keeps the response is told, in order: the status and header fields sent (`head`), each body
+ * chunk sent (`data`), and `end` once the response is complete — never when the exchange failed or was cut off.
+ */
+export interface ResponseCapture {
+  head(status: number, headers: readonly string[]): void;
+  data(chunk: Buffer): void;
+  end(): void;
 }
 
 /** What one exchange took and moved, for the access line. */
@@ -106,7 +118,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
   // a request whose stream is gone by now never reaches the backend.
   if (h2 && (h2.closed || h2.destroyed)) throw new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client reset the stream before the request was forwarded");
   const body = req.body !== undefined ? req.body : !hasBody ? null : chunked ? limitBody(incoming, req.maxBodyBytes, req.meter) : incoming;
-  const meter = req.meter;
+  const { meter, capture } = req;
 
   return new Promise<ForwardOutcome>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
@@ -152,7 +164,9 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
             held = { headers, chunks: [], bytes: 0 };
             return;
           }
-          outgoing.writeHead(statusCode, responseHeaders(headers, req.interactionId, req.strip));
+          const fields = responseHeaders(headers, req.interactionId, req.strip);
+          outgoing.writeHead(statusCode, fields);
+          capture?.head(statusCode, fields);
           if (outgoing.writableNeedDrain) c.pause();
         },
         onResponseData(c, chunk) {
@@ -162,6 +176,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
             return;
           }
           if (meter) meter.responseBytes += chunk.length;
+          capture?.data(chunk);
           if (!outgoing.write(chunk)) c.pause();
         },
         onResponseEnd() {
@@ -170,7 +185,11 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
           if (held) {
             const refusal = held.bytes <= MAX_REFUSAL_BODY_BYTES ? Buffer.concat(held.chunks) : null;
             if (refusal && isOfbErrorBody(held.headers["content-type"], refusal)) {
-              outgoing.writeHead(status, responseHeaders(held.headers, req.interactionId, req.strip));
+              const fields = responseHeaders(held.headers, req.interactionId, req.strip);
+              outgoing.writeHead(status, fields);
+              capture?.head(status, fields);
+              capture?.data(refusal);
+              capture?.end();
               outgoing.end(refusal);
               if (meter) meter.responseBytes += refusal.length;
               resolve({ status });
@@ -180,6 +199,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
             }
             return;
           }
+          capture?.end();
           outgoing.end();
           resolve({ status });
         },
@@ -187,13 +207,13 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
           done();
           ended();
           if (status === 0 || held) {
-            reject(upstreamError(cause, incoming, req.route));
+            reject(upstreamError(cause, incoming, outgoing, req.route));
             return;
           }
           // Upstream body failed or timed out mid-response, or the client went away: the status line is
           // sent, so the only honest signal left is closing the connection.
           outgoing.destroy();
-          resolve({ status, failed: upstreamError(cause, incoming, req.route) });
+          resolve({ status, failed: upstreamError(cause, incoming, outgoing, req.route) });
         },
       },
     );
@@ -310,10 +330,13 @@ function limitBody(stream: IncomingMessage, max: number, meter: ExchangeMeter | 
   return limiter;
 }
 
-function upstreamError(cause: unknown, incoming: IncomingMessage, route: string): EdgeError {
+function upstreamError(cause: unknown, incoming: IncomingMessage, outgoing: ServerResponse, route: string): EdgeError {
   if (cause instanceof EdgeError) return cause;
   const code = (cause as { code?: string }).code ?? "";
-  if (incoming.destroyed || code === "UND_ERR_ABORTED" || code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
+  // A request whose body a stage read whole is destroyed once read (autoDestroy): only an incomplete one, or a
+  // response with no connection left, says that the client went away.
+  const clientGone = (incoming.destroyed && !incoming.complete) || outgoing.destroyed;
+  if (clientGone || code === "UND_ERR_ABORTED" || code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
     return new EdgeError("CLIENT_CLOSED_REQUEST", "proxy", "the client closed the connection before the request completed", { cause });
   }
   if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {

@@ -56,6 +56,7 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       maxBodyBytes: proxy.maxRequestBodyBytes,
       maxHeaderBytes: proxy.maxUpstreamHeaderBytes,
       xForwardedFor: proxy.xForwardedFor,
+      capture: c.get("responseCapture"),
     }).catch((err: unknown) => {
       countFailure(route.config.name, err);
       throw err;

@@ -48,7 +48,7 @@ const common = {
     .int()
     .positive()
     .optional()
-    .describe("Bound on one command's reply, for every user. Default per user: Directory store 1 s, deny list 2 s, CRL store 10 s (never less: a CRL travels in one reply)."),
+    .describe("Bound on one command's reply, for every user. Default per user: Directory store 1 s, deny list 2 s, CRL store 10 s (never less: a CRL travels in one reply), idempotency store 2 s, traffic limits 250 ms (a request waits at most this long before limits.onStoreError decides)."),
 };
 
 export const redisSchema = z.discriminatedUnion("mode", [

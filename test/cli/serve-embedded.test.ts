@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
-import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
+import { errorCode, readmeRequests, readmeSectionRequests, runReadmeRequest } from "../helpers/readme.js";
 
 /**
  * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
@@ -165,6 +165,29 @@ describe("npm start: the embedded default", () => {
       await vi.waitFor(() => expect(logged().filter((l) => l.kind === "access" && l.code === code).length).toBeGreaterThan(0));
       expect(new Set(logged().filter((l) => l.kind === "access" && l.code === code).map((l) => l.decision))).toEqual(new Set(["rejected"]));
     }
+  });
+
+  it("the README's idempotent payment: forwarded once, the retry replayed byte for byte, another body 422, no key 400", async () => {
+    const requests = readmeSectionRequests("### `idempotency` and `limits`");
+    expect(requests.map((r) => [r.status, r.code])).toEqual([
+      [200, undefined],
+      [200, undefined],
+      [422, "ERRO_IDEMPOTENCIA"],
+      [400, "IDEMPOTENCY_KEY_MISSING"],
+    ]);
+    const before = first.stdout.length;
+    const answers = [];
+    for (const request of requests) answers.push(await runReadmeRequest(request, { cwd: top, port }));
+    expect(answers.map((a) => [a.status, errorCode(a.body)])).toEqual(requests.map((r) => [r.status, r.code]));
+    const [firstAnswer, retry] = answers as [(typeof answers)[0], (typeof answers)[0]];
+    expect(retry.body).toBe(firstAnswer.body);
+    // The echo backend's answer names the interaction id of the one request it received; the retry's own id is in its header.
+    expect(firstAnswer.body).toContain("6a1f0c9e-2b8d-4c3a-9e71-0d5f4b2a8c11");
+    expect(retry.headers.toLowerCase()).toContain("x-fapi-interaction-id: 9d3e7b21-5c4f-4a8e-b0d2-7f1a6c3e9b44");
+    const access = () => first.stdout.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])).filter((l) => l.kind === "access");
+    await vi.waitFor(() => expect(access()).toHaveLength(4));
+    // (The workers' log lines interleave in any order.)
+    expect(access().map((l) => l.decision).sort()).toEqual(["forwarded", "rejected", "rejected", "replayed"]);
   });
 
   it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {

@@ -67,6 +67,7 @@ const NAIVE_FAILS: Readonly<Record<Area, readonly string[]>> = {
     "interleaved-clients-isolated",
   ],
   errors: ["ofb-error-shape-and-limits", "rfc6750-challenge-syntax"],
+  messages: ["idempotency-replay-byte-identical", "idempotency-conflict-422", "idempotency-key-missing-rejected", "limits-participant-429-retry-after", "limits-global-529-retry-after"],
 };
 
 const BINDING_OFF_FAILS = ["other-participant-token-refused", "insufficient-scope-refused", "token-without-cnf-refused", "jkt-confirmation-refused", "expired-token-refused", "bad-signature-refused", "introspection-inactive-refused", "no-authorization-challenge-without-error", "token-in-query-refused"];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runConformance } from "../../src/cli/conformance.js";
-import { startLocalStack, type LocalStack } from "../../src/conformance/local.js";
+import { LOCAL_LIMITED_PATHS, startLocalStack, type LocalStack } from "../../src/conformance/local.js";
 import type { SuiteResult } from "../../src/conformance/runner.js";
 import { packageRoot } from "../../src/package-root.js";
 import { redisUrl } from "../helpers/redis.js";
@@ -56,6 +56,9 @@ describe("ofb-edge conformance --target", () => {
     expect(status("client-cert-header-format")).toMatchObject({ status: "skip", message: expect.stringContaining("--recorder URL") });
     expect(status("introspection-inactive-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("local stack") });
     expect(status("insufficient-scope-refused")).toMatchObject({ status: "skip", message: expect.stringContaining("--scoped-path P and --scope S") });
+    expect(status("idempotency-conflict-422").status).toBe("pass");
+    expect(status("limits-participant-429-retry-after")).toMatchObject({ status: "skip", message: expect.stringContaining("--limited-path P") });
+    expect(status("limits-global-529-retry-after")).toMatchObject({ status: "skip", message: expect.stringContaining("--overloaded-path P") });
     for (const r of report.results.filter((x) => x.status === "skip")) expect(r.message, r.id).toMatch(/needs |no |not /);
     expect(report.results.filter((r) => r.status === "pass").length).toBeGreaterThanOrEqual(30);
     // Without the recorder, a negative scenario checks the edge's answer and says the backend was not observed.
@@ -72,12 +75,13 @@ describe("ofb-edge conformance --target", () => {
       ...["--client-cert", a.chain, "--client-key", a.key, "--token-file", join(dir, "a.jwt")],
       ...["--client2-cert", b.chain, "--client2-key", b.key, "--token2-file", join(dir, "b.jwt")],
       ...["--pki", inject("pkiDir"), "--recorder", stack.recorder.controlUrl, "--out", out, "--no-color"],
+      ...["--limited-path", LOCAL_LIMITED_PATHS.participant, "--overloaded-path", LOCAL_LIMITED_PATHS.global],
     ]);
     const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
     expect(report.results.filter((r) => r.status === "fail").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
     expect(run.code).toBe(0);
     const status = (id: string) => report.results.find((r) => r.id === id)!.status;
-    for (const id of ["expired-certificate-rejected", "pending-organisation-rejected", "other-participant-token-refused", "spoofed-certificate-headers-stripped-on-mtls", "interleaved-clients-isolated", "client-cert-header-format"]) {
+    for (const id of ["expired-certificate-rejected", "pending-organisation-rejected", "other-participant-token-refused", "spoofed-certificate-headers-stripped-on-mtls", "interleaved-clients-isolated", "client-cert-header-format", "idempotency-replay-byte-identical", "limits-participant-429-retry-after", "limits-global-529-retry-after"]) {
       expect(status(id), id).toBe("pass");
     }
     expect(report.results.find((r) => r.id === "token-in-query-refused")!.notes).toEqual([]);

@@ -36,6 +36,8 @@ export interface TestEdgeOptions {
   /** Default off: the run's test PKI publishes no CRLs, and a test that needs them serves its own. */
   readonly revocation?: ConfigInput["revocation"];
   readonly admin?: ConfigInput["admin"];
+  readonly idempotency?: ConfigInput["idempotency"];
+  readonly limits?: ConfigInput["limits"];
   readonly clock?: () => Date;
 }
 
@@ -63,6 +65,8 @@ export async function startTestEdge(o: TestEdgeOptions) {
       redis: o.redis,
       revocation: o.revocation ?? { mode: "off" },
       admin: o.admin,
+      idempotency: o.idempotency,
+      limits: o.limits,
       workers: 1,
     },
     { file: "test-config", baseDir: process.cwd() },

@@ -70,6 +70,35 @@ export function readmeRequests(): ReadmeRequest[] {
   return requests;
 }
 
+/** A README request whose comment promises a status, with an OFB error code when it is a refusal. */
+export interface ReadmeExchange {
+  readonly comment: string;
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly setup: string;
+  readonly command: string;
+}
+
+/** Every curl request of the README section `heading`, in order, with the status (and code) its comment promises. */
+export function readmeSectionRequests(heading: string): ReadmeExchange[] {
+  const requests: ReadmeExchange[] = [];
+  for (const lines of shellBlocks(readmeSection(heading))) {
+    let setup = "";
+    let comment: string[] = [];
+    for (const line of lines) {
+      if (line.startsWith("#")) comment.push(line.replace(/^#\s*/, ""));
+      else if (/^[A-Z]+=/.test(line)) setup = line;
+      else if (line.startsWith("curl ")) {
+        const promised = /→ (\d{3})(?: ([A-Z][A-Z0-9_]+))?/.exec(comment.join(" "));
+        if (!promised) throw new Error(`README.md: no "→ <status>" promised for: ${line}`);
+        requests.push({ comment: comment[0] ?? "", status: Number(promised[1]), code: promised[2], setup, command: line });
+        comment = [];
+      }
+    }
+  }
+  return requests;
+}
+
 /** The commands of the README's "The production shape, natively" block, without their trailing comments. */
 export function readmeProductionCommands(): string[] {
   const [block] = shellBlocks(readmeSection("### The production shape, natively"));

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Exchange } from "../../../src/conformance/context.js";
 import { scenario } from "../../../src/conformance/scenario.js";
 
@@ -25,7 +25,8 @@ export default scenario({
         token,
         path: t.paths.payments,
         method: "POST",
-        headers: { "content-type": "application/jwt" },
+        // (A payment initiation carries its x-idempotency-key: OFB payments OpenAPI, required.)
+        headers: { "content-type": "application/jwt", "x-idempotency-key": randomUUID() },
         body: `eyJhbGciOiJQUzI1NiJ9.eyJkYXRhIjp7fX0.${randomBytes(32).toString("base64url")}`,
       }),
       "signed (application/jwt) response",
