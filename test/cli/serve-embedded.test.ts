@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
 import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
+import { TEST_PKI_VERSION } from "../../src/pki/test-pki/index.js";
 
 /**
  * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
@@ -180,13 +181,14 @@ describe("npm start: the embedded default", () => {
     }
   }, 90_000);
 
-  it("a test PKI of an older layout (manifest version 1) is generated anew on the next start", async () => {
+  it("a test PKI of an older layout (manifest version 2, before signing keys) is generated anew on the next start", async () => {
     const manifest = join(stateDir, "pki/manifest.json");
-    writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, "utf8")) as object), version: 1 }));
+    const { signingKeys: _keys, bank: _bank, ...older } = JSON.parse(readFileSync(manifest, "utf8")) as Record<string, unknown>;
+    writeFileSync(manifest, JSON.stringify({ ...older, version: 2 }));
     const third = await startServe(env);
     try {
       expect(third.lines.join("\n")).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
-      expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(2);
+      expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(TEST_PKI_VERSION);
     } finally {
       expect(await stop(third.child)).toBe(0);
     }

@@ -9,8 +9,11 @@ export interface FixtureFile {
   readonly content: string;
 }
 
-/** Published transport JWK (ofb-facts §2): `kid` = `x5t#S256` = the `.pem` file name. */
-export interface TransportJwk {
+/**
+ * A published keystore JWK (ofb-facts §2), transport or application alike: `kid` = `x5t#S256` = the `.pem` file
+ * name.
+ */
+export interface PublishedJwk {
   readonly kty: string;
   readonly use: "sig";
   readonly kid: string;
@@ -27,7 +30,8 @@ export interface TransportJwk {
 /** Keystore folder inside the output directory. */
 export const KEYSTORE_DIR = "directory/keystore";
 
-async function transportJwk(certificate: IssuedCertificate, x5u: (kid: string) => string): Promise<TransportJwk> {
+/** The JWK the keystore publishes for a certificate; `x5u` names the `.pem` file next to the set. */
+export async function publishedJwk(certificate: IssuedCertificate, x5u: (kid: string) => string): Promise<PublishedJwk> {
   const jwk = await nodeCrypto().subtle.exportKey("jwk", certificate.keys.publicKey);
   const kid = x5tS256(certificate.der);
   const keyMembers =
@@ -73,8 +77,8 @@ export async function keystoreFixture(clients: readonly IssuedClient[], keystore
         }
         break;
     }
-    const activeKeys = await Promise.all(active.map((cert) => transportJwk(cert, x5u)));
-    const inactiveKeys = await Promise.all(inactive.map((cert) => transportJwk(cert, x5u)));
+    const activeKeys = await Promise.all(active.map((cert) => publishedJwk(cert, x5u)));
+    const inactiveKeys = await Promise.all(inactive.map((cert) => publishedJwk(cert, x5u)));
     files.push(
       { path: `${KEYSTORE_DIR}/${folder}/transport.jwks`, content: jwksText(activeKeys) },
       { path: `${KEYSTORE_DIR}/${folder}/inactive/transport.jwks`, content: jwksText(inactiveKeys) },
@@ -84,6 +88,6 @@ export async function keystoreFixture(clients: readonly IssuedClient[], keystore
   return files;
 }
 
-function jwksText(keys: readonly TransportJwk[]): string {
+export function jwksText(keys: readonly PublishedJwk[]): string {
   return `${JSON.stringify({ keys }, null, 2)}\n`;
 }
