@@ -19,6 +19,9 @@ import { selectRoute, type Route } from "./http/route.js";
 import type { Logger } from "./log/logger.js";
 import type { EdgeMetrics } from "./metrics/registry.js";
 import { forwardToUpstream } from "./proxy/handler.js";
+import { errorSigner } from "./messages/signing-errors.js";
+import type { ResponseSigning } from "./messages/signing-response.js";
+import { messageSigningStage, type MessageSigningStageOptions } from "./messages/signing-stage.js";
 
 export interface AppDeps {
   readonly listener: string;
@@ -47,6 +50,8 @@ export interface AppDeps {
   readonly deny: DenyList | null;
   /** Signs the identity assertion header, when configured. */
   readonly assertion: IdentityAssertionSigner | null;
+  /** Signed messages: the request stage and response signing; null without a `messageSigning` section. */
+  readonly messages: { readonly stage: MessageSigningStageOptions; readonly signing: ResponseSigning } | null;
 }
 
 /** The request pipeline, one line per stage, in order (DESIGN §pipeline). */
@@ -67,7 +72,11 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
       metrics: deps.metrics,
     }),
   );
-  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics));
-  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm }));
+  // Order: the signed message comes after the certificate and token checks (payments 4.0.0 items 2.1.1–2.1.4) and
+  // before idempotency (a request whose signature fails is not an attempt at the operation): the idempotency and
+  // traffic-limit stages go after this one.
+  if (deps.messages) app.use(messageSigningStage(deps.messages.stage));
+  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics, deps.messages?.signing ?? null));
+  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm, sign: deps.messages ? errorSigner(deps.messages.signing) : undefined }));
   return app;
 }

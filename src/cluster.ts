@@ -6,6 +6,8 @@ import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics } from "./metrics/registry.js";
 import { startEdge, type RunningEdge } from "./server.js";
+import { answerReplayRequest, primaryReplayStore } from "./messages/replay-cluster.js";
+import { createMemoryReplayStore, type ReplayStore } from "./messages/replay-store.js";
 
 /**
  * `workers` > 1: the `node:cluster` workers sharing the listeners, and the primary that starts, reloads and stops
@@ -53,7 +55,9 @@ export async function runWorker(env: Env): Promise<void> {
     // AggregatorRegistry is what installs its worker-side listener.
     AggregatorRegistry.setRegistries([metrics.registry]);
     new AggregatorRegistry();
-    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics });
+    // The memory jti store is the primary's, shared by every worker (a replay on another connection is still one).
+    const memoryReplayStore = config.messageSigning?.replayStore.type === "memory" ? primaryReplayStore() : undefined;
+    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics, ...(memoryReplayStore && { memoryReplayStore }) });
   } catch (err) {
     // The primary reports a start-up failure once, with this message, and stops the other workers.
     process.send?.({ type: "ofb-edge:failed", message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
@@ -135,6 +139,8 @@ export async function runCluster(config: Config, file: string, count: number, lo
   const workerEnv = { ...env, [WORKER_CONFIG]: JSON.stringify(config), [WORKER_CONFIG_FILE]: file };
   const aggregator = new AggregatorRegistry();
   const reloads = new Map<string, (error?: string) => void>();
+  // The workers' memory jti store (messageSigning.replayStore memory), held here so that every worker sees every jti.
+  let replayStore: ReplayStore | undefined;
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
@@ -149,6 +155,8 @@ export async function runCluster(config: Config, file: string, count: number, lo
         else if (m?.type === "ofb-edge:reloaded") {
           const r = m as { id?: string; error?: string };
           reloads.get(`${worker.id}:${r.id}`)?.(r.error);
+        } else if (answerReplayRequest(m, (replayStore ??= createMemoryReplayStore()), (answer) => worker.isConnected() && worker.send(answer))) {
+          return;
         } else if (m?.type === "ofb-edge:metrics-request") {
           const id = (m as { id?: string }).id;
           // The workers' aggregate, then what only the primary counts (reloads): no metric name is in both.

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
-import { createApp } from "./app.js";
+import { createApp, type AppDeps } from "./app.js";
 import { createAdminServer } from "./http/admin.js";
 import { listen } from "./http/listen.js";
 import { terminatesTls, type Config } from "./config/schema.js";
@@ -35,6 +35,12 @@ import { createPassthroughMetrics, createPassthroughServer, type PassthroughServ
 import { readTlsMaterial, readTransportRoots } from "./tls/material.js";
 import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
+import { createKeystore, type Keystore } from "./directory/keystore.js";
+import { createMemoryReplayStore, openRedisReplayStore, type ReplayStore } from "./messages/replay-store.js";
+import { createResponseSigner, type ResponseSigner } from "./messages/response-signer.js";
+import { messageMetrics } from "./messages/signing-metrics.js";
+import { signingModeFor } from "./messages/signing-routes.js";
+import { createMessageVerifier } from "./messages/signing-verify.js";
 
 export interface EdgeDeps {
   readonly logger: Logger;
@@ -45,6 +51,11 @@ export interface EdgeDeps {
   readonly configFile: string;
   /** `/metrics` text; default this process's registry (cluster workers pass the primary's aggregate). */
   readonly metricsText?: () => Promise<string>;
+  /**
+   * The jti replay store when `messageSigning.replayStore` is memory: cluster workers pass the primary's (one store
+   * for every worker); default one in this process.
+   */
+  readonly memoryReplayStore?: ReplayStore;
 }
 
 export interface RunningListener<S = Server> {
@@ -110,8 +121,13 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   }
   let deny: DenyList | null = null;
   let revocation: RevocationService = REVOCATION_OFF;
+  let replay: ReplayStore | null = null;
   try {
     if (config.denyList) deny = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
+    const replayStore = config.messageSigning?.replayStore;
+    if (replayStore?.type === "redis")
+      replay = await openRedisReplayStore({ redis: redisTargetFor(config.redis, replayStore, "messageSigning.replayStore"), keyPrefix: replayStore.keyPrefix, connectTimeoutMs: replayStore.connectTimeoutMs, logger: deps.logger });
+    else if (replayStore) replay = deps.memoryReplayStore ?? createMemoryReplayStore({ now });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
     // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
@@ -119,6 +135,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   } catch (cause) {
     await outbound.close();
     await deny?.close();
+    await replay?.close();
     await directory?.close();
     await verifier?.close();
     await generation.upstreams.close();
@@ -136,7 +153,12 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   });
   // CRLs known before any client arrives load while the Directory syncs; listening waits for both (bounded).
   const revocationStarted = revocation.start();
-  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation };
+  // The callers' signing keys (`<org>/application.jwks`), read like the transport keys and cached in the Directory store.
+  const messageKeys =
+    config.messageSigning && config.directory && directory
+      ? createKeystore({ baseUrl: config.directory.keystoreUrl, cache: directory.store, ...config.directory.keystore, now, dispatcher: outbound })
+      : null;
+  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, messages: messageKeys && replay ? { keys: messageKeys, replay } : null };
   let apps = generation.apps(shared);
 
   const servers = generation.prepared.map(({ config: l, material }) => {
@@ -164,7 +186,11 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
         ? JSON.stringify(next.listeners.map(restartOnlyListenerFields)) !== JSON.stringify(config.listeners.map(restartOnlyListenerFields))
         : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
     );
-    if (restartOnly.length > 0) throw new ConfigError(deps.configFile, restartOnly.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
+    // The jti replay store (and the keystore client behind message signing) live as long as the edge; the rest of the
+    // messageSigning section — algorithms, skew, the signing key and its file — is applied on reload.
+    const signingSection = (c: Config) => JSON.stringify(c.messageSigning === undefined ? null : c.messageSigning.replayStore);
+    const restartPaths: string[] = [...restartOnly, ...(signingSection(next) !== signingSection(config) ? ["messageSigning.replayStore"] : [])];
+    if (restartPaths.length > 0) throw new ConfigError(deps.configFile, restartPaths.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
     const fresh = buildGeneration(next, deps, assertion);
     let freshApps;
     try {
@@ -227,6 +253,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await directory?.close();
     await verifier?.close();
     await deny?.close();
+    await replay?.close();
     await revocation.close();
     await outbound.close();
     throw cause;
@@ -246,7 +273,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     if (admin) await closeServer(admin, drained);
     // Every client connection is closed: what is still in flight upstream has no one to answer.
     const upstreams = generation.upstreams;
-    const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close()].map((p) => settleBy(p, end)));
+    const [pools] = await Promise.all([upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), replay?.close()].map((p) => settleBy(p, end)));
     if (!pools) await upstreams.destroy();
     if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
   }
@@ -279,6 +306,8 @@ interface SharedStages {
   readonly assertion: IdentityAssertionSigner | null;
   readonly watch: ClientWatch;
   readonly revocation: RevocationService;
+  /** Signed messages' restart-only parts: the callers' keys and the jti replay store. */
+  readonly messages: { readonly keys: Keystore; readonly replay: ReplayStore } | null;
 }
 
 /**
@@ -309,6 +338,15 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
   };
   const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
   const upstreams = createUpstreams(config.routes, config.proxy);
+  // Re-read on every reload: a replaced signing key file takes effect with the next configuration.
+  let signer: ResponseSigner | null;
+  try {
+    signer = config.messageSigning ? createResponseSigner(config.messageSigning, { now: () => deps.clock().getTime(), configFile: deps.configFile }) : null;
+  } catch (cause) {
+    void upstreams.close();
+    throw cause;
+  }
+  const signingDefault = config.messageSigning ? (signer ? "verify-and-sign" : "verify") : null;
   const routesByName = new Map(config.routes.map((r) => [r.name, r]));
   const directoryRoles = {
     roleByFamily: config.directory?.roleByFamily ?? {},
@@ -346,6 +384,10 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           participant: participantMode(routesByName.get(name)!, shared.directory !== null),
           binding: { mode: bindingMode(routesByName.get(name)!, shared.verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
           profiles: profilesByRoute.get(name)!,
+          messageSigning: {
+            mode: (path: string) => signingModeFor(routesByName.get(name)!.messageSigning, path, signingDefault),
+            publicBaseUrl: routesByName.get(name)!.publicBaseUrl ?? l.publicBaseUrl ?? null,
+          },
         }));
         const app = createApp({
           listener: l.name,
@@ -363,11 +405,32 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           deny: shared.deny,
           watch: shared.watch,
           revocation: shared.revocation,
+          messages: messagesFor(config, shared, signer, deps),
         });
         return [l.name, { app, tlsPeer }] as const;
       }),
     );
   return { prepared, allAnchors, bundleIssuers, upstreams, apps };
+}
+
+/** The signed-message stage and response signing of one generation, on the edge's keystore client and replay store. */
+function messagesFor(config: Config, shared: SharedStages, signer: ResponseSigner | null, deps: EdgeDeps): AppDeps["messages"] {
+  const section = config.messageSigning;
+  if (!section || !shared.messages) return null;
+  const metrics = messageMetrics(deps.metrics);
+  const { keys, replay } = shared.messages;
+  return {
+    stage: {
+      verifier: createMessageVerifier({ algorithms: section.algorithms, clockSkewSeconds: section.clockSkewSeconds, key: (org, kid) => keys.applicationKey(org, kid) }),
+      replay,
+      jtiTtlMs: section.jtiTtlSeconds * 1000,
+      maxBodyBytes: config.proxy.maxRequestBodyBytes,
+      now: () => deps.clock().getTime(),
+      metrics,
+      logger: deps.logger,
+    },
+    signing: { signer, sign: section.sign, maxResponseBytes: section.maxResponseBytes, metrics },
+  };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { bearerChallenge, formHasAccessToken, isFormEncoded, queryHasAccessToken, readAuthorization } from "../binding/bearer.js";
 import { checkBinding } from "../binding/cnf.js";
@@ -8,6 +7,7 @@ import type { Logger } from "../log/logger.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import { connectionOf } from "../tls/peer.js";
 import type { EdgeEnv } from "./context.js";
+import { readRequestBody } from "./request-body.js";
 
 export interface TokenBindingOptions {
   readonly verifier: TokenVerifier | null;
@@ -40,7 +40,7 @@ export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<Ed
     const inQuery = queryHasAccessToken(incoming.url ?? "/");
     const authorization = readChallenged(incoming, options.maxTokenLength, challenge);
     if (isFormEncoded(incoming)) {
-      const body = await readBody(incoming, options.maxBodyBytes);
+      const body = await readRequestBody(incoming, options.maxBodyBytes);
       if (formHasAccessToken(body)) throw challenge("TOKEN_REQUEST_INVALID", "access_token in the request body is not accepted; use the Authorization header (RFC 6750 §2.1)");
       c.set("requestBody", body);
     }
@@ -76,20 +76,6 @@ export function tokenBinding(options: TokenBindingOptions): MiddlewareHandler<Ed
     c.set("token", token);
     await next();
   };
-}
-
-/** Reads a (form-encoded) request body whole, refusing more than the proxy's body limit. */
-async function readBody(incoming: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(incoming.headers["content-length"]);
-  if (declared > max) throw new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body of ${declared} bytes exceeds the limit of ${max}`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > max) throw new EdgeError("REQUEST_TOO_LARGE", "proxy", `request body exceeds the limit of ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** {@link readAuthorization} whose refusals (two fields, `Bearer` without a token, a malformed or over-long token) carry the challenge too (RFC 6750 §3). */

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { RouteConfig } from "../config/schema.js";
 import { EdgeError } from "../errors.js";
+import type { SigningMode } from "../messages/signing-routes.js";
 import type { RouteProfiles } from "../profiles/select.js";
 import type { Upstream } from "../proxy/upstream.js";
 import type { EdgeEnv } from "./context.js";
@@ -15,6 +16,11 @@ export interface Route {
   readonly binding: { readonly mode: "enforce" | "report" | "off"; readonly scopes: readonly string[] };
   /** The header profiles that forward the verified identity (resolved at start-up). */
   readonly profiles: RouteProfiles;
+  /**
+   * Signed messages on this route (resolved at start-up): the mode for a request path (the route's own, or the
+   * built-in table's), and what a message's `aud` must start with (the route's or the listener's publicBaseUrl).
+   */
+  readonly messageSigning: { readonly mode: (path: string) => SigningMode; readonly publicBaseUrl: string | null };
 }
 
 /**

@@ -36,6 +36,9 @@ export interface TestEdgeOptions {
   /** Default off: the run's test PKI publishes no CRLs, and a test that needs them serves its own. */
   readonly revocation?: ConfigInput["revocation"];
   readonly admin?: ConfigInput["admin"];
+  readonly messageSigning?: ConfigInput["messageSigning"];
+  /** The default listener's publicBaseUrl (the `aud` base of signed messages). */
+  readonly publicBaseUrl?: string;
   readonly clock?: () => Date;
 }
 
@@ -47,7 +50,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
   const config = parseConfig(
     {
-      listeners: o.listeners ?? [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode ?? "permissive", tls }],
+      listeners: o.listeners ?? [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode ?? "permissive", tls, ...(o.publicBaseUrl !== undefined && { publicBaseUrl: o.publicBaseUrl }) }],
       routes: o.routes ?? [
         { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream },
         { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
@@ -63,6 +66,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       redis: o.redis,
       revocation: o.revocation ?? { mode: "off" },
       admin: o.admin,
+      messageSigning: o.messageSigning,
       workers: 1,
     },
     { file: "test-config", baseDir: process.cwd() },
