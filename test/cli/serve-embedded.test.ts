@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
 import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
+import { compactVerify, importJWK, type JWK } from "jose";
 import { TEST_PKI_VERSION } from "../../src/pki/test-pki/index.js";
 
 /**
@@ -165,6 +166,42 @@ describe("npm start: the embedded default", () => {
       const { code } = request.expect;
       await vi.waitFor(() => expect(logged().filter((l) => l.kind === "access" && l.code === code).length).toBeGreaterThan(0));
       expect(new Set(logged().filter((l) => l.kind === "access" && l.code === code).map((l) => l.decision))).toEqual(new Set(["rejected"]));
+    }
+  });
+
+  const settled = new Map<string, string>();
+  it.each(readmeRequests("## Signed payment messages").map((r) => [r.comment, r] as const))("the README's signed payment message: %s", async (_comment, request) => {
+    // The README runs the CLI from the repository; this test's state folder is elsewhere.
+    const cli = (text: string) => text.replaceAll("node bin/ofb-edge.js", `${process.execPath} ${join(ROOT, "bin/ofb-edge.js")}`);
+    // The block's assignments are made once, as in the reader's shell: the second request resends the first's message.
+    if (!settled.has(request.setup)) {
+      const names = [...request.setup.matchAll(/(?:^|\s)([A-Z]+)=/g)].map((m) => m[1]!);
+      const { stdout } = await run("sh", ["-c", `${cli(request.setup)}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(" ")}`], { cwd: top });
+      const values = stdout.split("\0");
+      settled.set(request.setup, names.map((n, i) => `${n}='${values[i]!}'`).join(" "));
+    }
+    const before = first.stdout.length;
+    const res = await runReadmeRequest({ setup: settled.get(request.setup)!, command: cli(request.command) }, { cwd: top, port });
+    const logged = () => first.stdout.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    if (request.expect === "handshake-fails") throw new Error("README.md: a signed-message request promises a failed handshake");
+    expect({ status: res.status, code: errorCode(res.body) }).toEqual(request.expect);
+    // Every answer on the payments route is a JWS signed by the bank, addressed to participant-a.
+    expect(res.headers).toMatch(/^content-type: application\/jwt\r?$/im);
+    const bank = JSON.parse(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")) as { bank: { organisationId: string }; signingKeys: { bank: { kid: string } }; clients: Record<string, { organisationId: string }> };
+    const jwks = JSON.parse(readFileSync(join(stateDir, "pki/directory/keystore", bank.bank.organisationId, "application.jwks"), "utf8")) as { keys: JWK[] };
+    const { payload, protectedHeader } = await compactVerify(res.body.trim(), await importJWK(jwks.keys.find((k) => k.kid === bank.signingKeys.bank.kid)!, "PS256"));
+    const claims = JSON.parse(Buffer.from(payload).toString("utf8")) as { iss: string; aud: string; received?: { method: string; body: { bytes: number } } };
+    expect(protectedHeader.kid).toBe(bank.signingKeys.bank.kid);
+    expect(claims.iss).toBe(bank.bank.organisationId);
+    expect(claims.aud).toBe(bank.clients["participant-a"]!.organisationId);
+    if (request.expect.code === undefined) {
+      expect(claims.received?.method).toBe("POST");
+      expect(claims.received?.body.bytes).toBeGreaterThan(100);
+    } else {
+      const { code } = request.expect;
+      await vi.waitFor(() => expect(logged().filter((l) => l.kind === "access" && l.stage === "messages").length).toBeGreaterThan(0));
+      expect(logged().filter((l) => l.kind === "access" && l.stage === "messages").map((l) => l.decision)).toEqual(["rejected"]);
+      expect(code).toMatch(/^(BAD_SIGNATURE|INVALID_CLIENT)$/);
     }
   });
 
