@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { JWK } from "jose";
 import { parseConfig } from "../config/load.js";
 import type { ConfigInput } from "../config/schema.js";
 import { openRedisDenyList } from "../deny/deny-list.js";
@@ -15,7 +16,7 @@ import { listen } from "../http/listen.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { createMetrics } from "../metrics/registry.js";
 import { signTestCrl, testSerialOf } from "../pki/test-pki/crl.js";
-import { generateTestPki, loadTestCa, loadTestPki, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { generateTestPki, loadTestCa, loadTestPki, testMessageSigner, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startEdge, type RunningEdge } from "../server.js";
 import { ScenarioContext } from "./context.js";
 import { credentialsFromPki } from "./credentials.js";
@@ -29,6 +30,10 @@ export const LOCAL_PATHS = {
   payments: "/open-banking/payments/v4/pix/payments",
   public: "/.well-known/openid-configuration",
 } as const;
+
+/** The local stack's route that verifies and signs payment messages, and the base URL the local bank publishes. */
+const SIGNED_PATH = "/open-banking/payments/v4/consents";
+const LOCAL_PUBLIC_BASE_URL = "https://api.bank.conformance.test";
 
 const INTROSPECTION_CLIENT = "ofb-edge-conformance";
 /** The scope the local payments route requires (the bound tokens carry it). */
@@ -64,7 +69,8 @@ export interface LocalStack {
  * Issue 7, local mode: everything on 127.0.0.1 — a fresh test PKI, the recording backend, the mock Directory,
  * the authorization-server stub (JWKS, introspection), a CRL server listing the test PKI's `revoked`
  * certificate, Redis when available (Directory store and the deny list holding the `denied` certificate), the
- * edge under test on a permissive listener (its payments route requiring a scope), and a second edge whose
+ * edge under test on a permissive listener (its payments route requiring a scope, its payment consents route
+ * verifying and signing messages with the test PKI's keys), and a second edge whose
  * Directory can be taken away.
  */
 export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalStack> {
@@ -118,6 +124,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     cleanup.push(outage.close);
 
     const credentials = credentialsFromPki(pki);
+    const bankKeys = JSON.parse(await readFile(join(pki.directory.keystore, pki.bank.organisationId, "application.jwks"), "utf8")) as { keys: JWK[] };
     const protocol = o.protocol ?? "http1.1";
     const environment: Environment = {
       mode: "local",
@@ -137,6 +144,12 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       opaqueToken: (response) => stub.issueOpaque(response),
       recorder: recorder.client,
       directoryOutage: outage.trigger,
+      messages: {
+        path: SIGNED_PATH,
+        audience: (path) => `${LOCAL_PUBLIC_BASE_URL}${path}`,
+        signer: await testMessageSigner(pki, "participant-a"),
+        bank: { organisationId: pki.bank.organisationId, keys: bankKeys.keys },
+      },
       notes,
     };
     await warmUp(environment, edge);
@@ -164,8 +177,10 @@ function localConfig(o: {
     // The test PKI's root is the transport hierarchy (the default, ICP-Brasil root v10, is not in it).
     policy: { transportRoots: [o.pki.ca.root.cert] },
     routes: [
-      { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require" },
-      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE] },
+      // Signed messages only where the messages scenarios call (the other areas send unsigned bodies to payments).
+      { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require", messageSigning: "off" },
+      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE], messageSigning: "off" },
+      { name: "payment-consents", pathPrefix: SIGNED_PATH, upstream: o.upstream, mtls: "required", interactionId: "require", messageSigning: "verify-and-sign", publicBaseUrl: LOCAL_PUBLIC_BASE_URL },
       { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
     ],
     directory: {
@@ -179,6 +194,11 @@ function localConfig(o: {
       introspection: { auth: { method: "client_secret_basic", clientId: INTROSPECTION_CLIENT, clientSecret: o.secret } },
     },
     revocation: { mode: "crl", onStale: "soft-fail", urls: o.crls.urls },
+    messageSigning: {
+      organisationId: o.pki.bank.organisationId,
+      signingKey: { file: o.pki.signingKeys.bank!.key, kid: o.pki.signingKeys.bank!.kid },
+      replayStore: o.redis ? { type: "redis", url: o.redis, keyPrefix: o.keyPrefix } : { type: "memory" },
+    },
     ...(o.redis ? { denyList: { url: o.redis, keyPrefix: o.keyPrefix } } : {}),
     log: { level: "silent" },
     workers: 1,

@@ -1,7 +1,7 @@
 import type { ScenarioContext } from "./context.js";
 
 /** The areas of the suite (issue 7), in report order. */
-export const AREAS = ["tls", "certificate", "directory", "token", "headers", "hygiene", "errors"] as const;
+export const AREAS = ["tls", "certificate", "directory", "token", "headers", "hygiene", "errors", "messages"] as const;
 export type Area = (typeof AREAS)[number];
 
 export const AREA_TITLES: Readonly<Record<Area, string>> = {
@@ -12,6 +12,7 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = {
   headers: "FAPI / OFB headers",
   hygiene: "Header hygiene",
   errors: "Error format",
+  messages: "Signed messages",
 };
 
 /**
@@ -31,6 +32,8 @@ export const CAPABILITIES = [
   "deny-list",
   "directory-outage",
   "scopes",
+  "message-signer",
+  "bank-keys",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -48,6 +51,9 @@ export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   "deny-list": "--denied-cert and --denied-key (a certificate on the deployment's deny list); locally, Redis",
   "directory-outage": "the local stack (an edge whose Directory goes away)",
   scopes: "--scoped-path P and --scope S (a route that requires scope S) with --token-issuer-key",
+  "message-signer":
+    "--signing-key PEM and --signing-kid KID (the message signing key of --client-cert's organisation, as its application.jwks publishes it), with a token; --signed-path P and --public-base-url URL when the signed route or the published URL differ from the defaults",
+  "bank-keys": "--bank-jwks FILE and --bank-organisation-id ID (the bank's application.jwks as the Directory publishes it, and its organisation id)",
 };
 
 export interface ScenarioDefinition {
