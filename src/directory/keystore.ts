@@ -5,7 +5,7 @@ import { exchange } from "../net/exchange.js";
 import { decodeCached, isStringArray, jwksKeys, kidsOf, signatureKeys, transportThumbprints } from "./keystore-jwks.js";
 import type { DirectoryStore } from "./types.js";
 
-/** Where a certificate sits in its software statement's keystore (ofb-facts §2: status = which JWKS holds it). */
+/** Where a certificate sits in its software statement's keystore (the status is which JWKS of the Directory keystore holds it). */
 export type KeyStatus = "active" | "inactive" | "unregistered";
 
 /**
@@ -73,10 +73,10 @@ const APPLICATION_PREFIX = "keystore-application:";
 export const THUMBPRINT_PREFIX = "thumbprint:";
 
 /**
- * The Directory keystore (ofb-facts §2). DESIGN D6: is this certificate an active transport key of its software
- * statement (`<org>/<ss>/transport.jwks` and its `inactive/` twin)? Signed messages: which application key of an
- * organisation is this `kid` (`<org>/application.jwks` and its `inactive/` twin)? Each set is read lazily, cached
- * in process and in the shared cache, and fetched once for concurrent callers (STYLE habit 7).
+ * The Directory keystore (OFB Directory, keystore.directory.openbankingbrasil.org.br): is this certificate an active
+ * transport key of its software statement (`<org>/<ss>/transport.jwks` and its `inactive/` twin)? Signed messages:
+ * which application key of an organisation is this `kid` (`<org>/application.jwks` and its `inactive/` twin)? Each
+ * set is read lazily, cached in process and in the shared cache, and fetched once for concurrent callers.
  */
 export function createKeystore(options: KeystoreOptions): Keystore {
   const base = validateBaseUrl(options.baseUrl);

@@ -1,5 +1,9 @@
-import { dirname } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { compactVerify, decodeProtectedHeader } from "jose";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startMockDirectory, type MockDirectory } from "../../src/directory/mock.js";
 import { testMessageSigner, type TestMessageSigner, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { startRecordingBackend } from "../helpers/backend.js";
@@ -34,15 +38,15 @@ afterAll(async () => {
   await Promise.all([mock?.close(), backend?.close()]);
 });
 
-/** `ofb-edge serve` verifying and signing payment messages with the given jti store. */
-async function serve(replayStore: Record<string, unknown>, workers: number): Promise<SpawnedEdge> {
+/** `ofb-edge serve` verifying and signing payment messages with the given jti store (and signing key file). */
+async function serve(replayStore: Record<string, unknown>, workers: number, signingKey?: { file: string }): Promise<SpawnedEdge> {
   const bank = pki.signingKeys.bank!;
   const edge = await spawnEdge({
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", publicBaseUrl: PUBLIC_BASE, tls: { cert: pki.server.cert, key: pki.server.key, trustAnchors: [pki.trustAnchors] } }],
     policy: { transportRoots: [pki.ca.root.cert] },
     routes: [{ name: "payments", pathPrefix: "/open-banking/payments/", upstream: backend.url, messageSigning: "verify-and-sign" }],
     directory: { participantsUrl: mock.participantsUrl, keystoreUrl: mock.keystoreUrl, store: { type: "memory" } },
-    messageSigning: { organisationId: pki.bank.organisationId, signingKey: { file: bank.key, kid: bank.kid }, replayStore },
+    messageSigning: { organisationId: pki.bank.organisationId, signingKey: signingKey ?? { file: bank.key, kid: bank.kid }, replayStore },
     revocation: { mode: "off" },
     workers,
   });
@@ -78,7 +82,33 @@ describe("jti replay across edges", () => {
     for (let i = 0; i < 8; i++) statuses.push((await post(edge, jws)).status);
     expect(statuses).toEqual([200, 403, 403, 403, 403, 403, 403, 403]);
     expect(backend.received.length).toBe(before + 1);
-    const workersSeen = new Set(edge.logs().filter((l) => l.kind === "access" && l.path === CONSENTS).map((l) => l.worker));
-    expect(workersSeen.size).toBe(2);
+    // The access lines reach the primary's stdout a little after the answers.
+    await vi.waitFor(() => expect(new Set(edge.logs().filter((l) => l.kind === "access" && l.path === CONSENTS).map((l) => l.worker)).size).toBe(2), { timeout: 10_000, interval: 100 });
+  });
+
+  it("the bank's signing key file (a JWK) replaced on disk: both workers sign with the new key and kid after the reload it triggers", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ofb-edge-signing-key-"));
+    try {
+      const jwkFile = join(dir, "bank.jwk");
+      const keyPair = (kid: string) => {
+        const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+        return { privateJwk: { ...privateKey.export({ format: "jwk" }), kid }, publicKey };
+      };
+      const [first, second] = [keyPair("bank-key-1"), keyPair("bank-key-2")];
+      await writeFile(jwkFile, JSON.stringify(first.privateJwk));
+      const edge = await serve({ type: "memory" }, 2, { file: jwkFile });
+      const kidOf = async () => decodeProtectedHeader((await post(edge, await signer.sign({ aud: `${PUBLIC_BASE}${CONSENTS}` }))).body.toString("utf8")).kid;
+      expect(await kidOf()).toBe("bank-key-1");
+      await writeFile(jwkFile, JSON.stringify(second.privateJwk));
+      await vi.waitFor(() => expect(edge.logs().some((l) => l.kind === "lifecycle" && l.event === "reloaded")).toBe(true), { timeout: 10_000, interval: 100 });
+      // New connections reach both workers in turn: every answer is signed with the new key.
+      for (let i = 0; i < 4; i++) {
+        const res = await post(edge, await signer.sign({ aud: `${PUBLIC_BASE}${CONSENTS}` }));
+        const { protectedHeader } = await compactVerify(res.body.toString("utf8"), second.publicKey, { algorithms: ["PS256"] });
+        expect(protectedHeader.kid).toBe("bank-key-2");
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

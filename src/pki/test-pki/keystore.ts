@@ -10,7 +10,7 @@ export interface FixtureFile {
 }
 
 /**
- * A published keystore JWK (ofb-facts §2), transport or application alike: `kid` = `x5t#S256` = the `.pem` file
+ * A published keystore JWK (OFB Directory keystore), transport or application alike: `kid` = `x5t#S256` = the `.pem` file
  * name.
  */
 export interface PublishedJwk {
