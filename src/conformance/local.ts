@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JWK } from "jose";
 import { parseConfig } from "../config/load.js";
 import type { ConfigInput } from "../config/schema.js";
 import { openRedisDenyList } from "../deny/deny-list.js";
@@ -16,9 +15,10 @@ import { listen } from "../http/listen.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { createMetrics } from "../metrics/registry.js";
 import { signTestCrl, testSerialOf } from "../pki/test-pki/crl.js";
-import { generateTestPki, loadTestCa, loadTestPki, testMessageSigner, type TestPkiManifest } from "../pki/test-pki/index.js";
+import { generateTestPki, loadTestCa, loadTestPki, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startEdge, type RunningEdge } from "../server.js";
 import { ScenarioContext } from "./context.js";
+import { localMessages, localMessagesConfig } from "./local-messages.js";
 import { credentialsFromPki } from "./credentials.js";
 import type { Environment } from "./environment.js";
 import { startRecorder, type Recorder } from "./recorder.js";
@@ -30,10 +30,6 @@ export const LOCAL_PATHS = {
   payments: "/open-banking/payments/v4/pix/payments",
   public: "/.well-known/openid-configuration",
 } as const;
-
-/** The local stack's route that verifies and signs payment messages, and the base URL the local bank publishes. */
-const SIGNED_PATH = "/open-banking/payments/v4/consents";
-const LOCAL_PUBLIC_BASE_URL = "https://api.bank.conformance.test";
 
 const INTROSPECTION_CLIENT = "ofb-edge-conformance";
 /** The scope the local payments route requires (the bound tokens carry it). */
@@ -124,7 +120,6 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
     cleanup.push(outage.close);
 
     const credentials = credentialsFromPki(pki);
-    const bankKeys = JSON.parse(await readFile(join(pki.directory.keystore, pki.bank.organisationId, "application.jwks"), "utf8")) as { keys: JWK[] };
     const protocol = o.protocol ?? "http1.1";
     const environment: Environment = {
       mode: "local",
@@ -144,12 +139,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       opaqueToken: (response) => stub.issueOpaque(response),
       recorder: recorder.client,
       directoryOutage: outage.trigger,
-      messages: {
-        path: SIGNED_PATH,
-        audience: (path) => `${LOCAL_PUBLIC_BASE_URL}${path}`,
-        signer: await testMessageSigner(pki, "participant-a"),
-        bank: { organisationId: pki.bank.organisationId, keys: bankKeys.keys },
-      },
+      messages: await localMessages(pki),
       notes,
     };
     await warmUp(environment, edge);
@@ -172,6 +162,7 @@ function localConfig(o: {
   keyPrefix: string;
 }): ConfigInput {
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
+  const messages = localMessagesConfig(o);
   return {
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
     // The test PKI's root is the transport hierarchy (the default, ICP-Brasil root v10, is not in it).
@@ -180,7 +171,7 @@ function localConfig(o: {
       // Signed messages only where the messages scenarios call (the other areas send unsigned bodies to payments).
       { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require", messageSigning: "off" },
       { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE], messageSigning: "off" },
-      { name: "payment-consents", pathPrefix: SIGNED_PATH, upstream: o.upstream, mtls: "required", interactionId: "require", messageSigning: "verify-and-sign", publicBaseUrl: LOCAL_PUBLIC_BASE_URL },
+      messages.route,
       { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
     ],
     directory: {
@@ -194,11 +185,7 @@ function localConfig(o: {
       introspection: { auth: { method: "client_secret_basic", clientId: INTROSPECTION_CLIENT, clientSecret: o.secret } },
     },
     revocation: { mode: "crl", onStale: "soft-fail", urls: o.crls.urls },
-    messageSigning: {
-      organisationId: o.pki.bank.organisationId,
-      signingKey: { file: o.pki.signingKeys.bank!.key, kid: o.pki.signingKeys.bank!.kid },
-      replayStore: o.redis ? { type: "redis", url: o.redis, keyPrefix: o.keyPrefix } : { type: "memory" },
-    },
+    messageSigning: messages.section,
     ...(o.redis ? { denyList: { url: o.redis, keyPrefix: o.keyPrefix } } : {}),
     log: { level: "silent" },
     workers: 1,
