@@ -16,8 +16,18 @@ declare module "autocannon" {
     readonly expectBody?: string;
     /** Seconds without a response before a request counts as a timeout. */
     readonly timeout?: number;
+    /** Requests sent in turn; `setupRequest` is called before each one is written (e.g. to set a fresh body). */
+    readonly requests?: readonly RequestSpec[];
     /** Called with each connection's client object when it is created, before it connects. */
     readonly setupClient?: (client: Client) => void;
+  }
+
+  export interface RequestSpec {
+    readonly method?: string;
+    readonly path?: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly body?: string | Buffer;
+    readonly setupRequest?: (request: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }) => object;
   }
 
   /** autocannon's per-connection client; `_doRequest` is internal (see bench/load.ts for why it is touched). */

@@ -26,6 +26,9 @@ import type { IdempotencyMetrics } from "./idempotency/metrics.js";
 import type { IdempotencyStore } from "./idempotency/store.js";
 import type { LimitsMetrics } from "./limits/metrics.js";
 import type { TrafficLimits } from "./limits/traffic-limits.js";
+import { errorSigner } from "./messages/signing-errors.js";
+import type { ResponseSigning } from "./messages/signing-response.js";
+import { messageSigningStage, type MessageSigningStageOptions } from "./messages/signing-stage.js";
 
 export interface AppDeps {
   readonly listener: string;
@@ -58,6 +61,8 @@ export interface AppDeps {
   readonly idempotency: { readonly store: IdempotencyStore; readonly config: IdempotencyConfig; readonly metrics: IdempotencyMetrics } | null;
   /** The traffic limits of this configuration, when a `limits` section is configured. */
   readonly limits: { readonly limits: TrafficLimits; readonly metrics: LimitsMetrics } | null;
+  /** Signed messages: the request stage and response signing; null without a `messageSigning` section. */
+  readonly messages: { readonly stage: MessageSigningStageOptions; readonly signing: ResponseSigning } | null;
 }
 
 /** The request pipeline, one line per stage, in order (docs/architecture.md §Pipeline). */
@@ -80,9 +85,12 @@ export function createApp(deps: AppDeps): Hono<EdgeEnv> {
       metrics: deps.metrics,
     }),
   );
-  // After the message signature is verified (OFB: signature checks precede idempotency checks), right before the backend.
+  // Order: the signed message comes after the certificate and token checks (payments 4.0.0 items 2.1.1–2.1.4) and
+  // before idempotency (a request whose signature fails is not an attempt at the operation; OFB: signature checks
+  // precede idempotency checks), right before the backend.
+  if (deps.messages) app.use(messageSigningStage(deps.messages.stage));
   if (deps.idempotency) app.use(idempotency({ ...deps.idempotency, maxBodyBytes: deps.proxy.maxRequestBodyBytes, logger: deps.logger }));
-  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics));
-  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm }));
+  app.all("*", forwardToUpstream(deps.proxy, deps.strip, deps.assertion, deps.metrics, deps.messages?.signing ?? null));
+  app.onError(errorHandler({ logger: deps.logger, clock: deps.clock, realm: deps.tokens?.realm, sign: deps.messages ? errorSigner(deps.messages.signing) : undefined }));
   return app;
 }

@@ -7,7 +7,7 @@
  */
 
 /** Which pipeline stage produced a rejection (docs/architecture.md §Pipeline). */
-export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "profiles" | "proxy" | "http" | "limits" | "idempotency";
+export type EdgeStage = "tls" | "pki" | "identity" | "directory" | "binding" | "messages" | "profiles" | "proxy" | "http" | "limits" | "idempotency";
 
 export const STATUS_BY_CODE = {
   // tls/ + pki/: the client certificate (RFC 8705 §3, OFB certificate standard)
@@ -66,6 +66,22 @@ export const STATUS_BY_CODE = {
   TOKEN_BINDING_MISMATCH: 401,
   TOKEN_SCOPE_INSUFFICIENT: 403,
   AUTHORIZATION_SERVER_UNAVAILABLE: 503,
+  // messages/: signed payment messages (OFB security profile, "Message Content Signing Considerations (JWS)";
+  // payments 4.0.0 items 1.2.3 and 1.2.4: a bad signature is 400 BAD_SIGNATURE, bad claims or a reused jti 403)
+  MESSAGE_SIGNATURE_MISSING: 400,
+  MESSAGE_MALFORMED: 400,
+  MESSAGE_ALGORITHM_NOT_ALLOWED: 400,
+  MESSAGE_KEY_UNKNOWN: 400,
+  MESSAGE_KEY_INACTIVE: 400,
+  MESSAGE_SIGNATURE_INVALID: 400,
+  MESSAGE_ISSUER_INVALID: 403,
+  MESSAGE_AUDIENCE_INVALID: 403,
+  MESSAGE_IAT_INVALID: 403,
+  MESSAGE_JTI_INVALID: 403,
+  MESSAGE_JTI_REPLAYED: 403,
+  MESSAGE_REPLAY_STORE_UNAVAILABLE: 503,
+  MESSAGE_RESPONSE_TOO_LARGE: 502,
+  MESSAGE_RESPONSE_UNSIGNABLE: 502,
   // profiles/: what the active header profile would send (docs/architecture.md §Header profiles)
   PROFILE_HEADER_TOO_LARGE: 431,
   PROFILE_VALUE_UNSAFE: 400,
@@ -157,6 +173,20 @@ export const TITLE_BY_CODE = {
   TOKEN_BINDING_MISMATCH: "Access token bound to another certificate",
   TOKEN_SCOPE_INSUFFICIENT: "Access token lacks a required scope",
   AUTHORIZATION_SERVER_UNAVAILABLE: "Authorization server unavailable",
+  MESSAGE_SIGNATURE_MISSING: "Request body is not a signed message (a JWS, Content-Type application/jwt)",
+  MESSAGE_MALFORMED: "Signed message is not a valid compact JWS",
+  MESSAGE_ALGORITHM_NOT_ALLOWED: "Signed message uses a signature algorithm that is not accepted",
+  MESSAGE_KEY_UNKNOWN: "Signed message names a key (kid) the organisation does not publish",
+  MESSAGE_KEY_INACTIVE: "Signed message was signed with an inactive key of the organisation",
+  MESSAGE_SIGNATURE_INVALID: "Signed message signature invalid",
+  MESSAGE_ISSUER_INVALID: "Signed message issuer (iss) is not the calling organisation",
+  MESSAGE_AUDIENCE_INVALID: "Signed message audience (aud) is not this endpoint",
+  MESSAGE_IAT_INVALID: "Signed message issued-at time (iat) missing or outside the accepted window",
+  MESSAGE_JTI_INVALID: "Signed message has no valid jti",
+  MESSAGE_JTI_REPLAYED: "Signed message jti already used",
+  MESSAGE_REPLAY_STORE_UNAVAILABLE: "Signed message replay check unavailable",
+  MESSAGE_RESPONSE_TOO_LARGE: "Backend response too large to be signed",
+  MESSAGE_RESPONSE_UNSIGNABLE: "Backend response cannot be signed",
   PROFILE_HEADER_TOO_LARGE: "Forwarded certificate header would exceed its size limit",
   PROFILE_VALUE_UNSAFE: "Certificate field cannot be forwarded safely in a header",
   INTERACTION_ID_INVALID: "x-fapi-interaction-id missing or invalid",
@@ -187,6 +217,26 @@ export const TITLE_BY_CODE = {
   UPSTREAM_TIMEOUT: "Upstream timeout",
   INTERNAL_ERROR: "Internal error",
 } as const satisfies Record<EdgeErrorCode, string>;
+
+/**
+ * The `errors[].code` the OFB API contract prescribes where it is not the edge's own reason code: the payments
+ * APIs answer every signature failure with `BAD_SIGNATURE` and every claim failure (`aud`, `iss`, `iat`, `jti`,
+ * a reused `jti`) with `INVALID_CLIENT` (payments 4.0.0 items 1.2.3, 1.2.4; automatic-payments 2.0.0 alike). The
+ * title names the rule that failed; the edge's own code stays in the logs and the metrics.
+ */
+export const OFB_CODE_BY_CODE: Readonly<Partial<Record<EdgeErrorCode, string>>> = {
+  MESSAGE_SIGNATURE_MISSING: "BAD_SIGNATURE",
+  MESSAGE_MALFORMED: "BAD_SIGNATURE",
+  MESSAGE_ALGORITHM_NOT_ALLOWED: "BAD_SIGNATURE",
+  MESSAGE_KEY_UNKNOWN: "BAD_SIGNATURE",
+  MESSAGE_KEY_INACTIVE: "BAD_SIGNATURE",
+  MESSAGE_SIGNATURE_INVALID: "BAD_SIGNATURE",
+  MESSAGE_ISSUER_INVALID: "INVALID_CLIENT",
+  MESSAGE_AUDIENCE_INVALID: "INVALID_CLIENT",
+  MESSAGE_IAT_INVALID: "INVALID_CLIENT",
+  MESSAGE_JTI_INVALID: "INVALID_CLIENT",
+  MESSAGE_JTI_REPLAYED: "INVALID_CLIENT",
+};
 
 /**
  * An edge rejection: a stable code, the stage that produced it, and a detail written for operators.

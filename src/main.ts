@@ -129,6 +129,7 @@ function configFiles(configFile: string | undefined, config: Config): string[] {
     for (const f of [l.tls.cert, l.tls.key, ...l.tls.trustAnchors, ...(l.tls.dhparam ? [l.tls.dhparam] : []), ...(l.trustedProxy?.clientTrustAnchors ?? [])]) files.add(f);
   }
   for (const f of config.headerProfiles?.files ?? []) files.add(f);
+  if (config.messageSigning?.signingKey) files.add(config.messageSigning.signingKey.file);
   for (const f of config.policy.transportRoots) if (!SHA256_FINGERPRINT.test(f)) files.add(f);
   return [...files];
 }

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
-import { createApp } from "./app.js";
+import { createApp, type AppDeps } from "./app.js";
 import { createAdminServer } from "./http/admin.js";
 import { listen } from "./http/listen.js";
 import { terminatesTls, type Config } from "./config/schema.js";
@@ -42,6 +42,12 @@ import type { LimiterBackend } from "./limits/backend.js";
 import { createLimitsMetrics, type LimitsMetrics } from "./limits/metrics.js";
 import { openLimiterBackend } from "./limits/open.js";
 import { createTrafficLimits } from "./limits/traffic-limits.js";
+import { createKeystore, type Keystore } from "./directory/keystore.js";
+import { createMemoryReplayStore, openRedisReplayStore, type ReplayStore } from "./messages/replay-store.js";
+import { createResponseSigner, type ResponseSigner } from "./messages/response-signer.js";
+import { messageMetrics } from "./messages/signing-metrics.js";
+import { signingModeFor } from "./messages/signing-routes.js";
+import { createMessageVerifier } from "./messages/signing-verify.js";
 
 export interface EdgeDeps {
   readonly logger: Logger;
@@ -54,6 +60,11 @@ export interface EdgeDeps {
   readonly metricsText?: () => Promise<string>;
   /** In a cluster worker: the memory stores (idempotency, traffic limits) are the primary's, reached over IPC. */
   readonly inClusterWorker?: boolean;
+  /**
+   * The jti replay store when `messageSigning.replayStore` is memory: cluster workers pass the primary's (one store
+   * for every worker); default one in this process.
+   */
+  readonly memoryReplayStore?: ReplayStore;
 }
 
 export interface RunningListener<S = Server> {
@@ -121,6 +132,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   let revocation: RevocationService = REVOCATION_OFF;
   let idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null = null;
   let limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null = null;
+  let replay: ReplayStore | null = null;
   try {
     // Message-level rules (issue 16): their stores outlive reloads, like the deny list.
     const shared = { redis: config.redis, inClusterWorker: deps.inClusterWorker ?? false, logger: deps.logger };
@@ -130,6 +142,10 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     }
     if (config.limits) limiter = { backend: await openLimiterBackend(config.limits, shared), metrics: createLimitsMetrics(deps.metrics.registry) };
     if (config.denyList) deny = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
+    const replayStore = config.messageSigning?.replayStore;
+    if (replayStore?.type === "redis")
+      replay = await openRedisReplayStore({ redis: redisTargetFor(config.redis, replayStore, "messageSigning.replayStore"), keyPrefix: replayStore.keyPrefix, connectTimeoutMs: replayStore.connectTimeoutMs, logger: deps.logger });
+    else if (replayStore) replay = deps.memoryReplayStore ?? createMemoryReplayStore({ now });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
     // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
@@ -139,6 +155,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await idempotency?.store.close();
     await limiter?.backend.close();
     await deny?.close();
+    await replay?.close();
     await directory?.close();
     await verifier?.close();
     await generation.upstreams.close();
@@ -156,7 +173,12 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   });
   // CRLs known before any client arrives load while the Directory syncs; listening waits for both (bounded).
   const revocationStarted = revocation.start();
-  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, idempotency, limiter };
+  // The callers' signing keys (`<org>/application.jwks`), read like the transport keys and cached in the Directory store.
+  const messageKeys =
+    config.messageSigning && config.directory && directory
+      ? createKeystore({ baseUrl: config.directory.keystoreUrl, cache: directory.store, ...config.directory.keystore, now, dispatcher: outbound })
+      : null;
+  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, idempotency, limiter, messages: messageKeys && replay ? { keys: messageKeys, replay } : null };
   let apps = generation.apps(shared);
 
   const servers = generation.prepared.map(({ config: l, material }) => {
@@ -187,11 +209,14 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
           ? JSON.stringify(next[key]?.store ?? null) !== JSON.stringify(config[key]?.store ?? null)
           : JSON.stringify(next[key]) !== JSON.stringify(config[key]),
     );
-    if (restartOnly.length > 0)
-      throw new ConfigError(
-        deps.configFile,
-        restartOnly.map((key) => ({ path: key === "idempotency" || key === "limits" ? `${key}.store` : key, message: "changed; this part of the configuration takes effect on restart, not on reload" })),
-      );
+    // The jti replay store (and the keystore client behind message signing) live as long as the edge; the rest of the
+    // messageSigning section — algorithms, skew, the signing key and its file — is applied on reload.
+    const signingSection = (c: Config) => JSON.stringify(c.messageSigning === undefined ? null : c.messageSigning.replayStore);
+    const restartPaths: string[] = [
+      ...restartOnly.map((key) => (key === "idempotency" || key === "limits" ? `${key}.store` : key)),
+      ...(signingSection(next) !== signingSection(config) ? ["messageSigning.replayStore"] : []),
+    ];
+    if (restartPaths.length > 0) throw new ConfigError(deps.configFile, restartPaths.map((key) => ({ path: key, message: "changed; this part of the configuration takes effect on restart, not on reload" })));
     const fresh = buildGeneration(next, deps, assertion);
     let freshApps;
     try {
@@ -256,6 +281,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await directory?.close();
     await verifier?.close();
     await deny?.close();
+    await replay?.close();
     await revocation.close();
     await idempotency?.store.close();
     await limiter?.backend.close();
@@ -278,7 +304,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     // Every client connection is closed: what is still in flight upstream has no one to answer.
     const upstreams = generation.upstreams;
     const [pools] = await Promise.all(
-      [upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), idempotency?.store.close(), limiter?.backend.close()].map((p) => settleBy(p, end)),
+      [upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), replay?.close(), idempotency?.store.close(), limiter?.backend.close()].map((p) => settleBy(p, end)),
     );
     if (!pools) await upstreams.destroy();
     if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
@@ -314,6 +340,8 @@ interface SharedStages {
   readonly revocation: RevocationService;
   readonly idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null;
   readonly limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null;
+  /** Signed messages' restart-only parts: the callers' keys and the jti replay store. */
+  readonly messages: { readonly keys: Keystore; readonly replay: ReplayStore } | null;
 }
 
 /**
@@ -344,6 +372,15 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
   };
   const strip = createStripPredicate(new Set([...loadedProfiles.headerNames, ...(assertion ? [assertion.header] : [])]));
   const upstreams = createUpstreams(config.routes, config.proxy);
+  // Re-read on every reload: a replaced signing key file takes effect with the next configuration.
+  let signer: ResponseSigner | null;
+  try {
+    signer = config.messageSigning ? createResponseSigner(config.messageSigning, { now: () => deps.clock().getTime(), configFile: deps.configFile }) : null;
+  } catch (cause) {
+    void upstreams.close();
+    throw cause;
+  }
+  const signingDefault = config.messageSigning ? (signer ? "verify-and-sign" : "verify") : null;
   const routesByName = new Map(config.routes.map((r) => [r.name, r]));
   const directoryRoles = {
     roleByFamily: config.directory?.roleByFamily ?? {},
@@ -382,6 +419,10 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           binding: { mode: bindingMode(routesByName.get(name)!, shared.verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
           profiles: profilesByRoute.get(name)!,
           limits: limitsMode(routesByName.get(name)!, shared.limiter !== null),
+          messageSigning: {
+            mode: (path: string) => signingModeFor(routesByName.get(name)!.messageSigning, path, signingDefault),
+            publicBaseUrl: routesByName.get(name)!.publicBaseUrl ?? l.publicBaseUrl ?? null,
+          },
         }));
         const app = createApp({
           listener: l.name,
@@ -401,6 +442,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           revocation: shared.revocation,
           idempotency: shared.idempotency && config.idempotency ? { ...shared.idempotency, config: config.idempotency } : null,
           limits: shared.limiter && config.limits ? { limits: createTrafficLimits(config.limits, shared.limiter.backend), metrics: shared.limiter.metrics } : null,
+          messages: messagesFor(config, shared, signer, deps),
         });
         return [l.name, { app, tlsPeer }] as const;
       }),
@@ -418,6 +460,26 @@ function limitsReadiness(backend: LimiterBackend, onStoreError: "open" | "closed
   if (backend.reachable()) return null;
   if (onStoreError === "closed") return "the traffic limit store is unreachable (limits.onStoreError closed: requests answer 503)";
   return { reason: null, detail: { store: "unreachable: requests are forwarded uncounted (limits.onStoreError open)" } };
+}
+
+/** The signed-message stage and response signing of one generation, on the edge's keystore client and replay store. */
+function messagesFor(config: Config, shared: SharedStages, signer: ResponseSigner | null, deps: EdgeDeps): AppDeps["messages"] {
+  const section = config.messageSigning;
+  if (!section || !shared.messages) return null;
+  const metrics = messageMetrics(deps.metrics);
+  const { keys, replay } = shared.messages;
+  return {
+    stage: {
+      verifier: createMessageVerifier({ algorithms: section.algorithms, clockSkewSeconds: section.clockSkewSeconds, key: (org, kid) => keys.applicationKey(org, kid) }),
+      replay,
+      jtiTtlMs: section.jtiTtlSeconds * 1000,
+      maxBodyBytes: config.proxy.maxRequestBodyBytes,
+      now: () => deps.clock().getTime(),
+      metrics,
+      logger: deps.logger,
+    },
+    signing: { signer, sign: section.sign, maxResponseBytes: section.maxResponseBytes, metrics },
+  };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */

@@ -44,6 +44,11 @@ Target prerequisites (each enables more scenarios):
   --overloaded-path P       a route whose global ceiling 20 concurrent requests exceed (529)
   --servername NAME --ca PEM --insecure   TLS server name and trust for the target
   --accounts-path P --payments-path P --public-path P   routes to call (OFB defaults)
+  --signing-key PEM --signing-kid KID     the message signing key of --client-cert's organisation (PKCS#8) and the
+                            kid its application.jwks publishes it under (signed-message scenarios)
+  --signed-path P --public-base-url URL   a verify-and-sign route (default /open-banking/payments/v4/consents) and
+                            the base URL the bank publishes, the start of a message's aud (default --target)
+  --bank-jwks FILE --bank-organisation-id ID   the bank's application.jwks and organisation id: signed responses verified
 
 Every report leads with what was tested: "local: tests ofb-edge's own stack on this machine; it says nothing about a
 deployment", or the deployment's URL; then the ofb-edge commit (OFB_EDGE_COMMIT, else the git checkout's HEAD, else
@@ -80,6 +85,12 @@ const OPTIONS = {
   "accounts-path": { type: "string" },
   "payments-path": { type: "string" },
   "public-path": { type: "string" },
+  "signing-key": { type: "string" },
+  "signing-kid": { type: "string" },
+  "signed-path": { type: "string" },
+  "public-base-url": { type: "string" },
+  "bank-jwks": { type: "string" },
+  "bank-organisation-id": { type: "string" },
   out: { type: "string" },
   json: { type: "string" },
   junit: { type: "string" },
@@ -193,6 +204,12 @@ function targetOptions(v: Partial<Record<keyof typeof OPTIONS, string | boolean>
     paymentsPath: s("payments-path"),
     publicPath: s("public-path"),
     http2: v.http2 === true ? true : undefined,
+    signingKey: s("signing-key"),
+    signingKid: s("signing-kid"),
+    signedPath: s("signed-path"),
+    publicBaseUrl: s("public-base-url"),
+    bankJwks: s("bank-jwks"),
+    bankOrganisationId: s("bank-organisation-id"),
   };
   return Object.fromEntries(Object.entries(picked).filter(([, value]) => value !== undefined)) as unknown as TargetOptions;
 }

@@ -4,6 +4,7 @@ import { startAuthorizationServerStub } from "../dev/authorization-server.js";
 import { DEMO_CLIENT, DEMO_TOKEN_SECONDS, writeDemoToken } from "../dev/demo-token.js";
 import { startEchoBackend } from "../dev/echo-backend.js";
 import { loadTestPki } from "../pki/test-pki/index.js";
+import { runSignRequest } from "./dev-sign.js";
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
@@ -31,6 +32,7 @@ export async function runDev(argv: string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
+  if (sub === "sign-request") return runSignRequest(rest, io);
   if (sub !== "echo-backend" && sub !== "authorization-server") {
     io.stderr(`ofb-edge dev: ${sub === undefined ? "missing service" : `unknown service '${sub}'`}\n\n${USAGE}`);
     return 2;

@@ -7,6 +7,7 @@ import { runConfig, USAGE as CONFIG_USAGE } from "./config.js";
 import { CONFORMANCE_USAGE, runConformance } from "./conformance.js";
 import { runDeny, USAGE as DENY_USAGE } from "./deny.js";
 import { runDev, USAGE as DEV_USAGE } from "./dev.js";
+import { SIGN_REQUEST_USAGE } from "./dev-sign.js";
 import { runDirectory, USAGE as DIRECTORY_USAGE } from "./directory.js";
 import { USAGE as DIRECTORY_MOCK_USAGE } from "./directory-mock.js";
 import { runPki, USAGE as PKI_USAGE } from "./pki.js";
@@ -40,6 +41,8 @@ Commands:
   dev authorization-server [--port N] [--issuer URL]
                                  an authorization-server stub that writes a token bound to participant-a
                                  (development only; see 'ofb-edge dev --help')
+  dev sign-request [--path P] [--data JSON]
+                                 print a participant's signed payment message (JWS) for curl (development only)
   help                           this text
   <command> --help               a command's usage (also -h)
 
@@ -67,6 +70,7 @@ const COMMAND_USAGE: ReadonlyMap<string, string> = new Map([
   ["inspect", INSPECT_USAGE],
   ["conformance", CONFORMANCE_USAGE],
   ["dev", DEV_USAGE],
+  ["dev sign-request", SIGN_REQUEST_USAGE],
 ]);
 
 /** `--help` or `-h` among the arguments (before a `--`, after which everything is a value). */

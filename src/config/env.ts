@@ -8,7 +8,7 @@ import { ConfigError } from "../errors.js";
  * - `OFB_EDGE_LISTENER_<NAME>_HOST`, `_PORT`, `_KEY_PASSPHRASE` (NAME: listener name, upper case, `-` → `_`)
  * - `OFB_EDGE_ROUTE_<NAME>_UPSTREAM`
  * - `REDIS_URL`: `redis.url` (mode standalone) when the file has a `redis` section, otherwise the url of every
- *   user of Redis (Directory store, CRL store, deny list, idempotency store, traffic limits); `OFB_EDGE_REDIS_PASSWORD`,
+ *   user of Redis (Directory store, CRL store, deny list, jti replay store, idempotency store, traffic limits); `OFB_EDGE_REDIS_PASSWORD`,
  *   `OFB_EDGE_REDIS_SENTINEL_PASSWORD` (the `redis` section's secrets)
  * - `OFB_EDGE_DIRECTORY_KEY_PREFIX`, `OFB_EDGE_DIRECTORY_PARTICIPANTS_URL`, `OFB_EDGE_DIRECTORY_KEYSTORE_URL`
  * - `OFB_EDGE_ADMIN_HOST`, `OFB_EDGE_ADMIN_PORT` (when the file has an `admin` section)
@@ -61,6 +61,8 @@ export function applyEnvOverrides(raw: unknown, env: Readonly<Record<string, str
     const store = asRecord(asRecord(cfg[section])?.store);
     if (store?.type === "redis" && perUserUrl) store.url = perUserUrl;
   }
+  const replayStore = asRecord(asRecord(cfg.messageSigning)?.replayStore);
+  if (replayStore?.type === "redis" && perUserUrl) replayStore.url = perUserUrl;
 
   const admin = asRecord(cfg.admin);
   if (admin) {

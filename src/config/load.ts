@@ -69,6 +69,7 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
     policy: { ...cfg.policy, transportRoots: cfg.policy.transportRoots.map((entry) => (SHA256_FINGERPRINT.test(entry) ? entry : abs(entry))) },
     ...(cfg.headerProfiles && { headerProfiles: { files: cfg.headerProfiles.files.map(abs) } }),
     ...(cfg.identityAssertion && { identityAssertion: { ...cfg.identityAssertion, key: abs(cfg.identityAssertion.key) } }),
+    ...(cfg.messageSigning?.signingKey && { messageSigning: { ...cfg.messageSigning, signingKey: { ...cfg.messageSigning.signingKey, file: abs(cfg.messageSigning.signingKey.file) } } }),
     ...(cfg.redis?.tls?.ca !== undefined && { redis: { ...cfg.redis, tls: { ...cfg.redis.tls, ca: abs(cfg.redis.tls.ca) } } }),
     ...(cfg.revocation.crlFiles.length > 0 && { revocation: { ...cfg.revocation, crlFiles: cfg.revocation.crlFiles.map(abs) } }),
     ...(as && {

@@ -7,6 +7,8 @@ import { ICP_BRASIL_PINS } from "../pki/icp-brasil-roots.js";
 import { keyPrefixSchema, redisConfigIssues, redisSchema, userUrlSchema, type RedisUserConfig } from "../redis/config.js";
 import { idempotencySchema, routeIdempotencySchema } from "../idempotency/config.js";
 import { limitsSchema, routeLimitsSchema } from "../limits/config.js";
+import { MESSAGE_ALGORITHMS, messageSigningSchema, publicBaseUrlSchema } from "../messages/signing-config.js";
+import { prefixMayServeSignedFamily } from "../messages/signing-routes.js";
 
 /**
  * The configuration file's schema. It is the only description of the file: `schema/config.schema.json`
@@ -104,6 +106,9 @@ export const tlsListenerSchema = z.strictObject({
     .describe("mode trusted-proxy: where the client certificate comes from. From anyone else its fields are stripped and the request has no certificate."),
   http: httpSchema.default(httpSchema.parse({})),
   routes: z.array(name).min(1).optional().describe("Names of the routes served on this listener; default: all routes."),
+  publicBaseUrl: publicBaseUrlSchema
+    .optional()
+    .describe("How clients address this listener, as the bank publishes its APIs (e.g. https://api.banco.com.br): a signed request's `aud` must be this followed by the request path. A route's own publicBaseUrl takes precedence."),
 });
 
 /** A listener that does not terminate TLS: no tls, http, routes or trustedProxy section (unknown keys are errors). */
@@ -155,7 +160,15 @@ export const routeSchema = z.strictObject({
     .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "an RFC 6749 scope token"))
     .optional()
     .describe("Scopes the access token must all carry (403 insufficient_scope otherwise). Needs binding enforce or report."),
-  // Message-level rules (issue 16): idempotency and traffic limits.
+  // Message-level rules: signed messages, idempotency and traffic limits.
+  // Signed messages (OFB security profile, "Message Content Signing Considerations (JWS)"): one block.
+  messageSigning: z
+    .enum(["verify", "verify-and-sign", "off"])
+    .optional()
+    .describe(
+      "Signed payment messages (JWS, application/jwt). verify: a request body must be a JWS of the calling organisation (alg, kid of an active key in its Directory application.jwks, iss, aud, iat, a jti never seen before), forwarded byte for byte. verify-and-sign: also the response is signed by the edge (messageSigning.signingKey). off: neither. Default, with a `messageSigning` section: the built-in OFB table (payments, automatic-payments, enrollments, credit-portability, payroll-credit-portability: verify-and-sign with a signing key, verify without; other paths off); without one: off.",
+    ),
+  publicBaseUrl: publicBaseUrlSchema.optional().describe("How clients address this route (overrides the listener's publicBaseUrl): a signed request's `aud` must be this followed by the request path."),
   idempotency: routeIdempotencySchema,
   ...routeLimitsSchema,
 });
@@ -281,7 +294,7 @@ export const directorySchema = z
   });
 
 /** Algorithms a resource server may accept for JWT access tokens: asymmetric only (no HS*, never `none`). */
-export const TOKEN_ALGORITHMS = ["PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const TOKEN_ALGORITHMS = [...MESSAGE_ALGORITHMS, "EdDSA"] as const;
 
 const introspectionAuthSchema = z.discriminatedUnion("method", [
   z.strictObject({
@@ -398,6 +411,9 @@ export const configSchema = z
     authorizationServer: authorizationServerSchema
       .optional()
       .describe("The authorization server whose access tokens the edge verifies and checks for certificate binding (RFC 8705). Absent: no token checks."),
+    messageSigning: messageSigningSchema
+      .optional()
+      .describe("Signed payment messages: how requests' JWS are verified (the calling organisation's keys from the Directory keystore, a jti replay store) and responses signed (the bank's key). Each route's messageSigning says whether it applies. Needs `directory` with a keystoreUrl."),
     drainTimeoutMs: z
       .number()
       .int()
@@ -450,6 +466,7 @@ export const configSchema = z
       if (r.globalPerSecond !== undefined && (!cfg.limits || r.limits === "off"))
         ctx.addIssue({ code: "custom", path: ["routes", i, "globalPerSecond"], message: cfg.limits ? "set, but this route's limits are off" : "needs a `limits` section (its store)" });
     });
+    messageSigningIssues(cfg, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     for (const issue of redisConfigIssues(cfg.redis, redisUsers(cfg))) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
     cfg.listeners.filter(terminatesTls).forEach((l) => {
       const i = cfg.listeners.indexOf(l);
@@ -496,6 +513,7 @@ export function redisUsers(cfg: {
   readonly denyList?: RedisUserConfig | undefined;
   readonly idempotency?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
   readonly limits?: { readonly store: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
+  readonly messageSigning?: { readonly replayStore: { readonly type: "memory" } | ({ readonly type: "redis" } & RedisUserConfig) } | undefined;
 }): { path: string[]; section: RedisUserConfig }[] {
   return [
     ...(cfg.directory?.store.type === "redis" ? [{ path: ["directory", "store"], section: cfg.directory.store }] : []),
@@ -503,5 +521,44 @@ export function redisUsers(cfg: {
     ...(cfg.denyList ? [{ path: ["denyList"], section: cfg.denyList }] : []),
     ...(cfg.idempotency?.store.type === "redis" ? [{ path: ["idempotency", "store"], section: cfg.idempotency.store }] : []),
     ...(cfg.limits?.store.type === "redis" ? [{ path: ["limits", "store"], section: cfg.limits.store }] : []),
+    ...(cfg.messageSigning?.replayStore.type === "redis" ? [{ path: ["messageSigning", "replayStore"], section: cfg.messageSigning.replayStore }] : []),
   ];
+}
+
+/** What {@link messageSigningIssues} reads of a configuration. */
+interface SigningFacts {
+  readonly messageSigning?: { readonly signingKey?: object | undefined; readonly organisationId?: string | undefined } | undefined;
+  readonly directory?: { readonly keystoreUrl: string } | undefined;
+  readonly routes: readonly { readonly name: string; readonly pathPrefix: string; readonly messageSigning?: string | undefined; readonly publicBaseUrl?: string | undefined }[];
+  readonly listeners: readonly { readonly mode: string; readonly routes?: readonly string[] | undefined; readonly publicBaseUrl?: string | undefined }[];
+}
+
+/**
+ * What signed messages need: a `messageSigning` section for a route that asks for them, the Directory keystore (the
+ * callers' keys), a signing key and the bank's organisation id to sign responses, and, on every route that may
+ * verify, the public URL its `aud` is compared with (the route's or that of every listener serving it).
+ */
+function messageSigningIssues(cfg: SigningFacts, issue: (path: (string | number)[], message: string) => void): void {
+  const section = cfg.messageSigning;
+  const tableDefault = section ? (section.signingKey ? "verify-and-sign" : "verify") : null;
+  if (section) {
+    if (!cfg.directory) issue(["messageSigning"], "needs a `directory` section: the callers' keys are read from its keystore (<org>/application.jwks)");
+    else if (!cfg.directory.keystoreUrl) issue(["directory", "keystoreUrl"], "required with messageSigning (or set preset)");
+    if (section.signingKey && !section.organisationId) issue(["messageSigning", "organisationId"], "required with signingKey: it is the iss of every signed response");
+  }
+  cfg.routes.forEach((r, i) => {
+    if (r.messageSigning === undefined || r.messageSigning === "off") {
+      if (r.messageSigning === undefined && tableDefault !== null && prefixMayServeSignedFamily(r.pathPrefix)) needsBaseUrl(r, i);
+      return;
+    }
+    if (!section) issue(["routes", i, "messageSigning"], `'${r.messageSigning}' needs a \`messageSigning\` section`);
+    else if (r.messageSigning === "verify-and-sign" && !section.signingKey) issue(["routes", i, "messageSigning"], "'verify-and-sign' needs messageSigning.signingKey");
+    needsBaseUrl(r, i);
+  });
+  function needsBaseUrl(r: SigningFacts["routes"][number], i: number): void {
+    if (r.publicBaseUrl !== undefined) return;
+    const serving = cfg.listeners.filter((l) => l.mode !== "passthrough" && (l.routes === undefined || l.routes.includes(r.name)));
+    if (serving.length === 0 || serving.some((l) => l.publicBaseUrl === undefined))
+      issue(["routes", i, "publicBaseUrl"], "required where signed messages are verified (or set publicBaseUrl on every listener serving this route): a message's aud must be the URL clients call");
+  }
 }

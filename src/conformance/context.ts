@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
 import { connect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import { PROBE_HEADER, type ClientCredentials, type DirectoryOutage, type Environment, type TokenIssuer } from "./environment.js";
+import { PROBE_HEADER, type ClientCredentials, type DirectoryOutage, type Environment, type SignedMessages, type TokenIssuer } from "./environment.js";
 import { Http2Connection, type Http2Result } from "./http2-client.js";
 import type { RecordedRequest } from "./recorder.js";
 import { ConformanceFailure, ScenarioSkipped, type Capability } from "./scenario.js";
@@ -136,6 +136,12 @@ export class ScenarioContext {
   async directoryOutage(): Promise<DirectoryOutage> {
     if (!this.env.directoryOutage) this.skipScenario("no directory outage control (capability directory-outage)");
     return this.env.directoryOutage();
+  }
+
+  /** The signed-message route and keys (area `messages`). */
+  get messages(): SignedMessages {
+    if (!this.env.messages) this.skipScenario("no signed-message route (capability message-signer)");
+    return this.env.messages;
   }
 
   /**

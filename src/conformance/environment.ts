@@ -1,4 +1,6 @@
 import type { ConfigurationFingerprint } from "./fingerprint.js";
+import type { JWK } from "jose";
+import type { TestMessageSigner } from "../pki/test-pki/index.js";
 import type { Capability } from "./scenario.js";
 import type { RecordedRequest } from "./recorder.js";
 
@@ -32,6 +34,18 @@ export interface TokenIssuer {
 export interface RecorderClient {
   /** Every request the backend received carrying this probe id (header {@link PROBE_HEADER}). */
   received(probe: string): Promise<readonly RecordedRequest[]>;
+}
+
+/** What the signed-message scenarios (area `messages`) use. */
+export interface SignedMessages {
+  /** A route that verifies request messages and signs responses (verify-and-sign), called with POST. */
+  readonly path: string;
+  /** The `aud` of a message to `path`: the bank's published base URL and the path. */
+  audience(path: string): string;
+  /** Signs as participant-a's organisation (capability `message-signer`). */
+  readonly signer?: TestMessageSigner;
+  /** The bank's published application keys and organisation id (capability `bank-keys`). */
+  readonly bank?: { readonly organisationId: string; readonly keys: readonly JWK[] };
 }
 
 /** Every request the suite sends carries a fresh id in this header, so the recorder can tell which probe reached it. */
@@ -88,6 +102,8 @@ export interface Environment {
    * `begin()` takes its Directory away and moves its clock past its staleness limit (one-shot).
    */
   directoryOutage?(): Promise<DirectoryOutage>;
+  /** Signed payment messages (capabilities `message-signer`, `bank-keys`). */
+  readonly messages?: SignedMessages;
   /** Facts the report states (store used, what was not observable). */
   readonly notes: readonly string[];
   /**

@@ -54,7 +54,8 @@ export function localConfigurationDocument(config: unknown, names: ReadonlyMap<s
 
 /**
  * What differs from one local run to the next without being configuration: the run's folder and the test PKI's (paths),
- * the random Redis key prefix, and the SHA-256 of every CA of the test PKI (`revocation.urls` keys), each with the label
+ * the random Redis key prefix, the SHA-256 of every CA of the test PKI (`revocation.urls` keys), the bank's organisation id
+ * and the signing keys' kids (`messageSigning`), each with the label
  * the fingerprinted document shows instead ({@link localConfigurationDocument}'s `names`).
  */
 export async function localRunNames(o: { dir: string; pkiDir: string; pki: TestPkiManifest; keyPrefix: string }): Promise<Map<string, string>> {
@@ -64,6 +65,9 @@ export async function localRunNames(o: { dir: string; pkiDir: string; pki: TestP
     [o.keyPrefix, "<run-key-prefix>"],
   ]);
   for (const [name, ca] of Object.entries(o.pki.ca)) names.set(sha256Hex(new X509Certificate(await readFile(ca.cert)).raw), `<test-pki ${name}>`);
+  // Signed messages: the bank's organisation id and the signing keys' kids are generated with the test PKI.
+  names.set(o.pki.bank.organisationId, "<test-pki bank organisation>");
+  for (const [name, key] of Object.entries(o.pki.signingKeys)) names.set(key.kid, `<test-pki signing key ${name}>`);
   return names;
 }
 

@@ -18,6 +18,7 @@ import { signTestCrl, testSerialOf } from "../pki/test-pki/crl.js";
 import { generateTestPki, loadTestCa, loadTestPki, type TestPkiManifest } from "../pki/test-pki/index.js";
 import { startEdge, type RunningEdge } from "../server.js";
 import { ScenarioContext } from "./context.js";
+import { localMessages, localMessagesConfig } from "./local-messages.js";
 import { credentialsFromPki } from "./credentials.js";
 import type { Environment } from "./environment.js";
 import { fingerprintOf, localConfigurationDocument, localRunNames } from "./fingerprint.js";
@@ -74,7 +75,8 @@ export interface LocalStack {
  * Issue 7, local mode: everything on 127.0.0.1 — a fresh test PKI, the recording backend, the mock Directory,
  * the authorization-server stub (JWKS, introspection), a CRL server listing the test PKI's `revoked`
  * certificate, Redis when available (Directory store and the deny list holding the `denied` certificate), the
- * edge under test on a permissive listener (its payments route requiring a scope), and a second edge whose
+ * edge under test on a permissive listener (its payments route requiring a scope, its payment consents route
+ * verifying and signing messages with the test PKI's keys), and a second edge whose
  * Directory can be taken away.
  */
 export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalStack> {
@@ -152,6 +154,7 @@ export async function startLocalStack(o: LocalStackOptions = {}): Promise<LocalS
       opaqueToken: (response) => stub.issueOpaque(response),
       recorder: recorder.client,
       directoryOutage: outage.trigger,
+      messages: await localMessages(pki),
       notes,
       configuration,
     };
@@ -175,13 +178,16 @@ function localConfig(o: {
   keyPrefix: string;
 }): ConfigInput {
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
+  const messages = localMessagesConfig(o);
   return {
     listeners: [{ name: "edge", host: "127.0.0.1", port: 0, mode: "permissive", tls }],
     // The test PKI's root is the transport hierarchy (the default, ICP-Brasil root v10, is not in it).
     policy: { transportRoots: [o.pki.ca.root.cert] },
     routes: [
-      { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require" },
-      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE], idempotency: "enforce" },
+      // Signed messages only where the messages scenarios call (the other areas send unsigned bodies to payments).
+      { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream, mtls: "required", interactionId: "require", messageSigning: "off" },
+      { name: "payments", pathPrefix: "/open-banking/payments/", upstream: o.upstream, mtls: "required", interactionId: "require", scopes: [PAYMENTS_SCOPE], messageSigning: "off", idempotency: "enforce" },
+      messages.route,
       // Only the limits are under test on these two: no Directory role or token needed.
       { name: "limited", pathPrefix: "/open-banking/conformance-limited/", upstream: o.upstream, mtls: "required", interactionId: "require", participant: "off", binding: "off" },
       { name: "overloaded", pathPrefix: "/open-banking/conformance-overloaded/", upstream: o.upstream, mtls: "required", interactionId: "require", participant: "off", binding: "off", globalPerSecond: 2 },
@@ -198,6 +204,7 @@ function localConfig(o: {
       introspection: { auth: { method: "client_secret_basic", clientId: INTROSPECTION_CLIENT, clientSecret: o.secret } },
     },
     revocation: { mode: "crl", onStale: "soft-fail", urls: o.crls.urls },
+    messageSigning: messages.section,
     ...(o.redis ? { denyList: { url: o.redis, keyPrefix: o.keyPrefix } } : {}),
     idempotency: { store: o.redis ? { type: "redis", url: o.redis, keyPrefix: o.keyPrefix } : { type: "memory" } },
     limits: {

@@ -12,7 +12,7 @@ export const AREA_TITLES: Readonly<Record<Area, string>> = {
   headers: "FAPI / OFB headers",
   hygiene: "Header hygiene",
   errors: "Error format",
-  messages: "Message-level rules (idempotency, traffic limits)",
+  messages: "Message-level rules (signed messages, idempotency, traffic limits)",
 };
 
 /**
@@ -34,6 +34,8 @@ export const CAPABILITIES = [
   "scopes",
   "participant-limit",
   "global-limit",
+  "message-signer",
+  "bank-keys",
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -53,6 +55,9 @@ export const CAPABILITY_SOURCES: Readonly<Record<Capability, string>> = {
   scopes: "--scoped-path P and --scope S (a route that requires scope S) with --token-issuer-key",
   "participant-limit": "--limited-path P (a route whose per-participant limit a burst of 50 requests from --client-cert exceeds)",
   "global-limit": "--overloaded-path P (a route whose global ceiling per second a burst of 20 concurrent requests exceeds)",
+  "message-signer":
+    "--signing-key PEM and --signing-kid KID (the message signing key of --client-cert's organisation, as its application.jwks publishes it), with a token; --signed-path P and --public-base-url URL when the signed route or the published URL differ from the defaults",
+  "bank-keys": "--bank-jwks FILE and --bank-organisation-id ID (the bank's application.jwks as the Directory publishes it, and its organisation id)",
 };
 
 export interface ScenarioDefinition {

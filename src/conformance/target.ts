@@ -1,11 +1,11 @@
 import { randomUUID, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { importPKCS8, SignJWT } from "jose";
+import { importPKCS8, SignJWT, type JWK } from "jose";
 import { pemCertificateBlocks } from "../pki/anchors.js";
-import { loadTestPki } from "../pki/test-pki/index.js";
+import { loadTestPki, messageSigner, type TestMessageSigner } from "../pki/test-pki/index.js";
 import { sha256Hex } from "../pki/thumbprint.js";
 import { credentialsFromFiles, credentialsFromPki } from "./credentials.js";
-import type { ClientCredentials, Environment, TokenIssuer } from "./environment.js";
+import type { ClientCredentials, Environment, SignedMessages, TokenIssuer } from "./environment.js";
 import { fingerprintOf } from "./fingerprint.js";
 import { httpRecorderClient } from "./recorder.js";
 import { ScenarioSkipped, type Capability } from "./scenario.js";
@@ -52,6 +52,15 @@ export interface TargetOptions {
   readonly publicPath?: string;
   /** Speak HTTP/2 (ALPN h2) to the deployment instead of HTTP/1.1. */
   readonly http2?: boolean;
+  /** participant-a's message signing key (PKCS#8 PEM) and the kid its organisation's application.jwks publishes it under. */
+  readonly signingKey?: string;
+  readonly signingKid?: string;
+  /** A verify-and-sign route (POST) and the base URL the bank publishes (a message's aud); default the target's origin. */
+  readonly signedPath?: string;
+  readonly publicBaseUrl?: string;
+  /** The bank's application.jwks (as the Directory publishes it) and its organisation id: response signatures verified. */
+  readonly bankJwks?: string;
+  readonly bankOrganisationId?: string;
 }
 
 /** Target mode (issue 7): the deployment under test and what the operator supplied; the rest is skipped by capability. */
@@ -99,6 +108,10 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
   if (o.limitedPath !== undefined && has("participant-a")) capabilities.add("participant-limit");
   if (o.overloadedPath !== undefined && has("participant-a")) capabilities.add("global-limit");
 
+  const messages = await signedMessages(o, url, credentials("participant-a"));
+  if (messages?.signer && capabilities.has("token")) capabilities.add("message-signer");
+  if (messages?.bank) capabilities.add("bank-keys");
+
   const port = Number(url.port || 443);
   const paths = {
     accounts: o.accountsPath ?? "/open-banking/accounts/v2/accounts",
@@ -135,6 +148,7 @@ export async function targetEnvironment(o: TargetOptions): Promise<Environment> 
     },
     ...(issuer ? { issuer } : {}),
     ...(o.recorder ? { recorder: httpRecorderClient(o.recorder) } : {}),
+    ...(messages ? { messages } : {}),
     notes,
     configuration: fingerprintOf("the target options given: URL, server name and CA, paths, the certificates' x5t#S256, which tokens were given (never keys or tokens)", {
       target: url.origin,
@@ -157,6 +171,34 @@ function certificateFingerprints(file: string): string[] {
   const text = readFileSync(file, "utf8");
   const blocks = pemCertificateBlocks(text);
   return blocks.length > 0 ? blocks.map((pem) => sha256Hex(new X509Certificate(pem).raw)) : [sha256Hex(Buffer.from(text))];
+}
+
+/** The signed-message route and keys the operator supplied (none without --signing-key or --bank-jwks). */
+async function signedMessages(o: TargetOptions, url: URL, client: ClientCredentials | undefined): Promise<SignedMessages | undefined> {
+  if ((o.signingKey === undefined) !== (o.signingKid === undefined)) throw new Error("--signing-key and --signing-kid go together");
+  if ((o.bankJwks === undefined) !== (o.bankOrganisationId === undefined)) throw new Error("--bank-jwks and --bank-organisation-id go together");
+  if (o.signingKey === undefined && o.bankJwks === undefined) return undefined;
+  let signer: TestMessageSigner | undefined;
+  if (o.signingKey !== undefined) {
+    const organisationId = client?.organisationId;
+    if (!organisationId) throw new Error("--signing-key needs --client-cert with an organisation id (the message's iss)");
+    signer = await messageSigner({ keyPem: readFileSync(o.signingKey, "utf8"), kid: o.signingKid!, organisationId }).catch((err: unknown) => {
+      throw new Error(`--signing-key ${o.signingKey}: not a PKCS#8 PEM RSA key for PS256 (${(err as Error).message})`);
+    });
+  }
+  let bank: SignedMessages["bank"];
+  if (o.bankJwks !== undefined) {
+    let keys: unknown;
+    try {
+      keys = (JSON.parse(readFileSync(o.bankJwks, "utf8")) as { keys?: unknown }).keys;
+    } catch (err) {
+      throw new Error(`--bank-jwks ${o.bankJwks}: not a JWK Set (${(err as Error).message})`);
+    }
+    if (!Array.isArray(keys) || keys.length === 0) throw new Error(`--bank-jwks ${o.bankJwks}: a JWK Set with at least one key ({"keys":[…]}) is needed`);
+    bank = { organisationId: o.bankOrganisationId!, keys: keys as JWK[] };
+  }
+  const base = (o.publicBaseUrl ?? url.origin).replace(/\/+$/, "");
+  return { path: o.signedPath ?? "/open-banking/payments/v4/consents", audience: (path) => `${base}${path}`, ...(signer ? { signer } : {}), ...(bank ? { bank } : {}) };
 }
 
 /** Mints tokens with the operator's key, as the deployment's authorization server would (PS256 default). */

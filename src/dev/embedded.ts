@@ -67,6 +67,7 @@ export async function startEmbeddedDefault(options: {
         host: options.env.OFB_EDGE_EMBEDDED_HOST || "127.0.0.1",
         directory: { participantsUrl: directory.participantsUrl, keystoreUrl: directory.keystoreUrl, crlUrls: directory.crlUrls },
         issuer: authorizationServer.issuer,
+        bank: { organisationId: manifest.bank.organisationId, keyFile: manifest.signingKeys.bank!.key, kid: manifest.signingKeys.bank!.kid },
       }),
       { file: "(embedded default)", baseDir: options.cwd, env: options.env },
     );

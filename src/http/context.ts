@@ -3,6 +3,7 @@ import type { VerifiedToken } from "../binding/types.js";
 import type { VerifiedClient, PeerState } from "../connection/peer-state.js";
 import type { DenyEntry } from "../deny/deny-list.js";
 import type { EdgeError, EdgeErrorCode } from "../errors.js";
+import type { VerifiedMessage } from "../messages/signing-verify.js";
 import type { ExchangeMeter, ResponseCapture } from "../proxy/forward.js";
 import type { Route } from "./route.js";
 
@@ -19,7 +20,9 @@ export interface EdgeVariables {
   token: VerifiedToken | undefined;
   /** Report mode: the binding rule the token failed, forwarded anyway. */
   bindingReport: EdgeErrorCode | undefined;
-  /** A request body the pipeline had to read (form-encoded bodies are checked for `access_token`). */
+  /** The request's signed message, verified (routes with messageSigning verify or verify-and-sign; header profiles read it). */
+  message: VerifiedMessage | undefined;
+  /** A request body the pipeline had to read (form-encoded bodies are checked for `access_token`, signed messages verified). */
   requestBody: Buffer | undefined;
   /** Set by the error handler so the access log can record the decision. */
   rejection: EdgeError | undefined;

@@ -1,10 +1,17 @@
-import type { ErrorHandler } from "hono";
+import type { Context, ErrorHandler } from "hono";
 import { bearerChallenge } from "../binding/bearer.js";
 import { EdgeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { EdgeEnv } from "./context.js";
 import { INTERACTION_ID, readInteractionId } from "./interaction-id.js";
-import { JSON_UTF8, ofbErrorBody } from "./ofb-error.js";
+import { APPLICATION_JWT } from "../messages/signing-response.js";
+import { JSON_UTF8, ofbError } from "./ofb-error.js";
+
+/**
+ * Signs the OFB error body of a request whose route signs its responses, for the calling organisation; null when
+ * this request's answer is not signed (another route, no known caller).
+ */
+export type ErrorSigner = (c: Context<EdgeEnv>, body: Readonly<Record<string, unknown>>) => Promise<string | null>;
 
 /** Retry-After on a 503 whose stage did not choose one. */
 const RETRY_AFTER_SECONDS = "30";
@@ -14,10 +21,12 @@ const RETRY_AFTER_SECONDS = "30";
  * interaction id (echoed, or generated when the request had none), `Cache-Control: no-store`. A 401 always
  * carries a challenge (RFC 9110 §15.5.2): the token stage's own, or for a certificate or identity rejection
  * `Bearer error="invalid_token"` — a token cannot be used with a missing or unacceptable certificate (RFC 8705 §3).
- * A 503 always carries a Retry-After.
+ * A 503 always carries a Retry-After. On a route that signs its responses the body is a signed message
+ * (`application/jwt`) whose payload is that `ResponseError`: every response of such an API is signed (payments
+ * 4.0.0: "todas as requisições e respostas devem ser assinadas").
  */
-export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: string | undefined }): ErrorHandler<EdgeEnv> {
-  return function edgeErrorHandler(err, c) {
+export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: string | undefined; sign?: ErrorSigner | undefined }): ErrorHandler<EdgeEnv> {
+  return async function edgeErrorHandler(err, c) {
     let e: EdgeError;
     if (err instanceof EdgeError) e = err;
     else {
@@ -41,7 +50,13 @@ export function errorHandler(deps: { logger: Logger; clock: () => Date; realm?: 
     // reading (it may be the reason for the rejection), so the connection is closed instead. (HTTP/2 has no
     // Connection field, RFC 9113 §8.2.2: there the stream alone is reset once answered, see tls/http2.ts.)
     if (!incoming.complete && incoming.httpVersionMajor === 1) headers.connection = "close";
-    const body = ofbErrorBody(e, deps.clock());
+    const error = ofbError(e, deps.clock());
+    const signed = deps.sign ? await deps.sign(c, error).catch((cause: unknown) => {
+      deps.logger.error({ err: { message: (cause as Error).message } }, "an error response could not be signed; sent unsigned");
+      return null;
+    }) : null;
+    if (signed !== null) headers["content-type"] = APPLICATION_JWT;
+    const body = signed ?? JSON.stringify(error);
     c.set("responseBytes", Buffer.byteLength(body));
     return c.body(body, e.status as 400, headers);
   };

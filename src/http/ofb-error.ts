@@ -1,4 +1,4 @@
-import { TITLE_BY_CODE, type EdgeError } from "../errors.js";
+import { OFB_CODE_BY_CODE, TITLE_BY_CODE, type EdgeError } from "../errors.js";
 
 /** OFB `ResponseError` limits (accounts 2.4.2): title and code ≤ 255, detail ≤ 2048 characters. */
 const LIMITS = { code: 255, title: 255, detail: 2048 } as const;
@@ -12,14 +12,19 @@ export function requestDateTime(now: Date): string {
 
 /** The OFB `ResponseErrorMetaSingle` body for an edge rejection. */
 export function ofbErrorBody(err: EdgeError, now: Date): string {
-  return JSON.stringify({
+  return JSON.stringify(ofbError(err, now));
+}
+
+/** The OFB `ResponseErrorMetaSingle` object for an edge rejection (the payload of a signed error). */
+export function ofbError(err: EdgeError, now: Date): { errors: { code: string; title: string; detail: string }[]; meta: { requestDateTime: string } } {
+  return {
     errors: [
       {
-        code: err.code.slice(0, LIMITS.code),
+        code: (OFB_CODE_BY_CODE[err.code] ?? err.code).slice(0, LIMITS.code),
         title: TITLE_BY_CODE[err.code].slice(0, LIMITS.title),
         detail: (err.message || TITLE_BY_CODE[err.code]).slice(0, LIMITS.detail),
       },
     ],
     meta: { requestDateTime: requestDateTime(now) },
-  });
+  };
 }

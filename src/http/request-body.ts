@@ -1,10 +1,10 @@
 import type { IncomingMessage } from "node:http";
+import { Http2ServerRequest } from "node:http2";
 import { EdgeError } from "../errors.js";
 
 /**
- * Reads a request body whole, refusing more than `max` bytes (413, before reading when the declared length says so).
- * For the stages that must see the body before it is forwarded (a form-encoded token, an idempotency fingerprint);
- * the proxy then sends these bytes instead of the stream.
+ * Reads a request body whole (a stage that must see it: a form-encoded body checked for `access_token`, a signed
+ * message verified, an idempotency fingerprint), refusing more than the proxy's body limit with 413 before or while reading it.
  */
 export async function readRequestBody(incoming: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(incoming.headers["content-length"]);
@@ -17,4 +17,16 @@ export async function readRequestBody(incoming: IncomingMessage, max: number): P
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Whether the request says it has a body: a Content-Length other than 0, a Transfer-Encoding (RFC 9112 §6.3), or,
+ * over HTTP/2, a header block that did not end the stream (RFC 9113 §8.1).
+ */
+export function declaresBody(incoming: IncomingMessage): boolean {
+  const length = incoming.headers["content-length"];
+  if (length !== undefined) return length !== "0";
+  if (incoming.headers["transfer-encoding"] !== undefined) return true;
+  const h2 = incoming as unknown as Http2ServerRequest;
+  return h2 instanceof Http2ServerRequest && !h2.stream.endAfterHeaders;
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { RouteConfig } from "../config/schema.js";
 import { EdgeError } from "../errors.js";
+import type { SigningMode } from "../messages/signing-routes.js";
 import type { RouteProfiles } from "../profiles/select.js";
 import type { Upstream } from "../proxy/upstream.js";
 import type { EdgeEnv } from "./context.js";
@@ -17,6 +18,11 @@ export interface Route {
   readonly profiles: RouteProfiles;
   /** Whether the traffic limits apply on this route (resolved at start-up: enforce by default when `limits` is configured). */
   readonly limits: "enforce" | "off";
+  /**
+   * Signed messages on this route (resolved at start-up): the mode for a request path (the route's own, or the
+   * built-in table's), and what a message's `aud` must start with (the route's or the listener's publicBaseUrl).
+   */
+  readonly messageSigning: { readonly mode: (path: string) => SigningMode; readonly publicBaseUrl: string | null };
 }
 
 /**

@@ -22,6 +22,10 @@ export interface EdgeMetrics {
   readonly upstreamErrors: Counter<"route" | "code">;
   readonly bindingReports: Counter<"route" | "code">;
   readonly firstSeen: Counter<"kind" | "worker">;
+  // Signed messages (messages/): signatures verified or refused by reason, jti replays, responses signed.
+  readonly messageSignatures: Counter<"route" | "result" | "code">;
+  readonly messageReplays: Counter<"route">;
+  readonly messageResponses: Counter<"route" | "outcome">;
 }
 
 export interface MetricsOptions {
@@ -107,6 +111,27 @@ export function createMetrics(options: MetricsOptions = {}): EdgeMetrics {
       name: "ofb_edge_token_binding_reports_total",
       help: "Requests forwarded in binding report mode although the token's certificate binding failed, by route and reason code.",
       labelNames: ["route", "code"],
+      registers: [registry],
+      aggregator: "sum",
+    }),
+    messageSignatures: new Counter({
+      name: "ofb_edge_message_signatures_total",
+      help: "Signed request messages (JWS) by route and result: verified, or refused with the reason code (MESSAGE_*; a replayed jti is MESSAGE_JTI_REPLAYED).",
+      labelNames: ["route", "result", "code"],
+      registers: [registry],
+      aggregator: "sum",
+    }),
+    messageReplays: new Counter({
+      name: "ofb_edge_message_jti_replays_total",
+      help: "Signed request messages refused because their jti was already used (within messageSigning.jtiTtlSeconds, on any replica), by route.",
+      labelNames: ["route"],
+      registers: [registry],
+      aggregator: "sum",
+    }),
+    messageResponses: new Counter({
+      name: "ofb_edge_message_responses_total",
+      help: "Responses of verify-and-sign routes by route and outcome: signed (the backend's payload, signed by the edge), error-signed (an error the edge produced, signed), kept (the backend's own JWS, sign if-unsigned), empty (no body to sign).",
+      labelNames: ["route", "outcome"],
       registers: [registry],
       aggregator: "sum",
     }),

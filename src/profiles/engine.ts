@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { VerifiedToken } from "../binding/types.js";
 import type { VerifiedClient } from "../connection/peer-state.js";
+import type { VerifiedMessage } from "../messages/signing-verify.js";
 import { EdgeError } from "../errors.js";
 import { certificateParts } from "../identity/parse.js";
 import {
@@ -25,6 +26,8 @@ export interface ProfileInput {
   /** The verified access token, when the route checked one and it is bound to this certificate. */
   readonly token: VerifiedToken | undefined;
   readonly interactionId: string;
+  /** The request's verified signed message, on routes that verify them. */
+  readonly message?: VerifiedMessage | undefined;
 }
 
 /** A profile ready to run: header values that depend only on the certificate are computed once per certificate. */
@@ -116,6 +119,12 @@ function valueOf(h: ProfileHeader, input: ProfileInput): Value {
       return input.token?.sub ?? null;
     case "token-exp":
       return input.token?.exp === undefined ? null : formatTime(new Date(input.token.exp * 1000), h.timeFormat!);
+    case "jws-jti":
+      return input.message?.jti ?? null;
+    case "jws-iat":
+      return input.message === undefined ? null : formatTime(new Date(input.message.iat * 1000), h.timeFormat!);
+    case "jws-kid":
+      return input.message?.kid ?? null;
     default:
       return client === null ? null : certificateValue(h, client);
   }

@@ -44,6 +44,9 @@ export const SOURCES = {
   sub: "sub of the verified, certificate-bound access token",
   "token-exp": "exp of the verified, certificate-bound access token (timeFormat)",
   "interaction-id": "the request's x-fapi-interaction-id",
+  "jws-jti": "jti of the request's signed message, once verified (routes with messageSigning verify or verify-and-sign)",
+  "jws-iat": "iat of the request's signed message, once verified (timeFormat)",
+  "jws-kid": "kid of the organisation key that signed the request's message, once verified",
   constant: "`value`, always",
   xfcc: "Envoy x-forwarded-client-cert, SANITIZE_SET semantics: one element for this client (xfcc)",
   "traefik-info": "Traefik X-Forwarded-Tls-Client-Cert-Info: the selected facts of every certificate the client sent, query-escaped (traefikInfo)",
@@ -105,7 +108,7 @@ export const headerSchema = z
   .superRefine((h, ctx) => {
     const s = h.source;
     const cert = s === "leaf" || s === "chain";
-    const time = s === "not-before" || s === "not-after" || s === "validity" || s === "token-exp";
+    const time = s === "not-before" || s === "not-after" || s === "validity" || s === "token-exp" || s === "jws-iat";
     const list = s === "san-dns" || s === "san-uri" || s === "roles";
     // [key, required for this source, allowed for this source]
     const rules: [keyof ProfileHeaderInput, boolean, boolean][] = [

@@ -3,23 +3,8 @@ import { Http2ServerResponse, type ServerHttp2Stream } from "node:http2";
 import { Transform, pipeline as pipelineCb } from "node:stream";
 import type { Dispatcher } from "undici";
 import { EdgeError, type EdgeErrorCode } from "../errors.js";
-import { INTERACTION_ID } from "../http/interaction-id.js";
-import { HOP_BY_HOP, connectionTokens } from "./sanitize.js";
+import { requestHeaders, responseHeaders, upstreamHeadBytes } from "./fields.js";
 import type { Upstream } from "./upstream.js";
-
-/** Other proxies' claims about the client address: spoofable, so discarded when the edge is the trust boundary. */
-const CLIENT_ADDRESS_CLAIMS: ReadonlySet<string> = new Set(["x-real-ip", "true-client-ip", "x-client-ip", "cf-connecting-ip", "fastly-client-ip"]);
-
-/** Request fields the edge sets itself (or that must not reach undici), never copied from the client. */
-const SET_BY_EDGE: ReadonlySet<string> = new Set([
-  "host",
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "forwarded",
-  "expect",
-  INTERACTION_ID,
-]);
 
 export interface ForwardRequest {
   readonly incoming: IncomingMessage;
@@ -42,16 +27,30 @@ export interface ForwardRequest {
   readonly meter?: ExchangeMeter;
   /** Sees the response exactly as it is sent to the client (an idempotent request's first response, to be stored). */
   readonly capture?: ResponseCapture | undefined;
+  /**
+   * Rewrites the response before anything of it is sent (a signed response): the body is read whole, at most
+   * `maxBytes` (more is refused with `tooLarge`, and the exchange aborted), and `apply` says what to send instead,
+   * or null to send the backend's response as it came. The backend is asked for an unencoded body.
+   */
+  readonly rewrite?: ResponseRewrite;
 }
 
 /**
  * What a stage that keeps the response is told, in order: the status and header fields sent (`head`), each body
  * chunk sent (`data`), and `end` once the response is complete — never when the exchange failed or was cut off.
+ * A rewritten response is seen as rewritten (a signed response is stored signed, and replayed byte for byte).
  */
 export interface ResponseCapture {
   head(status: number, headers: readonly string[]): void;
   data(chunk: Buffer): void;
   end(): void;
+}
+
+/** See {@link ForwardRequest.rewrite}. */
+export interface ResponseRewrite {
+  readonly maxBytes: number;
+  tooLarge(bytes: number): EdgeError;
+  apply(response: { readonly status: number; readonly headers: Record<string, string | string[] | undefined>; readonly body: Buffer }): Promise<{ readonly headers: Record<string, string | string[] | undefined>; readonly body: Buffer } | null>;
 }
 
 /** What one exchange took and moved, for the access line. */
@@ -123,8 +122,12 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
   return new Promise<ForwardOutcome>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
-    /** A refusal status whose body is read whole before anything is sent, to see whether it is an OFB error. */
+    /**
+     * A response read whole before anything is sent: a refusal status (to see whether it is an OFB error), or any
+     * response to rewrite.
+     */
     let held: { readonly headers: Record<string, string | string[] | undefined>; readonly chunks: Buffer[]; bytes: number } | undefined;
+    const rewrite = req.rewrite;
     let clientGone = false;
     const onClose = () => {
       clientGone = true;
@@ -160,7 +163,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
           // 1xx interim responses are not relayed: the final response follows.
           if (statusCode < 200) return;
           status = statusCode;
-          if (REFUSALS[statusCode] !== undefined) {
+          if (REFUSALS[statusCode] !== undefined || rewrite) {
             held = { headers, chunks: [], bytes: 0 };
             return;
           }
@@ -172,7 +175,8 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
         onResponseData(c, chunk) {
           if (held) {
             held.bytes += chunk.length;
-            if (held.bytes <= MAX_REFUSAL_BODY_BYTES) held.chunks.push(chunk);
+            if (rewrite && held.bytes > rewrite.maxBytes) c.abort(rewrite.tooLarge(held.bytes));
+            else if (rewrite || held.bytes <= MAX_REFUSAL_BODY_BYTES) held.chunks.push(chunk);
             return;
           }
           if (meter) meter.responseBytes += chunk.length;
@@ -183,20 +187,25 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
           done();
           ended();
           if (held) {
-            const refusal = held.bytes <= MAX_REFUSAL_BODY_BYTES ? Buffer.concat(held.chunks) : null;
-            if (refusal && isOfbErrorBody(held.headers["content-type"], refusal)) {
-              const fields = responseHeaders(held.headers, req.interactionId, req.strip);
+            const whole = held.bytes <= MAX_REFUSAL_BODY_BYTES || rewrite ? Buffer.concat(held.chunks) : null;
+            const code = REFUSALS[status];
+            if (code !== undefined && !(whole && held.bytes <= MAX_REFUSAL_BODY_BYTES && isOfbErrorBody(held.headers["content-type"], whole))) {
+              resolve({ upstreamStatus: status, refused: new EdgeError(code, "proxy", `the backend of route '${req.route}' refused the request with ${status} and no OFB error body`) });
+              return;
+            }
+            const send = (headers: Record<string, string | string[] | undefined>, body: Buffer) => {
+              const fields = responseHeaders(headers, req.interactionId, req.strip);
               outgoing.writeHead(status, fields);
               capture?.head(status, fields);
-              capture?.data(refusal);
+              capture?.data(body);
               capture?.end();
-              outgoing.end(refusal);
-              if (meter) meter.responseBytes += refusal.length;
+              outgoing.end(body);
+              if (meter) meter.responseBytes += body.length;
               resolve({ status });
-            } else {
-              const code = REFUSALS[status]!;
-              resolve({ upstreamStatus: status, refused: new EdgeError(code, "proxy", `the backend of route '${req.route}' refused the request with ${status} and no OFB error body`) });
-            }
+            };
+            const response = { status, headers: held.headers, body: whole! };
+            if (!rewrite) send(response.headers, response.body);
+            else rewrite.apply(response).then((out) => (outgoing.destroyed ? resolve({ status }) : send(out?.headers ?? response.headers, out?.body ?? response.body)), reject);
             return;
           }
           capture?.end();
@@ -239,75 +248,6 @@ function isOfbErrorBody(contentType: string | string[] | undefined, body: Buffer
   } catch {
     return false;
   }
-}
-
-/**
- * The size of the request head undici will send: request line, the fields, and what undici adds itself (`host`,
- * `connection`, and `content-length` or `transfer-encoding`: at most ~70 bytes besides the host).
- */
-function upstreamHeadBytes(method: string, path: string, headers: readonly string[], origin: string): number {
-  let n = method.length + 1 + Buffer.byteLength(path) + " HTTP/1.1\r\n".length + "host: \r\n".length + new URL(origin).host.length + 70 + 2;
-  for (let i = 0; i < headers.length; i += 2) n += Buffer.byteLength(headers[i]!) + 2 + Buffer.byteLength(headers[i + 1]!) + 2;
-  return n;
-}
-
-/**
- * The request's fields for the backend, which always speaks HTTP/1.1. From an HTTP/2 request (RFC 9113 §8.3): the
- * pseudo-header fields are not fields and are dropped (`:method` and `:path` make the request line, `:authority`
- * is the client's host, sent as `X-Forwarded-Host` like an HTTP/1.1 `Host`), and `Cookie` fields, which HTTP/2 may
- * split, are joined into one with "; " (§8.2.3). Connection-specific fields cannot arrive over HTTP/2 (§8.2.2).
- */
-function requestHeaders(req: ForwardRequest): string[] {
-  const raw = req.incoming.rawHeaders;
-  const listed = connectionTokens(req.incoming.headers.connection);
-  const h2 = req.incoming.httpVersionMajor === 2;
-  const out: string[] = [];
-  let cookies: string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (h2 && name.charCodeAt(0) === 0x3a) continue;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || SET_BY_EDGE.has(lower) || listed?.has(lower) || req.strip(lower)) continue;
-    if (req.xForwardedFor === "replace" && CLIENT_ADDRESS_CLAIMS.has(lower)) continue;
-    if (h2 && lower === "cookie") (cookies ??= []).push(raw[i + 1]!);
-    else out.push(name, raw[i + 1]!);
-  }
-  if (cookies) out.push("cookie", cookies.join("; "));
-  const peer = req.incoming.socket.remoteAddress ?? "";
-  const prior = req.incoming.headers["x-forwarded-for"];
-  out.push("x-forwarded-for", req.xForwardedFor === "append" && prior ? `${prior}, ${peer}` : peer);
-  out.push("x-forwarded-proto", "https");
-  const host = h2 ? (req.incoming.headers[":authority"] as string | undefined) ?? req.incoming.headers.host : req.incoming.headers.host;
-  if (host) out.push("x-forwarded-host", host);
-  out.push(INTERACTION_ID, req.interactionId);
-  for (const v of req.identityHeaders) out.push(v);
-  return out;
-}
-
-function responseHeaders(headers: Record<string, string | string[] | undefined>, interactionId: string, strip: (lowerName: string) => boolean): string[] {
-  const connection = headers.connection;
-  const listed = connectionTokens(Array.isArray(connection) ? connection.join(",") : connection);
-  const out: string[] = [];
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || listed?.has(name) || strip(name) || name === INTERACTION_ID) continue;
-    const value = name === "vary" ? varyForClient(headers[name]) : headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, value);
-  }
-  // FAPI 1 Part 1 §6.2.1: the response carries the request's interaction id.
-  out.push(INTERACTION_ID, interactionId);
-  return out;
-}
-
-/**
- * RFC 9440 §2.4: a response selected by `Client-Cert` must not be cached for another client; the TTRP that
- * sets the field "SHOULD" turn `Vary: Client-Cert` (or `Client-Cert-Chain`) into `Vary: *`.
- */
-function varyForClient(value: string | string[] | undefined): string | string[] | undefined {
-  if (value === undefined) return value;
-  const joined = Array.isArray(value) ? value.join(",") : value;
-  return /(^|,)\s*client-cert(-chain)?\s*(,|$)/i.test(joined) ? "*" : value;
 }
 
 /** The HTTP/2 stream a response goes out on; undefined for an HTTP/1 response. */

@@ -6,6 +6,8 @@ import type { EdgeEnv } from "../http/context.js";
 import type { EdgeMetrics } from "../metrics/registry.js";
 import type { IdentityAssertionSigner } from "../profiles/assertion.js";
 import { profileHeaders } from "../profiles/select.js";
+import { signingModeOf } from "../messages/signing-stage.js";
+import { signingRewrite, type ResponseSigning } from "../messages/signing-response.js";
 import { createExchangeMeter, forward } from "./forward.js";
 
 /** What counts as the backend failing (`ofb_edge_upstream_errors_total`): no connection, no answer in time, an answer broken off. */
@@ -16,7 +18,13 @@ const UPSTREAM_FAILURES: ReadonlySet<EdgeErrorCode> = new Set(["UPSTREAM_UNAVAIL
  * (docs/architecture.md, decision D9); the response is written straight to the socket. `strip` names every field
  * removed from requests and responses (anti-spoofing: every field any loaded profile can emit, every well-known one).
  */
-export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string) => boolean, assertion: IdentityAssertionSigner | null, metrics: EdgeMetrics): Handler<EdgeEnv> {
+export function forwardToUpstream(
+  proxy: ProxyConfig,
+  strip: (lowerName: string) => boolean,
+  assertion: IdentityAssertionSigner | null,
+  metrics: EdgeMetrics,
+  signing: ResponseSigning | null = null,
+): Handler<EdgeEnv> {
   const countFailure = (route: string, err: unknown) => {
     if (err instanceof EdgeError && UPSTREAM_FAILURES.has(err.code)) metrics.upstreamErrors.inc({ route, code: err.code });
   };
@@ -26,7 +34,10 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
     // A token whose binding failed (report mode) is valid but not this client's: its claims are not forwarded.
     const token = c.get("bindingReport") ? undefined : c.get("token");
     const participant = c.get("participant");
-    const identity = profileHeaders(route.profiles, { client, roles: participant?.activeRoles ?? null, token, interactionId: c.get("interactionId") });
+    const identity = profileHeaders(route.profiles, { client, roles: participant?.activeRoles ?? null, token, interactionId: c.get("interactionId"), message: c.get("message") });
+    // A verify-and-sign route's response is signed for the calling organisation (the signing stage made sure there is one).
+    const signer = signing?.signer;
+    const rewrite = signer && client && signingModeOf(c) === "verify-and-sign" ? signingRewrite(route.config.name, client.identity.organisationId, { ...signing, signer }) : undefined;
     if (assertion && client) {
       const jws = await assertion.sign({
         thumbprint: client.thumbprint,
@@ -57,6 +68,7 @@ export function forwardToUpstream(proxy: ProxyConfig, strip: (lowerName: string)
       maxHeaderBytes: proxy.maxUpstreamHeaderBytes,
       xForwardedFor: proxy.xForwardedFor,
       capture: c.get("responseCapture"),
+      ...(rewrite && { rewrite }),
     }).catch((err: unknown) => {
       countFailure(route.config.name, err);
       throw err;

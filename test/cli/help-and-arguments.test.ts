@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { compactVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** The command line as an operator meets it: the real `bin/ofb-edge.js`, spawned (`npm test` builds it first). */
@@ -44,6 +46,7 @@ const COMMANDS: readonly (readonly [string, "--help" | "-h"])[] = [
   ["conformance recorder", "-h"],
   ["dev", "--help"],
   ["dev echo-backend", "-h"],
+  ["dev sign-request", "--help"],
 ];
 
 describe("--help and -h", () => {
@@ -68,6 +71,7 @@ describe("--help and -h", () => {
   it("a sub-command with its own usage prints that one", () => {
     expect(answers.get("directory mock --help")!.stdout).toContain("--fixture DIR");
     expect(answers.get("serve --help")!.stdout).toContain("--config FILE");
+    expect(answers.get("dev sign-request --help")!.stdout).toContain("--key-file PEM --kid KID --organisation-id ID");
   });
 });
 
@@ -80,6 +84,31 @@ describe("argument values", () => {
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("dev sign-request refuses what cannot be signed, naming the option and the rule, and prints nothing on stdout", async () => {
+    const answers = await Promise.all([
+      cli("dev", "sign-request", "--data", "[1,2]"),
+      cli("dev", "sign-request", "--aud", "https://x.test/a", "--path", "/b"),
+      cli("dev", "sign-request", "--key-file", join(dir, "k.pem")),
+      cli("dev", "sign-request", "--pki", join(dir, "no-pki")),
+    ]);
+    expect(answers.map((a) => [a.code, a.stdout])).toEqual([[2, ""], [2, ""], [2, ""], [1, ""]]);
+    expect(answers[0]!.stderr).toContain("--data must be a JSON object");
+    expect(answers[1]!.stderr).toContain("--aud is the whole audience");
+    expect(answers[2]!.stderr).toContain("--key-file, --kid and --organisation-id go together");
+    expect(answers[3]!.stderr).toContain("ofb-edge dev sign-request: ");
+  });
+
+  it("dev sign-request with an operator's own key: a JWS of the given claims, verifiable with the matching public key", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    await writeFile(join(dir, "own.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
+    const org = "7c6f1a0e-5f7e-4d2b-9a3c-1b2c3d4e5f60";
+    const answer = await cli("dev", "sign-request", "--key-file", join(dir, "own.pem"), "--kid", "my-kid", "--organisation-id", org, "--aud", "https://api.bank.test/open-banking/payments/v4/pix/payments", "--data", '{"data":{"amount":"1.00"}}');
+    expect(answer).toMatchObject({ code: 0, stderr: "" });
+    const { payload, protectedHeader } = await compactVerify(answer.stdout.trim(), publicKey, { algorithms: ["PS256"] });
+    expect(protectedHeader).toEqual({ alg: "PS256", kid: "my-kid", typ: "JWT" });
+    expect(JSON.parse(Buffer.from(payload).toString("utf8"))).toMatchObject({ data: { amount: "1.00" }, iss: org, aud: "https://api.bank.test/open-banking/payments/v4/pix/payments", jti: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 
   it("pki init over an existing test PKI names the option to pass: --force", async () => {

@@ -8,7 +8,9 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../helpers/backend.js";
-import { errorCode, readmeRequests, readmeSectionRequests, runReadmeRequest } from "../helpers/readme.js";
+import { errorCode, readmeRequests, runReadmeRequest } from "../helpers/readme.js";
+import { compactVerify, decodeJwt, importJWK, type JWK } from "jose";
+import { TEST_PKI_VERSION } from "../../src/pki/test-pki/index.js";
 
 /**
  * The README's Quick start, end to end: `ofb-edge serve` with no configuration (what `npm start` runs) generates
@@ -19,6 +21,8 @@ import { errorCode, readmeRequests, readmeSectionRequests, runReadmeRequest } fr
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
+/** The README runs the CLI from the repository; this test's state folder is elsewhere. */
+const cli = (text: string) => text.replaceAll("node bin/ofb-edge.js", `${process.execPath} ${join(ROOT, "bin/ofb-edge.js")}`);
 
 interface Started {
   readonly child: ChildProcess;
@@ -167,27 +171,58 @@ describe("npm start: the embedded default", () => {
     }
   });
 
-  it("the README's idempotent payment: forwarded once, the retry replayed byte for byte, another body 422, no key 400", async () => {
-    const requests = readmeSectionRequests("### `idempotency` and `limits`");
-    expect(requests.map((r) => [r.status, r.code])).toEqual([
-      [200, undefined],
-      [200, undefined],
-      [422, "ERRO_IDEMPOTENCIA"],
-      [400, "IDEMPOTENCY_KEY_MISSING"],
-    ]);
+  it("the README's idempotent payment: forwarded once, the re-signed retry replayed byte for byte, another body 422, no key 400", async () => {
+    const requests = readmeRequests("### `idempotency` and `limits`");
+    expect(requests.map((r) => r.expect)).toEqual([{ status: 200 }, { status: 200 }, { status: 422, code: "ERRO_IDEMPOTENCIA" }, { status: 400, code: "IDEMPOTENCY_KEY_MISSING" }]);
     const before = first.stdout.length;
     const answers = [];
-    for (const request of requests) answers.push(await runReadmeRequest(request, { cwd: top, port }));
-    expect(answers.map((a) => [a.status, errorCode(a.body)])).toEqual(requests.map((r) => [r.status, r.code]));
+    // Each request's block runs afresh, as each curl line would: every message is signed anew (a fresh jti and iat).
+    for (const request of requests) answers.push(await runReadmeRequest({ setup: request.setup, command: cli(request.command) }, { cwd: top, port }));
+    expect(answers.map((a) => [a.status, errorCode(a.body)])).toEqual(requests.map((r) => (r.expect === "handshake-fails" ? r.expect : [r.expect.status, r.expect.code])));
     const [firstAnswer, retry] = answers as [(typeof answers)[0], (typeof answers)[0]];
     expect(retry.body).toBe(firstAnswer.body);
-    // The echo backend's answer names the interaction id of the one request it received; the retry's own id is in its header.
-    expect(firstAnswer.body).toContain("6a1f0c9e-2b8d-4c3a-9e71-0d5f4b2a8c11");
+    // The echo backend's answer (the payload of the bank-signed response) names the interaction id of the one request
+    // it received; the retry's own id is in its header.
+    expect(JSON.stringify(decodeJwt(firstAnswer.body.trim()))).toContain("6a1f0c9e-2b8d-4c3a-9e71-0d5f4b2a8c11");
     expect(retry.headers.toLowerCase()).toContain("x-fapi-interaction-id: 9d3e7b21-5c4f-4a8e-b0d2-7f1a6c3e9b44");
     const access = () => first.stdout.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])).filter((l) => l.kind === "access");
     await vi.waitFor(() => expect(access()).toHaveLength(4));
     // (The workers' log lines interleave in any order.)
     expect(access().map((l) => l.decision).sort()).toEqual(["forwarded", "rejected", "rejected", "replayed"]);
+  });
+
+  const settled = new Map<string, string>();
+  it.each(readmeRequests("## Signed payment messages").map((r) => [r.comment, r] as const))("the README's signed payment message: %s", async (_comment, request) => {
+    // The block's assignments are made once, as in the reader's shell: the second request resends the first's message.
+    if (!settled.has(request.setup)) {
+      const names = [...request.setup.matchAll(/(?:^|\s)([A-Z]+)=/g)].map((m) => m[1]!);
+      const { stdout } = await run("sh", ["-c", `${cli(request.setup)}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(" ")}`], { cwd: top });
+      const values = stdout.split("\0");
+      settled.set(request.setup, names.map((n, i) => `${n}='${values[i]!}'`).join(" "));
+    }
+    const before = first.stdout.length;
+    const res = await runReadmeRequest({ setup: settled.get(request.setup)!, command: cli(request.command) }, { cwd: top, port });
+    const logged = () => first.stdout.slice(before).flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    if (request.expect === "handshake-fails") throw new Error("README.md: a signed-message request promises a failed handshake");
+    expect({ status: res.status, code: errorCode(res.body) }).toEqual(request.expect);
+    // Every answer on the payments route is a JWS signed by the bank, addressed to participant-a.
+    expect(res.headers).toMatch(/^content-type: application\/jwt\r?$/im);
+    const bank = JSON.parse(readFileSync(join(stateDir, "pki/manifest.json"), "utf8")) as { bank: { organisationId: string }; signingKeys: { bank: { kid: string } }; clients: Record<string, { organisationId: string }> };
+    const jwks = JSON.parse(readFileSync(join(stateDir, "pki/directory/keystore", bank.bank.organisationId, "application.jwks"), "utf8")) as { keys: JWK[] };
+    const { payload, protectedHeader } = await compactVerify(res.body.trim(), await importJWK(jwks.keys.find((k) => k.kid === bank.signingKeys.bank.kid)!, "PS256"));
+    const claims = JSON.parse(Buffer.from(payload).toString("utf8")) as { iss: string; aud: string; received?: { method: string; body: { bytes: number } } };
+    expect(protectedHeader.kid).toBe(bank.signingKeys.bank.kid);
+    expect(claims.iss).toBe(bank.bank.organisationId);
+    expect(claims.aud).toBe(bank.clients["participant-a"]!.organisationId);
+    if (request.expect.code === undefined) {
+      expect(claims.received?.method).toBe("POST");
+      expect(claims.received?.body.bytes).toBeGreaterThan(100);
+    } else {
+      const { code } = request.expect;
+      await vi.waitFor(() => expect(logged().filter((l) => l.kind === "access" && l.stage === "messages").length).toBeGreaterThan(0));
+      expect(logged().filter((l) => l.kind === "access" && l.stage === "messages").map((l) => l.decision)).toEqual(["rejected"]);
+      expect(code).toMatch(/^(BAD_SIGNATURE|INVALID_CLIENT)$/);
+    }
   });
 
   it("stops cleanly on SIGTERM, and the next start reuses the generated PKI", async () => {
@@ -203,13 +238,14 @@ describe("npm start: the embedded default", () => {
     }
   }, 90_000);
 
-  it("a test PKI of an older layout (manifest version 1) is generated anew on the next start", async () => {
+  it("a test PKI of an older layout (manifest version 2, before signing keys) is generated anew on the next start", async () => {
     const manifest = join(stateDir, "pki/manifest.json");
-    writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, "utf8")) as object), version: 1 }));
+    const { signingKeys: _keys, bank: _bank, ...older } = JSON.parse(readFileSync(manifest, "utf8")) as Record<string, unknown>;
+    writeFileSync(manifest, JSON.stringify({ ...older, version: 2 }));
     const third = await startServe(env);
     try {
       expect(third.lines.join("\n")).toContain(`generated a test PKI in ${join(stateDir, "pki")}`);
-      expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(2);
+      expect((JSON.parse(readFileSync(manifest, "utf8")) as { version: number }).version).toBe(TEST_PKI_VERSION);
     } finally {
       expect(await stop(third.child)).toBe(0);
     }

@@ -67,7 +67,20 @@ const NAIVE_FAILS: Readonly<Record<Area, readonly string[]>> = {
     "interleaved-clients-isolated",
   ],
   errors: ["ofb-error-shape-and-limits", "rfc6750-challenge-syntax"],
-  messages: ["idempotency-replay-byte-identical", "idempotency-conflict-422", "idempotency-key-missing-rejected", "limits-participant-429-retry-after", "limits-global-529-retry-after"],
+  messages: [
+    "idempotency-replay-byte-identical",
+    "idempotency-conflict-422",
+    "idempotency-key-missing-rejected",
+    "limits-participant-429-retry-after",
+    "limits-global-529-retry-after",
+    "message-bad-signature-refused",
+    "message-alg-none-refused",
+    "message-wrong-audience-refused",
+    "message-wrong-issuer-refused",
+    "message-stale-iat-refused",
+    "message-jti-replay-refused",
+    "response-signed-for-caller",
+  ],
 };
 
 const BINDING_OFF_FAILS = ["other-participant-token-refused", "insufficient-scope-refused", "token-without-cnf-refused", "jkt-confirmation-refused", "expired-token-refused", "bad-signature-refused", "introspection-inactive-refused", "no-authorization-challenge-without-error", "token-in-query-refused"];
@@ -125,8 +138,8 @@ describe("against a naive TLS-terminating proxy, every area's scenarios fail", (
   }
 });
 
-/** The real edge with one stage switched off on its `/open-banking/` routes. */
-function misconfigured(change: Record<string, unknown>, areas: readonly Area[], mustFail: readonly string[]) {
+/** The real edge with one stage switched off on its `/open-banking/` routes (or those `which` picks). */
+function misconfigured(change: Record<string, unknown>, areas: readonly Area[], mustFail: readonly string[], which: (r: { pathPrefix: string; messageSigning?: string | undefined }) => boolean = (r) => r.pathPrefix.startsWith("/open-banking/")) {
   let other: LocalStack;
   let result: SuiteResult;
   beforeAll(async () => {
@@ -136,7 +149,7 @@ function misconfigured(change: Record<string, unknown>, areas: readonly Area[], 
       // Scopes need binding: a route with binding off drops them (the configuration refuses the pair).
       configure: (input) => ({
         ...input,
-        routes: input.routes.map((r) => (r.pathPrefix.startsWith("/open-banking/") ? { ...r, ...change, ...(change.binding === "off" ? { scopes: undefined } : {}) } : r)),
+        routes: input.routes.map((r) => (which(r) ? { ...r, ...change, ...(change.binding === "off" ? { scopes: undefined } : {}) } : r)),
       }),
     });
     result = await run(other.environment, areas);
@@ -159,6 +172,10 @@ describe("the real edge with token binding off on its mTLS route: token scenario
 
 describe("the real edge with the Directory check off on its mTLS route: directory scenarios fail", () => {
   misconfigured({ participant: "off" }, ["directory"], DIRECTORY_OFF_FAILS);
+});
+
+describe("the real edge verifying messages but not signing responses: the response scenario fails", () => {
+  misconfigured({ messageSigning: "verify" }, ["messages"], ["response-signed-for-caller"], (r) => r.messageSigning === "verify-and-sign");
 });
 
 /**

@@ -137,6 +137,37 @@ describe("ofb-edge conformance --target", () => {
     expect(await cli(options(a), { OFB_EDGE_COMMIT: "main" })).toMatchObject({ code: 2, err: expect.stringContaining("OFB_EDGE_COMMIT must be a git commit id") });
   });
 
+  it("with participant-a's message signing key and the bank's published keys: the signed-message scenarios run and pass", async () => {
+    const a = stack.pki.clients["participant-a"]!;
+    const key = stack.pki.signingKeys["participant-a"]!;
+    const bank = stack.pki.bank.organisationId;
+    const out = join(dir, "messages");
+    const signed = ["--signing-key", key.key, "--signing-kid", key.kid, "--signed-path", stack.environment.messages!.path, "--public-base-url", stack.environment.messages!.audience("")];
+    const run = await cli([
+      ...target(),
+      ...["--client-cert", a.chain, "--client-key", a.key, "--token-file", join(dir, "a.jwt")],
+      ...signed,
+      ...["--bank-jwks", join(stack.pki.directory.keystore, bank, "application.jwks"), "--bank-organisation-id", bank],
+      ...["--recorder", stack.recorder.controlUrl, "--only", "messages", "--out", out, "--no-color"],
+    ]);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
+    // (The area's idempotency and limits scenarios have their own test: without --limited-path/--overloaded-path the limits ones skip.)
+    const signing = report.results.filter((r) => r.id.startsWith("message-") || r.id === "response-signed-for-caller");
+    expect(signing.filter((r) => r.status !== "pass").map((r) => `${r.id}: ${r.status} ${r.message}`)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(signing).toHaveLength(7);
+    const response = report.results.find((r) => r.id === "response-signed-for-caller")!;
+    expect(response.checks).toContain("the response signature verifies with the bank's published key");
+    // Without the bank's keys the response scenario is skipped, naming the options; the others still run.
+    const partial = join(dir, "messages-no-bank");
+    await cli([...target(), "--client-cert", a.chain, "--client-key", a.key, "--token-file", join(dir, "a.jwt"), ...signed, "--only", "messages", "--out", partial, "--no-color"]);
+    const second = JSON.parse(await readFile(join(partial, "report.json"), "utf8")) as SuiteResult;
+    expect(second.results.find((r) => r.id === "response-signed-for-caller")).toMatchObject({ status: "skip", message: expect.stringContaining("--bank-jwks FILE") });
+    expect(second.results.find((r) => r.id === "message-jti-replay-refused")!.status).toBe("pass");
+    // Half of a pair is refused before anything runs.
+    expect(await cli([...target(), "--signing-key", key.key])).toMatchObject({ code: 2, err: expect.stringContaining("--signing-key and --signing-kid go together") });
+  });
+
   it("refuses what it cannot use with exit status 2: a non-https target, half a key pair, an --only that matches nothing", async () => {
     expect(await cli(["--target", "http://127.0.0.1:1"])).toMatchObject({ code: 2, err: expect.stringContaining("must be an https:// URL") });
     expect(await cli([...target(), "--client-cert", stack.pki.clients["participant-a"]!.chain])).toMatchObject({ code: 2, err: expect.stringContaining("give both the certificate and the key") });

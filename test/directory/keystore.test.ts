@@ -159,3 +159,77 @@ describe("keystore key status against the test PKI's published keystore (OFB DCR
     expect(store.writes).toEqual([]);
   });
 });
+
+describe("organisation application keys (signed messages: <org>/application.jwks and its inactive/ twin)", () => {
+  let pki: TestPkiManifest;
+  let mock: MockDirectory;
+  const requests: string[] = [];
+  let store: ReturnType<typeof clockedCache>;
+  let keystore: ReturnType<typeof createKeystore>;
+  const COOLDOWN = 30_000;
+
+  const key = (name: string) => pki.signingKeys[name]!;
+  const org = () => key("participant-a").organisationId;
+  const paths = (o: string) => [`/keystore/${o}/application.jwks`, `/keystore/${o}/inactive/application.jwks`].sort();
+
+  beforeAll(async () => {
+    pki = await loadTestPki(inject("pkiDir"));
+    mock = await startMockDirectory({ fixtureDir: dirname(pki.directory.participants), onRequest: (r) => void requests.push(r.path) });
+  });
+  afterAll(() => mock.close());
+  beforeEach(() => {
+    requests.length = 0;
+    store = clockedCache();
+    keystore = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024, now: store.now, dispatcher, unknownKidCooldownMs: COOLDOWN });
+  });
+
+  it("an active key: its public JWK (no x5c, no private member), read from both sets once", async () => {
+    const found = await keystore.applicationKey(org(), key("participant-a").kid);
+    expect(found.status).toBe("active");
+    const jwk = (found as { jwk: Record<string, unknown> }).jwk;
+    expect(Object.keys(jwk).sort()).toEqual(["e", "kid", "kty", "n"]);
+    expect(jwk.kid).toBe(key("participant-a").kid);
+    expect(requests.sort()).toEqual(paths(org()));
+  });
+
+  it("a key only in inactive/application.jwks is inactive, never active", async () => {
+    expect(await keystore.applicationKey(org(), key("participant-a-inactive").kid)).toEqual({ status: "inactive" });
+  });
+
+  it("another organisation's kid is unknown for this one", async () => {
+    expect(await keystore.applicationKey(org(), key("participant-b").kid)).toEqual({ status: "unknown" });
+  });
+
+  it("an organisation without application keys (404) is remembered for negativeTtlMs", async () => {
+    const other = pki.clients["participant-c"]!.organisationId!;
+    expect(await keystore.applicationKey(other, "any")).toEqual({ status: "unknown" });
+    expect(store.writes.map((w) => w.ttlMs)).toEqual([NEGATIVE_TTL]);
+  });
+
+  it("an unknown kid re-reads the organisation's keys, at most once per cooldown (a key added in the Directory is found; unknown kids cannot force a fetch each)", async () => {
+    await keystore.applicationKey(org(), key("participant-a").kid);
+    requests.length = 0;
+    expect(await keystore.applicationKey(org(), "not-published")).toEqual({ status: "unknown" });
+    expect(requests).toEqual([]);
+    store.advance(COOLDOWN);
+    expect(await keystore.applicationKey(org(), "not-published")).toEqual({ status: "unknown" });
+    expect(requests.sort()).toEqual(paths(org()));
+    requests.length = 0;
+    expect(await keystore.applicationKey(org(), "still-not-published")).toEqual({ status: "unknown" });
+    expect(requests).toEqual([]);
+  });
+
+  it("single-flight: 10 concurrent lookups make exactly 2 requests; a second replica reads them from the shared cache", async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => keystore.applicationKey(org(), key("participant-a").kid)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill("active"));
+    expect(requests).toHaveLength(2);
+    const replica = createKeystore({ baseUrl: mock.keystoreUrl, cache: store.cache, ttlMs: TTL, negativeTtlMs: NEGATIVE_TTL, timeoutMs: 5_000, maxBytes: 256 * 1024, now: store.now, dispatcher });
+    expect((await replica.applicationKey(org(), key("participant-a").kid)).status).toBe("active");
+    expect(requests).toHaveLength(2);
+  });
+
+  it.each([["../".repeat(12)], ["%2e%2e%2f".repeat(4)], ["not-a-uuid"]])("a hostile organisation id %s makes no request", async (hostile) => {
+    expect(await keystore.applicationKey(hostile, key("participant-a").kid)).toEqual({ status: "unknown" });
+    expect(requests).toEqual([]);
+  });
+});

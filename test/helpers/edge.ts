@@ -38,6 +38,9 @@ export interface TestEdgeOptions {
   readonly admin?: ConfigInput["admin"];
   readonly idempotency?: ConfigInput["idempotency"];
   readonly limits?: ConfigInput["limits"];
+  readonly messageSigning?: ConfigInput["messageSigning"];
+  /** The default listener's publicBaseUrl (the `aud` base of signed messages). */
+  readonly publicBaseUrl?: string;
   readonly clock?: () => Date;
 }
 
@@ -49,7 +52,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
   const tls = { cert: o.pki.server.cert, key: o.pki.server.key, trustAnchors: [o.pki.trustAnchors] };
   const config = parseConfig(
     {
-      listeners: o.listeners ?? [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode ?? "permissive", tls }],
+      listeners: o.listeners ?? [{ name: "mtls", host: "127.0.0.1", port: 0, mode: o.mode ?? "permissive", tls, ...(o.publicBaseUrl !== undefined && { publicBaseUrl: o.publicBaseUrl }) }],
       routes: o.routes ?? [
         { name: "open-banking", pathPrefix: "/open-banking/", upstream: o.upstream },
         { name: "well-known", pathPrefix: "/.well-known/", upstream: o.upstream, mtls: "optional", interactionId: "generate" },
@@ -67,6 +70,7 @@ export async function startTestEdge(o: TestEdgeOptions) {
       admin: o.admin,
       idempotency: o.idempotency,
       limits: o.limits,
+      messageSigning: o.messageSigning,
       workers: 1,
     },
     { file: "test-config", baseDir: process.cwd() },

@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-/** What a README comment promises for the request below it. */
-export type Promised = { readonly status: number; readonly code: string } | "handshake-fails";
+/** What a README comment promises for the request below it: a refusal's status and code, a success's status alone. */
+export type Promised = { readonly status: number; readonly code: string } | { readonly status: number; readonly code?: undefined } | "handshake-fails";
 
 export interface ReadmeRequest {
   /** The comment above the curl command (its first line). */
@@ -48,40 +48,9 @@ function shellBlocks(section: string): string[][] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, "").split("\n").filter((l) => l.trim() !== ""));
 }
 
-/** Every curl request of the Quick start, with the answer its comment promises. */
-export function readmeRequests(): ReadmeRequest[] {
+/** Every curl request of a README section (default the Quick start), with the answer its comment promises. */
+export function readmeRequests(heading = "## Quick start"): ReadmeRequest[] {
   const requests: ReadmeRequest[] = [];
-  for (const lines of shellBlocks(readmeSection("## Quick start"))) {
-    let setup = "";
-    let comment: string[] = [];
-    for (const line of lines) {
-      if (line.startsWith("#")) comment.push(line.replace(/^#\s*/, ""));
-      else if (/^[A-Z]+=/.test(line)) setup = line;
-      else if (line.startsWith("curl ")) {
-        const said = comment.join(" ");
-        const status = /→ (\d{3}) ([A-Z][A-Z0-9_]+)/.exec(said);
-        const expect: Promised | undefined = status ? { status: Number(status[1]), code: status[2]! } : /→ the handshake fails/.test(said) ? "handshake-fails" : undefined;
-        if (expect === undefined) throw new Error(`README.md: no "→ <status> <CODE>" promised for: ${line}`);
-        requests.push({ comment: comment[0] ?? "", expect, setup, command: line });
-        comment = [];
-      }
-    }
-  }
-  return requests;
-}
-
-/** A README request whose comment promises a status, with an OFB error code when it is a refusal. */
-export interface ReadmeExchange {
-  readonly comment: string;
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly setup: string;
-  readonly command: string;
-}
-
-/** Every curl request of the README section `heading`, in order, with the status (and code) its comment promises. */
-export function readmeSectionRequests(heading: string): ReadmeExchange[] {
-  const requests: ReadmeExchange[] = [];
   for (const lines of shellBlocks(readmeSection(heading))) {
     let setup = "";
     let comment: string[] = [];
@@ -89,9 +58,11 @@ export function readmeSectionRequests(heading: string): ReadmeExchange[] {
       if (line.startsWith("#")) comment.push(line.replace(/^#\s*/, ""));
       else if (/^[A-Z]+=/.test(line)) setup = line;
       else if (line.startsWith("curl ")) {
-        const promised = /→ (\d{3})(?: ([A-Z][A-Z0-9_]+))?/.exec(comment.join(" "));
-        if (!promised) throw new Error(`README.md: no "→ <status>" promised for: ${line}`);
-        requests.push({ comment: comment[0] ?? "", status: Number(promised[1]), code: promised[2], setup, command: line });
+        const said = comment.join(" ");
+        const status = /→ (\d{3})(?: ([A-Z][A-Z0-9_]+))?/.exec(said);
+        const expect: Promised | undefined = status ? (status[2] ? { status: Number(status[1]), code: status[2] } : { status: Number(status[1]) }) : /→ the handshake fails/.test(said) ? "handshake-fails" : undefined;
+        if (expect === undefined) throw new Error(`README.md: no "→ <status> <CODE>" promised for: ${line}`);
+        requests.push({ comment: comment[0] ?? "", expect, setup, command: line });
         comment = [];
       }
     }
@@ -131,10 +102,14 @@ export async function runReadmeRequest(request: Pick<ReadmeRequest, "setup" | "c
   return { exitCode, status: status ? Number(status[1]) : null, headers, body: split < 0 ? "" : stdout.slice(split + 4) };
 }
 
-/** The OFB error code of a response body (`errors[0].code`), or undefined when it is not an OFB error. */
+/**
+ * The OFB error code of a response body (`errors[0].code`; of its payload when the body is a signed message, a
+ * compact JWS), or undefined when it is not an OFB error.
+ */
 export function errorCode(body: string): string | undefined {
+  const jws = /^[\w-]+\.([\w-]+)\.[\w-]*$/.exec(body.trim());
   try {
-    return (JSON.parse(body) as { errors?: { code?: string }[] }).errors?.[0]?.code;
+    return (JSON.parse(jws ? Buffer.from(jws[1]!, "base64url").toString("utf8") : body) as { errors?: { code?: string }[] }).errors?.[0]?.code;
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EdgeError, STATUS_BY_CODE, TITLE_BY_CODE, type EdgeErrorCode } from "../../src/errors.js";
+import { EdgeError, OFB_CODE_BY_CODE, STATUS_BY_CODE, TITLE_BY_CODE, type EdgeErrorCode } from "../../src/errors.js";
 import { ofbErrorBody, requestDateTime } from "../../src/http/ofb-error.js";
 
 const CODES = Object.keys(STATUS_BY_CODE) as EdgeErrorCode[];
@@ -41,6 +41,19 @@ describe("reason codes: one table of statuses and titles (docs/architecture.md Â
     expect(STATUS_BY_CODE.UPSTREAM_UNAVAILABLE).toBe(502);
     expect(STATUS_BY_CODE.UPSTREAM_TIMEOUT).toBe(504);
   });
+
+  it("answers signed-message failures with the payments API's codes: BAD_SIGNATURE is 400, INVALID_CLIENT 403 (payments 4.0.0 items 1.2.3, 1.2.4)", () => {
+    const mapped = CODES.filter((code) => OFB_CODE_BY_CODE[code] !== undefined);
+    expect(mapped.length).toBeGreaterThan(0);
+    for (const code of mapped) {
+      expect(code.startsWith("MESSAGE_"), code).toBe(true);
+      expect(STATUS_BY_CODE[code], code).toBe(OFB_CODE_BY_CODE[code] === "BAD_SIGNATURE" ? 400 : 403);
+    }
+    expect(OFB_CODE_BY_CODE.MESSAGE_SIGNATURE_INVALID).toBe("BAD_SIGNATURE");
+    expect(OFB_CODE_BY_CODE.MESSAGE_KEY_UNKNOWN).toBe("BAD_SIGNATURE");
+    expect(OFB_CODE_BY_CODE.MESSAGE_JTI_REPLAYED).toBe("INVALID_CLIENT");
+    expect(OFB_CODE_BY_CODE.MESSAGE_AUDIENCE_INVALID).toBe("INVALID_CLIENT");
+  });
 });
 
 describe("OFB ResponseError body (accounts 2.4.2 ResponseErrorMetaSingle)", () => {
@@ -55,7 +68,7 @@ describe("OFB ResponseError body (accounts 2.4.2 ResponseErrorMetaSingle)", () =
     for (const code of CODES) {
       const body = JSON.parse(ofbErrorBody(new EdgeError(code, "http", `detail for ${code}`), at));
       expect(body).toEqual({
-        errors: [{ code, title: TITLE_BY_CODE[code], detail: `detail for ${code}` }],
+        errors: [{ code: OFB_CODE_BY_CODE[code] ?? code, title: TITLE_BY_CODE[code], detail: `detail for ${code}` }],
         meta: { requestDateTime: "2021-05-21T08:30:00Z" },
       });
     }

@@ -7,7 +7,8 @@ import * as tls from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { isValidCnpj } from "../../src/identity/cnpj.js";
-import { addHours, generateTestPki, issueClientCertificate, loadTestCa, loadTestPki, ofbSubject, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
+import { compactVerify, importJWK } from "jose";
+import { addHours, generateTestPki, issueClientCertificate, loadTestCa, loadTestPki, ofbSubject, TEST_PKI_VERSION, testMessageSigner, type TestPkiManifest } from "../../src/pki/test-pki/index.js";
 
 // Independent cross-checks: Node's X509Certificate (OpenSSL) and a minimal DER reader, never @peculiar/x509.
 
@@ -464,6 +465,10 @@ describe("Directory fixture", () => {
     for (const name of ["participant-unknown-org", "open-insurance"]) expect(org(orgs, name)).toBeUndefined();
     const withCerts = new Set(Object.values(pki.clients).map((c) => c.organisationId));
     expect(orgs.filter((o) => !withCerts.has(o.OrganisationId))).toHaveLength(2);
+    // One of them is the bank behind the edge, the account holder whose key signs responses.
+    const bank = orgs.find((o) => o.OrganisationId === pki.bank.organisationId);
+    expect(bank?.Status).toBe("Active");
+    expect(roles(bank)).toEqual({ CONTA: "Active", DADOS: "Active" });
     for (const name of ["expired", "sha1", "revoked", "no-uid", "cnpj-invalid"]) {
       expect(org(orgs, name)?.Status).toBe("Active");
       expect(roles(org(orgs, name))).toEqual({ DADOS: "Active", PAGTO: "Active" });
@@ -557,18 +562,80 @@ describe("Directory fixture", () => {
   });
 });
 
+describe("signing keys (BRSEAL-like) and the organisations' application keystore", () => {
+  const signingCert = async (name: string) => new X509Certificate(await readFile(pki.signingKeys[name]!.cert));
+  type Jwk = { kty: string; use: string; kid: string; n: string; e: string; x5c: string[]; x5u: string };
+  const jwks = async (org: string, path: string) => (JSON.parse(await pem(join(pki.directory.keystore, org, path))) as { keys: Jwk[] }).keys;
+
+  it("lists participant-a's active and inactive keys, participant-b's and the bank's, each with its organisation", () => {
+    const a = pki.clients["participant-a"]!.organisationId;
+    expect(Object.fromEntries(Object.entries(pki.signingKeys).map(([name, k]) => [name, [k.organisationId, k.status]]))).toEqual({
+      "participant-a": [a, "active"],
+      "participant-a-inactive": [a, "inactive"],
+      "participant-b": [pki.clients["participant-b"]!.organisationId, "active"],
+      bank: [pki.bank.organisationId, "active"],
+    });
+  });
+
+  it.each(["participant-a", "participant-a-inactive", "participant-b", "bank"])("%s: issued by the v5-like AC, keyUsage critical digitalSignature+nonRepudiation, no EKU, UID = organisation id, its key", async (name) => {
+    const cert = await signingCert(name);
+    const entry = pki.signingKeys[name]!;
+    expect(cert.verify((await ca("v5Ac")).publicKey)).toBe(true);
+    expect(extension(cert, "2.5.29.15")?.critical).toBe(true);
+    expect(keyUsageBits(cert)).toEqual([0, 1]);
+    expect(extension(cert, "2.5.29.37")).toBeUndefined();
+    expect(subjectRdns(cert).find((r) => r.oid === "0.9.2342.19200300.100.1.1")?.value).toBe(entry.organisationId);
+    expect(cert.checkPrivateKey(createPrivateKey(await pem(entry.key)))).toBe(true);
+    expect(entry.kid).toBe(createHash("sha256").update(cert.raw).digest("base64url"));
+    expect((await stat(entry.key)).mode & 0o777).toBe(0o600);
+  });
+
+  it("publishes active keys in <org>/application.jwks and the inactive one only in <org>/inactive/application.jwks, kid = x5t#S256", async () => {
+    const a = pki.clients["participant-a"]!.organisationId!;
+    expect((await jwks(a, "application.jwks")).map((k) => k.kid)).toEqual([pki.signingKeys["participant-a"]!.kid]);
+    expect((await jwks(a, "inactive/application.jwks")).map((k) => k.kid)).toEqual([pki.signingKeys["participant-a-inactive"]!.kid]);
+    expect((await jwks(pki.bank.organisationId, "application.jwks")).map((k) => k.kid)).toEqual([pki.signingKeys.bank!.kid]);
+    expect(await jwks(pki.bank.organisationId, "inactive/application.jwks")).toEqual([]);
+    for (const [name, entry] of Object.entries(pki.signingKeys)) {
+      const [jwk] = (await jwks(entry.organisationId, entry.status === "active" ? "application.jwks" : "inactive/application.jwks")).filter((k) => k.kid === entry.kid);
+      expect(Buffer.from(jwk!.x5c[0]!, "base64").equals((await signingCert(name)).raw)).toBe(true);
+      expect(jwk!.x5u).toBe(`${pki.directory.keystoreBaseUrl}${entry.organisationId}/${entry.kid}.pem`);
+      expect(existsSync(join(pki.directory.keystore, entry.organisationId, `${entry.kid}.pem`))).toBe(true);
+    }
+  });
+
+  it("the TPP signer signs a PS256 JWS (typ JWT, the published kid) that verifies with the published key, claims iss, aud, iat and a UUID v4 jti", async () => {
+    const signer = await testMessageSigner(pki, "participant-a");
+    const jws = await signer.sign({ aud: "https://api.bank.test/open-banking/payments/v4/consents", payload: { data: { x: 1 } } });
+    const [jwk] = await jwks(signer.organisationId, "application.jwks");
+    const { payload, protectedHeader } = await compactVerify(jws, await importJWK(jwk!, "PS256"));
+    expect(protectedHeader).toEqual({ alg: "PS256", kid: pki.signingKeys["participant-a"]!.kid, typ: "JWT" });
+    const claims = JSON.parse(Buffer.from(payload).toString("utf8")) as Record<string, unknown>;
+    expect(claims).toMatchObject({ data: { x: 1 }, iss: pki.clients["participant-a"]!.organisationId, aud: "https://api.bank.test/open-banking/payments/v4/consents" });
+    expect(Math.abs((claims.iat as number) - Date.now() / 1000)).toBeLessThan(5);
+    expect(claims.jti).toMatch(UUID_V4);
+  });
+});
+
 describe("manifest", () => {
   it("loadTestPki returns the generated manifest with absolute paths that exist", async () => {
     const loaded = await loadTestPki(out);
     expect(loaded).toEqual(pki);
-    const paths = [loaded.trustAnchors, ...Object.values(loaded.anchorFiles), loaded.server.cert, ...Object.values(loaded.ca).flatMap((p) => [p.cert, p.key]), ...Object.values(loaded.clients).flatMap((c) => [c.cert, c.chain, c.key])];
+    const paths = [
+      loaded.trustAnchors,
+      ...Object.values(loaded.anchorFiles),
+      loaded.server.cert,
+      ...Object.values(loaded.ca).flatMap((p) => [p.cert, p.key]),
+      ...Object.values(loaded.clients).flatMap((c) => [c.cert, c.chain, c.key]),
+      ...Object.values(loaded.signingKeys).flatMap((k) => [k.cert, k.key]),
+    ];
     for (const path of paths) {
       expect(isAbsolute(path)).toBe(true);
       expect(existsSync(path)).toBe(true);
     }
     const onDisk = JSON.parse(await pem(join(out, "manifest.json"))) as { trustAnchors: string; version: number };
     expect(onDisk).toMatchObject({
-      version: 2,
+      version: TEST_PKI_VERSION,
       trustAnchors: "ca/trust-anchors.pem",
       anchorFiles: { root: "ca/trust-anchors.pem", bundle: "ca/transport-bundle.pem", allRoots: "ca/all-roots.pem" },
     });

@@ -63,6 +63,9 @@ const VARIANTS = {
   sub: [{}],
   "token-exp": each("timeFormat", timeFormats),
   "interaction-id": [{}],
+  "jws-jti": [{}],
+  "jws-iat": each("timeFormat", timeFormats),
+  "jws-kid": [{}],
   constant: [{ value: "fixed" }],
   xfcc: [
     { xfcc: { fields: [...XFCC_FIELDS], by: "spiffe://edge.test/a;b=c,d", subjectFormat: "oneline" } },

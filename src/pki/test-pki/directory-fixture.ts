@@ -3,6 +3,7 @@ import { addDays } from "./certificate.js";
 import type { DirectoryEntrySpec, RoleClaimSpec } from "./client-catalogue.js";
 import type { IssuedClient } from "./clients.js";
 import { formatCnpj, organisationId, randomCnpj } from "./identifiers.js";
+import type { TestBank } from "./signing.js";
 
 /** One organisation to publish in `participants.json`. */
 interface OrganisationInput {
@@ -107,13 +108,18 @@ function organisation(org: OrganisationInput) {
 /** An Organisation object of `/participants` (OFB Directory swagger_participants.yaml v1.1.0). */
 export type ParticipantOrganisation = ReturnType<typeof organisation>;
 
-/** Organisations without certificates, so the fixture is not only the orgs under test. */
-function extraOrganisations(createdOn: string): OrganisationInput[] {
+/** The account holder of the fixture: the bank behind the edge, whose signing key signs responses. */
+export function testBank(): TestBank {
+  return { organisationId: organisationId(), name: "BANCO DETENTOR TESTE S/A", cnpj: randomCnpj() };
+}
+
+/** Organisations without client certificates (the bank, a correspondent), so the fixture is not only the orgs under test. */
+function extraOrganisations(createdOn: string, bank: TestBank): OrganisationInput[] {
   return [
     {
-      organisationId: organisationId(),
-      name: "BANCO DETENTOR TESTE S/A",
-      cnpj: randomCnpj(),
+      organisationId: bank.organisationId,
+      name: bank.name,
+      cnpj: bank.cnpj,
       entry: { status: "Active", roles: [{ role: "CONTA", status: "Active" }, { role: "DADOS", status: "Active" }] },
       createdOn,
     },
@@ -127,8 +133,8 @@ function extraOrganisations(createdOn: string): OrganisationInput[] {
   ];
 }
 
-/** `participants.json`: every client organisation present in the Directory, plus two without certificates. */
-export function participantsFixture(clients: readonly IssuedClient[], now: Date): ParticipantOrganisation[] {
+/** `participants.json`: every client organisation present in the Directory, plus the bank and a correspondent. */
+export function participantsFixture(clients: readonly IssuedClient[], now: Date, bank: TestBank): ParticipantOrganisation[] {
   const createdOn = addDays(now, -400).toISOString();
   const fromClients = clients.flatMap((client): OrganisationInput[] =>
     client.spec.directory === null || client.identity.organisationId === null
@@ -143,7 +149,7 @@ export function participantsFixture(clients: readonly IssuedClient[], now: Date)
           },
         ],
   );
-  return [...fromClients, ...extraOrganisations(createdOn)].map(organisation);
+  return [...fromClients, ...extraOrganisations(createdOn, bank)].map(organisation);
 }
 
 /**

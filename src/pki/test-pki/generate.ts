@@ -3,10 +3,11 @@ import { dirname, join, resolve } from "node:path";
 import { x5tS256 } from "../thumbprint.js";
 import type { IssuedClient } from "./clients.js";
 import { issueClients } from "./clients.js";
-import { participantsFixture, rolesFixture } from "./directory-fixture.js";
+import { participantsFixture, rolesFixture, testBank } from "./directory-fixture.js";
 import { createHierarchy, type TestHierarchy } from "./hierarchy.js";
 import { KEYSTORE_DIR, keystoreFixture, type FixtureFile } from "./keystore.js";
 import { MANIFEST_FILE, resolveManifestPaths, TEST_PKI_VERSION, testPkiManifestSchema, type TestPkiManifest } from "./manifest.js";
+import { applicationKeystoreFixture, issueSigningKeys, type IssuedSigningKey, type TestBank } from "./signing.js";
 
 /** Options of {@link generateTestPki}. */
 export interface GenerateTestPkiOptions {
@@ -25,7 +26,7 @@ export interface GenerateTestPkiOptions {
 }
 
 /** Folders this generator owns inside `out`; `force` removes only these and the manifest. */
-const OWNED_PATHS = ["ca", "other-ca", "v5-ca", "server", "clients", "directory", MANIFEST_FILE];
+const OWNED_PATHS = ["ca", "other-ca", "v5-ca", "server", "clients", "signing", "directory", MANIFEST_FILE];
 
 const HOSTNAME = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -90,6 +91,14 @@ function clientOutputs(client: IssuedClient): Output[] {
   ];
 }
 
+function signingOutputs(key: IssuedSigningKey): Output[] {
+  const dir = `signing/${key.spec.name}`;
+  return [
+    { path: `${dir}/cert.pem`, content: pems(key.certificate.pem) },
+    { path: `${dir}/key.pem`, content: key.certificate.keyPem, secret: true },
+  ];
+}
+
 /** Where each trust-anchor file is written, relative to the PKI directory. */
 const ANCHOR_FILES = { root: "ca/trust-anchors.pem", bundle: "ca/transport-bundle.pem", allRoots: "ca/all-roots.pem" } as const;
 
@@ -99,6 +108,8 @@ function manifestOf(input: {
   keystoreBaseUrl: string;
   hostnames: readonly string[];
   clients: readonly IssuedClient[];
+  signingKeys: readonly IssuedSigningKey[];
+  bank: TestBank;
 }): TestPkiManifest {
   const pair = (path: string) => ({ cert: `${path}.pem`, key: `${path}.key.pem` });
   return testPkiManifestSchema.parse({
@@ -140,6 +151,10 @@ function manifestOf(input: {
         },
       ]),
     ),
+    signingKeys: Object.fromEntries(
+      input.signingKeys.map((k) => [k.spec.name, { cert: `signing/${k.spec.name}/cert.pem`, key: `signing/${k.spec.name}/key.pem`, organisationId: k.organisationId, kid: k.kid, status: k.spec.status }]),
+    ),
+    bank: { organisationId: input.bank.organisationId, name: input.bank.name },
     directory: {
       participants: "directory/participants.json",
       roles: "directory/roles.json",
@@ -211,14 +226,17 @@ export async function generateTestPki(options: GenerateTestPkiOptions): Promise<
   }
 
   const building = createHierarchy({ now, crlBaseUrl, hostnames });
+  const bank = testBank();
   const [hierarchy, clients] = await Promise.all([building, issueClients(building, now)]);
-  const participants = participantsFixture(clients, now);
-  const keystore = await keystoreFixture(clients, keystoreBaseUrl);
-  const manifest = manifestOf({ now, crlBaseUrl, keystoreBaseUrl, hostnames, clients });
+  const signingKeys = await issueSigningKeys(building, clients, bank, now);
+  const participants = participantsFixture(clients, now, bank);
+  const keystore = [...(await keystoreFixture(clients, keystoreBaseUrl)), ...(await applicationKeystoreFixture(signingKeys, keystoreBaseUrl))];
+  const manifest = manifestOf({ now, crlBaseUrl, keystoreBaseUrl, hostnames, clients, signingKeys, bank });
 
   await writeOutputs(out, [
     ...caOutputs(hierarchy),
     ...clients.flatMap(clientOutputs),
+    ...signingKeys.flatMap(signingOutputs),
     { path: "directory/participants.json", content: `${JSON.stringify(participants, null, 2)}\n` },
     { path: "directory/roles.json", content: `${JSON.stringify(rolesFixture(participants), null, 2)}\n` },
     ...keystore,

@@ -29,6 +29,7 @@ export {
   encodeName,
   ofbSubject,
   reencodeName,
+  signingSubject,
   OID,
   type OfbSubjectFields,
   type StringEncoding,
@@ -37,3 +38,5 @@ export {
 } from "./names.js";
 export { formatCnpj, organisationId, randomCnpj, softwareStatementId, withCnpjCheckDigits } from "./identifiers.js";
 export { CLIENT_CATALOGUE, type AnchorFileId, type ClientSpec, type KeystorePlacement } from "./client-catalogue.js";
+export { BANK, SIGNING_KEYS, type SigningKeySpec, type TestBank } from "./signing.js";
+export { messageSigner, testMessageSigner, type TestMessageOptions, type TestMessageSigner } from "./message.js";

@@ -10,10 +10,10 @@ export interface FixtureFile {
 }
 
 /**
- * Published transport JWK (the OFB TPP user guide's example, specs-seguranca): `kid` = `x5t#S256` = the `.pem` file
+ * A published keystore JWK (OFB Directory keystore), transport or application alike: `kid` = `x5t#S256` = the `.pem` file
  * name.
  */
-export interface TransportJwk {
+export interface PublishedJwk {
   readonly kty: string;
   readonly use: "sig";
   readonly kid: string;
@@ -30,7 +30,8 @@ export interface TransportJwk {
 /** Keystore folder inside the output directory. */
 export const KEYSTORE_DIR = "directory/keystore";
 
-async function transportJwk(certificate: IssuedCertificate, x5u: (kid: string) => string): Promise<TransportJwk> {
+/** The JWK the keystore publishes for a certificate; `x5u` names the `.pem` file next to the set. */
+export async function publishedJwk(certificate: IssuedCertificate, x5u: (kid: string) => string): Promise<PublishedJwk> {
   const jwk = await nodeCrypto().subtle.exportKey("jwk", certificate.keys.publicKey);
   const kid = x5tS256(certificate.der);
   const keyMembers =
@@ -77,8 +78,8 @@ export async function keystoreFixture(clients: readonly IssuedClient[], keystore
         }
         break;
     }
-    const activeKeys = await Promise.all(active.map((cert) => transportJwk(cert, x5u)));
-    const inactiveKeys = await Promise.all(inactive.map((cert) => transportJwk(cert, x5u)));
+    const activeKeys = await Promise.all(active.map((cert) => publishedJwk(cert, x5u)));
+    const inactiveKeys = await Promise.all(inactive.map((cert) => publishedJwk(cert, x5u)));
     files.push(
       { path: `${KEYSTORE_DIR}/${folder}/transport.jwks`, content: jwksText(activeKeys) },
       { path: `${KEYSTORE_DIR}/${folder}/inactive/transport.jwks`, content: jwksText(inactiveKeys) },
@@ -88,6 +89,6 @@ export async function keystoreFixture(clients: readonly IssuedClient[], keystore
   return files;
 }
 
-function jwksText(keys: readonly TransportJwk[]): string {
+export function jwksText(keys: readonly PublishedJwk[]): string {
   return `${JSON.stringify({ keys }, null, 2)}\n`;
 }

@@ -8,8 +8,11 @@ import type { TestCa } from "./certificate.js";
 /** File name of the manifest inside the PKI directory. */
 export const MANIFEST_FILE = "manifest.json";
 
-/** The manifest's layout version: 2 added the trust-anchor files, the v5-like hierarchy and per-file verdicts. */
-export const TEST_PKI_VERSION = 2;
+/**
+ * The manifest's layout version: 2 added the trust-anchor files, the v5-like hierarchy and per-file verdicts; 3 the
+ * signing keys (application keystore) and the bank.
+ */
+export const TEST_PKI_VERSION = 3;
 
 const relativePath = z
   .string()
@@ -36,6 +39,17 @@ const client = z.strictObject({
   description: z.string(),
   /** Where the key sits in the Directory keystore. */
   keystore: z.enum(["active", "inactive", "unregistered", "none"]),
+});
+
+/** A signing key (BRSEAL-like, under the v5-like AC): its files, organisation, published `kid` and keystore set. */
+const signingKey = z.strictObject({
+  cert: relativePath,
+  key: relativePath,
+  organisationId: z.string(),
+  /** The `kid` the keystore publishes it under: `x5t#S256` of the certificate. */
+  kid: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /** `active`: in `<org>/application.jwks`; `inactive`: only in `<org>/inactive/application.jwks`. */
+  status: z.enum(["active", "inactive"]),
 });
 
 /** Schema of `manifest.json`. Paths are relative to the PKI directory in the file. */
@@ -65,6 +79,10 @@ export const testPkiManifestSchema = z.strictObject({
   }),
   server: z.strictObject({ cert: relativePath, key: relativePath, hostnames: z.array(z.string()) }),
   clients: z.record(z.string(), client),
+  /** Signing keys by name: participant-a, participant-a-inactive, participant-b and the bank's (`bank`). */
+  signingKeys: z.record(z.string(), signingKey),
+  /** The account holder in the Directory fixture: the bank whose signing key (`signingKeys.bank`) signs responses. */
+  bank: z.strictObject({ organisationId: z.string(), name: z.string() }),
   directory: z.strictObject({
     participants: relativePath,
     roles: relativePath,
@@ -98,6 +116,7 @@ export function resolveManifestPaths(manifest: TestPkiManifest, dir: string): Te
         { ...entry, cert: at(entry.cert), chain: at(entry.chain), key: at(entry.key) },
       ]),
     ),
+    signingKeys: Object.fromEntries(Object.entries(manifest.signingKeys).map(([name, entry]) => [name, { ...entry, cert: at(entry.cert), key: at(entry.key) }])),
     directory: {
       ...manifest.directory,
       participants: at(manifest.directory.participants),

@@ -149,3 +149,20 @@ export function eCnpjSubject(fields: { readonly razaoSocial: string; readonly cn
     utf8(OID.commonName, `${fields.razaoSocial}:${fields.cnpj}`),
   ]);
 }
+
+/**
+ * The subject of a BRSEAL-like signing certificate (OFB certificate standard, "Certificado de Assinatura"): `UID` =
+ * the organisation id, `C=BR`, `O=ICP-Brasil`, the ICP-Brasil OUs and `CN` = the legal name, in DER order.
+ */
+export function signingSubject(fields: { readonly organisationId: string; readonly legalName: string; readonly cnpj: string }): x509.Name {
+  const utf8 = (type: string, value: string): TypedAttribute => ({ type, value, encoding: "utf8" });
+  return encodeName([
+    { type: OID.countryName, value: "BR", encoding: "printable" },
+    utf8(OID.organizationName, "ICP-Brasil"),
+    utf8(OID.organizationalUnitName, "Secretaria da Receita Federal do Brasil - RFB"),
+    utf8(OID.organizationalUnitName, "RFB e-CNPJ A1"),
+    utf8(OID.organizationalUnitName, fields.cnpj),
+    utf8(OID.uid, fields.organisationId),
+    utf8(OID.commonName, fields.legalName),
+  ]);
+}
