@@ -8,8 +8,7 @@ import { createMetrics } from "./metrics/registry.js";
 import { startEdge, type RunningEdge } from "./server.js";
 import { idempotencyInPrimary } from "./idempotency/open.js";
 import { limitsInPrimary } from "./limits/open.js";
-import { answerReplayRequest, primaryReplayStore } from "./messages/replay-cluster.js";
-import { createMemoryReplayStore, type ReplayStore } from "./messages/replay-store.js";
+import { replayStoreInPrimary } from "./messages/replay-cluster.js";
 
 /**
  * `workers` > 1: the `node:cluster` workers sharing the listeners, and the primary that starts, reloads and stops
@@ -57,9 +56,7 @@ export async function runWorker(env: Env): Promise<void> {
     // AggregatorRegistry is what installs its worker-side listener.
     AggregatorRegistry.setRegistries([metrics.registry]);
     new AggregatorRegistry();
-    // The memory jti store is the primary's, shared by every worker (a replay on another connection is still one).
-    const memoryReplayStore = config.messageSigning?.replayStore.type === "memory" ? primaryReplayStore() : undefined;
-    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics, inClusterWorker: true, ...(memoryReplayStore && { memoryReplayStore }) });
+    edge = await startEdge(config, { logger, metrics, clock, configFile: file, metricsText: askPrimaryForMetrics, inClusterWorker: true });
   } catch (err) {
     // The primary reports a start-up failure once, with this message, and stops the other workers.
     process.send?.({ type: "ofb-edge:failed", message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
@@ -145,8 +142,7 @@ export async function runCluster(config: Config, file: string, count: number, lo
   // repeat, or a participant's next request, that lands on another worker go unrecognised).
   limitsInPrimary(config.limits);
   const stopIdempotency = idempotencyInPrimary(config.idempotency);
-  // The workers' memory jti store (messageSigning.replayStore memory), held here so that every worker sees every jti.
-  let replayStore: ReplayStore | undefined;
+  const stopReplayStore = replayStoreInPrimary(config.messageSigning);
 
   const fork = () =>
     new Promise<void>((resolveReady, rejectReady) => {
@@ -161,8 +157,6 @@ export async function runCluster(config: Config, file: string, count: number, lo
         else if (m?.type === "ofb-edge:reloaded") {
           const r = m as { id?: string; error?: string };
           reloads.get(`${worker.id}:${r.id}`)?.(r.error);
-        } else if (answerReplayRequest(m, (replayStore ??= createMemoryReplayStore()), (answer) => worker.isConnected() && worker.send(answer))) {
-          return;
         } else if (m?.type === "ofb-edge:metrics-request") {
           const id = (m as { id?: string }).id;
           // The workers' aggregate, then what only the primary counts (reloads): no metric name is in both.
@@ -221,6 +215,7 @@ export async function runCluster(config: Config, file: string, count: number, lo
   if (failed) {
     await stopAll(false);
     stopIdempotency?.();
+    stopReplayStore?.();
     throw failed.reason;
   }
   phase = "running";
@@ -250,6 +245,7 @@ export async function runCluster(config: Config, file: string, count: number, lo
     stop: async (delay: boolean) => {
       await stopAll(delay);
       stopIdempotency?.();
+      stopReplayStore?.();
     },
     reload: reloadAll,
   };

@@ -43,6 +43,7 @@ import { createLimitsMetrics, type LimitsMetrics } from "./limits/metrics.js";
 import { openLimiterBackend } from "./limits/open.js";
 import { createTrafficLimits } from "./limits/traffic-limits.js";
 import { createKeystore, type Keystore } from "./directory/keystore.js";
+import { primaryReplayStore } from "./messages/replay-cluster.js";
 import { createMemoryReplayStore, openRedisReplayStore, type ReplayStore } from "./messages/replay-store.js";
 import { createResponseSigner, type ResponseSigner } from "./messages/response-signer.js";
 import { messageMetrics } from "./messages/signing-metrics.js";
@@ -58,13 +59,8 @@ export interface EdgeDeps {
   readonly configFile: string;
   /** `/metrics` text; default this process's registry (cluster workers pass the primary's aggregate). */
   readonly metricsText?: () => Promise<string>;
-  /** In a cluster worker: the memory stores (idempotency, traffic limits) are the primary's, reached over IPC. */
+  /** In a cluster worker: the memory stores (used jtis, idempotency, traffic limits) are the primary's, reached over IPC. */
   readonly inClusterWorker?: boolean;
-  /**
-   * The jti replay store when `messageSigning.replayStore` is memory: cluster workers pass the primary's (one store
-   * for every worker); default one in this process.
-   */
-  readonly memoryReplayStore?: ReplayStore;
 }
 
 export interface RunningListener<S = Server> {
@@ -145,7 +141,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     const replayStore = config.messageSigning?.replayStore;
     if (replayStore?.type === "redis")
       replay = await openRedisReplayStore({ redis: redisTargetFor(config.redis, replayStore, "messageSigning.replayStore"), keyPrefix: replayStore.keyPrefix, connectTimeoutMs: replayStore.connectTimeoutMs, logger: deps.logger });
-    else if (replayStore) replay = deps.memoryReplayStore ?? createMemoryReplayStore({ now });
+    // In a cluster worker the memory store is the primary's, shared by every worker (a replay on another connection is still one).
+    else if (replayStore) replay = deps.inClusterWorker ? primaryReplayStore() : createMemoryReplayStore({ now });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
     // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
