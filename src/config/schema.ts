@@ -4,7 +4,7 @@ import { passthroughSchema } from "../tls/passthrough-config.js";
 import { revocationSchema } from "../revocation/config.js";
 import { SHA256_FINGERPRINT } from "../pki/thumbprint.js";
 import { ICP_BRASIL_PINS } from "../pki/icp-brasil-roots.js";
-import { keyPrefixSchema, redisConfigIssues, redisSchema, userUrlSchema, type RedisUserConfig } from "../redis/config.js";
+import { keyPrefixSchema, redisConfigIssues, redisSchema, redisStoreShape, userUrlSchema, type RedisUserConfig } from "../redis/config.js";
 import { idempotencySchema, routeIdempotencySchema } from "../idempotency/config.js";
 import { limitsSchema, routeLimitsSchema } from "../limits/config.js";
 import { MESSAGE_ALGORITHMS, messageSigningSchema, publicBaseUrlSchema } from "../messages/signing-config.js";
@@ -252,12 +252,7 @@ export const DEFAULT_ROLE_BY_FAMILY: Readonly<Record<string, string>> = {
 
 const storeSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
-  z.strictObject({
-    type: z.literal("redis"),
-    url: userUrlSchema,
-    keyPrefix: keyPrefixSchema,
-    connectTimeoutMs: duration(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
-  }),
+  z.strictObject(redisStoreShape()),
 ]);
 
 export const directorySchema = z

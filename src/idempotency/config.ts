@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { keyPrefixSchema, userUrlSchema } from "../redis/config.js";
+import { redisStoreShape } from "../redis/config.js";
 import { OFB_IDEMPOTENT_OPERATIONS, OPERATION_PATTERN } from "./operations.js";
 import { DEFAULT_STORED_HEADERS } from "./stored-headers.js";
 
@@ -16,10 +16,7 @@ const storeSchema = z.discriminatedUnion("type", [
     maxEntries: z.number().int().min(1).default(100_000).describe("Keys kept at most; the oldest is dropped first (counted as an eviction)."),
   }),
   z.strictObject({
-    type: z.literal("redis"),
-    url: userUrlSchema,
-    keyPrefix: keyPrefixSchema.describe("Keys idem:<organisation>:<SHA-256 of the key> under it."),
-    connectTimeoutMs: positiveMs(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
+    ...redisStoreShape("Keys idem:<organisation>:<SHA-256 of the key> under it."),
     replicaAcks: z
       .union([z.literal("auto"), z.number().int().min(0).max(16)])
       .default("auto")

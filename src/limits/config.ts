@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { keyPrefixSchema, userUrlSchema } from "../redis/config.js";
+import { redisStoreShape } from "../redis/config.js";
 
 /** Requests allowed per window: per second, per minute, or both (at least one). */
 const windowSchema = z
@@ -18,12 +18,7 @@ const familySchema = z.strictObject({
 /** Where the counters live: this host's memory (one process, or the cluster primary shared by the workers), or Redis. */
 const storeSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
-  z.strictObject({
-    type: z.literal("redis"),
-    url: userUrlSchema,
-    keyPrefix: keyPrefixSchema.describe("Counters limit:<scope>:… under it."),
-    connectTimeoutMs: z.number().int().positive().default(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
-  }),
+  z.strictObject(redisStoreShape("Counters limit:<scope>:… under it.")),
 ]);
 
 /** An API family name as in `/open-banking/<family>/`, or `*` for every family without its own entry. */

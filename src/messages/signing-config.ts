@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { keyPrefixSchema, userUrlSchema } from "../redis/config.js";
+import { redisStoreShape } from "../redis/config.js";
 
 /**
  * JWS algorithms a signed message may use: asymmetric only (never `none` or HS*, RFC 8725 §3.1). The OFB security
@@ -9,12 +9,7 @@ export const MESSAGE_ALGORITHMS = ["PS256", "PS384", "PS512", "RS256", "RS384", 
 
 const replayStoreSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
-  z.strictObject({
-    type: z.literal("redis"),
-    url: userUrlSchema,
-    keyPrefix: keyPrefixSchema,
-    connectTimeoutMs: z.number().int().positive().default(5_000).describe("How long start-up waits for Redis before the edge refuses to start."),
-  }),
+  z.strictObject(redisStoreShape()),
 ]);
 
 /**

@@ -23,6 +23,20 @@ export const userUrlSchema = redisUrlSchema
   .optional()
   .describe("One standalone Redis. Default: the REDIS_URL environment variable. Leave it out when the top-level `redis` section describes Redis.");
 
+/**
+ * The members of a Redis user's `store` when it is Redis (`{"type": "redis", …}`): its own `url` (or the `redis`
+ * section), its key prefix — `keys` says what the user keeps under it — and how long start-up waits for Redis.
+ * A user adds its own members by spreading this shape into its object.
+ */
+export function redisStoreShape(keys?: string) {
+  return {
+    type: z.literal("redis"),
+    url: userUrlSchema,
+    keyPrefix: keys === undefined ? keyPrefixSchema : keyPrefixSchema.describe(keys),
+    connectTimeoutMs: z.number().int().positive().default(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
+  };
+}
+
 const endpoint = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),

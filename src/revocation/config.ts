@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { keyPrefixSchema, userUrlSchema } from "../redis/config.js";
+import { redisStoreShape } from "../redis/config.js";
 
 const positiveMs = (def: number) => z.number().int().positive().default(def);
 
@@ -8,12 +8,7 @@ const HOUR = 3_600_000;
 /** Where downloaded CRLs are shared: in this process, or in the Redis every replica uses (one download for all). */
 const storeSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
-  z.strictObject({
-    type: z.literal("redis"),
-    url: userUrlSchema,
-    keyPrefix: keyPrefixSchema.describe("Keys crl:<ac>, lock:crl:<ac> and channel crl-changed under it; it may be the directory store's prefix."),
-    connectTimeoutMs: positiveMs(5_000).describe("How long start-up waits for Redis (retrying) before the edge refuses to start."),
-  }),
+  z.strictObject(redisStoreShape("Keys crl:<ac>, lock:crl:<ac> and channel crl-changed under it; it may be the directory store's prefix.")),
 ]);
 
 /** SHA-256 of an AC certificate's DER: 64 hex digits, colons allowed (as `policy.allowedIssuers`). */
