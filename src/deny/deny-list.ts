@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.js";
 import { exec } from "../redis/client.js";
 import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
-import { describeTarget, standaloneTarget, type RedisTarget } from "../redis/target.js";
+import { standaloneTarget, type RedisTarget } from "../redis/target.js";
 
 /**
  * What an entry names: a certificate (`x5t#S256`), an organisation or a software statement (docs/architecture.md
@@ -106,8 +106,6 @@ export async function openRedisDenyList(o: RedisDenyListOptions): Promise<DenyLi
     subscriber: subscribe,
     whileDown: "the last list read keeps applying",
     ...(o.logger && { logger: o.logger }),
-  }).catch((err: Error) => {
-    throw new Error(`cannot open the deny list on Redis at ${describeTarget(target)}: ${err.message}`, { cause: err });
   });
   const { client } = redis;
   let byKey = new Map<string, DenyEntry>();

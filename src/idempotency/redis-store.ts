@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.js";
 import type { RedisClient } from "../redis/client.js";
 import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
-import { describeTarget, type RedisTarget } from "../redis/target.js";
+import type { RedisTarget } from "../redis/target.js";
 import { decodeResponse, encodeResponse, type ClaimOutcome, type IdempotencyStore } from "./store.js";
 
 /**
@@ -81,8 +81,6 @@ export async function createRedisIdempotencyStore(o: RedisIdempotencyStoreOption
     subscriber: false,
     whileDown: "requests that need a key claimed answer 503 IDEMPOTENCY_UNAVAILABLE",
     ...(o.logger && { logger: o.logger }),
-  }).catch((err: Error) => {
-    throw new Error(`cannot open the idempotency store on Redis at ${describeTarget(o.redis)}: ${err.message}`, { cause: err });
   });
   const client = redis.client as Scripted;
   client.defineCommand("idemClaim", { numberOfKeys: 1, lua: CLAIM });

@@ -2,7 +2,7 @@ import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimit
 import type { Logger } from "../log/logger.js";
 import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
-import { describeTarget, type RedisTarget } from "../redis/target.js";
+import type { RedisTarget } from "../redis/target.js";
 
 /**
  * Where the traffic counters live, as rate-limiter-flexible limiters: `limiter(name, points, seconds)` is one fixed
@@ -58,8 +58,6 @@ export async function redisLimiterBackend(o: { readonly redis: RedisTarget; read
     subscriber: false,
     whileDown: "requests are counted by limits.onStoreError (open: forwarded uncounted; closed: 503)",
     ...(o.logger && { logger: o.logger }),
-  }).catch((err: Error) => {
-    throw new Error(`cannot open the traffic limits on Redis at ${describeTarget(o.redis)}: ${err.message}`, { cause: err });
   });
   // rate-limiter-flexible joins its prefix and the key with ':'.
   const prefix = keyspace(o.keyPrefix).key("");

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log/logger.js";
 import { openRedisConnection } from "../redis/connection.js";
 import { keyspace } from "../redis/keys.js";
-import { describeTarget, type RedisTarget } from "../redis/target.js";
+import type { RedisTarget } from "../redis/target.js";
 
 /**
  * Where the `jti`s of accepted signed messages are remembered (OFB security profile: a `jti` "must be unique … within
@@ -73,8 +73,6 @@ export async function openRedisReplayStore(o: { readonly redis: RedisTarget; rea
     subscriber: false,
     whileDown: "signed requests are refused with 503",
     ...(o.logger && { logger: o.logger }),
-  }).catch((err: Error) => {
-    throw new Error(`cannot open the jti replay store on Redis at ${describeTarget(o.redis)}: ${err.message}`, { cause: err });
   });
   return {
     async firstUse(key, ttlMs) {

@@ -95,7 +95,8 @@ export async function openRedisConnection(target: RedisTarget, o: RedisConnectio
   const failed = connected.find((r) => r.status === "rejected");
   if (failed) {
     for (const c of all) c.disconnect();
-    throw failed.reason;
+    const reason = failed.reason as Error;
+    throw new Error(`cannot open the ${user} on Redis at ${where}: ${reason.message}`, { cause: reason });
   }
 
   // ioredis ends a client for good when its connector gives up mid-connect — with Sentinel, when the failover
