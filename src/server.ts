@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:https";
-import { createApp, type AppDeps } from "./app.js";
+import { createApp } from "./app.js";
 import { createAdminServer } from "./http/admin.js";
 import { listen } from "./http/listen.js";
 import { terminatesTls, type Config } from "./config/schema.js";
@@ -35,20 +35,10 @@ import { createPassthroughMetrics, createPassthroughServer, type PassthroughServ
 import { readTlsMaterial, readTransportRoots } from "./tls/material.js";
 import { secureContextOptions } from "./tls/profile.js";
 import { peerState } from "./tls/peer.js";
-import { createIdempotencyMetrics, type IdempotencyMetrics } from "./idempotency/metrics.js";
-import { openIdempotencyStore } from "./idempotency/open.js";
-import type { IdempotencyStore } from "./idempotency/store.js";
-import type { LimiterBackend } from "./limits/backend.js";
-import { createLimitsMetrics, type LimitsMetrics } from "./limits/metrics.js";
-import { openLimiterBackend } from "./limits/open.js";
-import { createTrafficLimits } from "./limits/traffic-limits.js";
 import { createKeystore, type Keystore } from "./directory/keystore.js";
-import { primaryReplayStore } from "./messages/replay-cluster.js";
-import { createMemoryReplayStore, openRedisReplayStore, type ReplayStore } from "./messages/replay-store.js";
 import { createResponseSigner, type ResponseSigner } from "./messages/response-signer.js";
-import { messageMetrics } from "./messages/signing-metrics.js";
 import { signingModeFor } from "./messages/signing-routes.js";
-import { createMessageVerifier } from "./messages/signing-verify.js";
+import { limitsMode, messageRuleDeps, messageRulesReadiness, openMessageRuleStores, type MessageRuleStores } from "./message-rules.js";
 
 export interface EdgeDeps {
   readonly logger: Logger;
@@ -126,33 +116,27 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
   }
   let deny: DenyList | null = null;
   let revocation: RevocationService = REVOCATION_OFF;
-  let idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null = null;
-  let limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null = null;
-  let replay: ReplayStore | null = null;
+  // The message-level rules' stores outlive reloads, like the deny list.
+  let rules: MessageRuleStores;
   try {
-    // Message-level rules (issue 16): their stores outlive reloads, like the deny list.
-    const shared = { redis: config.redis, inClusterWorker: deps.inClusterWorker ?? false, logger: deps.logger };
-    if (config.idempotency) {
-      const metrics = createIdempotencyMetrics(deps.metrics.registry);
-      idempotency = { store: await openIdempotencyStore(config.idempotency, { ...shared, metrics }), metrics };
-    }
-    if (config.limits) limiter = { backend: await openLimiterBackend(config.limits, shared), metrics: createLimitsMetrics(deps.metrics.registry) };
+    rules = await openMessageRuleStores(config, { inClusterWorker: deps.inClusterWorker ?? false, logger: deps.logger, metrics: deps.metrics, now });
+  } catch (cause) {
+    await outbound.close();
+    await directory?.close();
+    await verifier?.close();
+    await generation.upstreams.close();
+    throw cause;
+  }
+  try {
     if (config.denyList) deny = await openRedisDenyList({ redis: redisTargetFor(config.redis, config.denyList, "denyList"), keyPrefix: config.denyList.keyPrefix, connectTimeoutMs: config.denyList.connectTimeoutMs, logger: deps.logger });
-    const replayStore = config.messageSigning?.replayStore;
-    if (replayStore?.type === "redis")
-      replay = await openRedisReplayStore({ redis: redisTargetFor(config.redis, replayStore, "messageSigning.replayStore"), keyPrefix: replayStore.keyPrefix, connectTimeoutMs: replayStore.connectTimeoutMs, logger: deps.logger });
-    // In a cluster worker the memory store is the primary's, shared by every worker (a replay on another connection is still one).
-    else if (replayStore) replay = deps.inClusterWorker ? primaryReplayStore() : createMemoryReplayStore({ now });
     // One service for every listener: the union of their anchors (roots) bounds where chains stop; an AC of the
     // trust-anchor files (what `trust fetch` writes next to the root) is checked against its root's CRL like any
     // other, that CRL is fetched at start, and each AC is reported from the start as covered or pending.
     revocation = await openRevocationService(config.revocation, { anchors: generation.allAnchors, issuers: generation.bundleIssuers, logger: deps.logger, now, dispatcher: outbound }, config.redis);
   } catch (cause) {
     await outbound.close();
-    await idempotency?.store.close();
-    await limiter?.backend.close();
+    await Promise.all(rules.close());
     await deny?.close();
-    await replay?.close();
     await directory?.close();
     await verifier?.close();
     await generation.upstreams.close();
@@ -175,7 +159,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     config.messageSigning && config.directory && directory
       ? createKeystore({ baseUrl: config.directory.keystoreUrl, cache: directory.store, ...config.directory.keystore, now, dispatcher: outbound })
       : null;
-  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, idempotency, limiter, messages: messageKeys && replay ? { keys: messageKeys, replay } : null };
+  const shared = { directory, verifier, tokens, deny, assertion, watch, revocation, rules, messageKeys };
   let apps = generation.apps(shared);
 
   const servers = generation.prepared.map(({ config: l, material }) => {
@@ -252,8 +236,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
           trustAnchors: generation.prepared.every((p) => p.anchors.certs.length > 0) ? null : "a listener has no trust anchors loaded",
           ...(deny && { denyList: deny.reachable() ? null : "the deny list's Redis is unreachable (the last list read still applies)" }),
           ...(config.revocation.mode === "crl" && { revocation: revocationReadiness(revocation, config.revocation.onStale) }),
-          ...(idempotency && { idempotency: idempotency.store.reachable() ? null : "the idempotency store is unreachable (idempotent operations answer 503)" }),
-          ...(limiter && { limits: limitsReadiness(limiter.backend, generation.onStoreError) }),
+          ...messageRulesReadiness(rules, generation.onStoreError),
         }),
         metrics: deps.metricsText ?? (() => deps.metrics.registry.metrics()), metricsContentType: deps.metrics.registry.contentType })
     : null;
@@ -278,10 +261,8 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     await directory?.close();
     await verifier?.close();
     await deny?.close();
-    await replay?.close();
     await revocation.close();
-    await idempotency?.store.close();
-    await limiter?.backend.close();
+    await Promise.all(rules.close());
     await outbound.close();
     throw cause;
   }
@@ -301,7 +282,7 @@ export async function startEdge(config: Config, deps: EdgeDeps): Promise<Running
     // Every client connection is closed: what is still in flight upstream has no one to answer.
     const upstreams = generation.upstreams;
     const [pools] = await Promise.all(
-      [upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), replay?.close(), idempotency?.store.close(), limiter?.backend.close()].map((p) => settleBy(p, end)),
+      [upstreams.close(), directory?.close(), verifier?.close(), deny?.close(), revocation.close(), ...rules.close()].map((p) => settleBy(p, end)),
     );
     if (!pools) await upstreams.destroy();
     if (!(await settleBy(outbound.close(), end))) await outbound.destroy();
@@ -335,10 +316,10 @@ interface SharedStages {
   readonly assertion: IdentityAssertionSigner | null;
   readonly watch: ClientWatch;
   readonly revocation: RevocationService;
-  readonly idempotency: { readonly store: IdempotencyStore; readonly metrics: IdempotencyMetrics } | null;
-  readonly limiter: { readonly backend: LimiterBackend; readonly metrics: LimitsMetrics } | null;
-  /** Signed messages' restart-only parts: the callers' keys and the jti replay store. */
-  readonly messages: { readonly keys: Keystore; readonly replay: ReplayStore } | null;
+  /** The message-level rules' stores (restart-only). */
+  readonly rules: MessageRuleStores;
+  /** The callers' signing keys (the Directory keystore's `<org>/application.jwks`); null without signed messages. */
+  readonly messageKeys: Keystore | null;
 }
 
 /**
@@ -415,7 +396,7 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           participant: participantMode(routesByName.get(name)!, shared.directory !== null),
           binding: { mode: bindingMode(routesByName.get(name)!, shared.verifier !== null), scopes: routesByName.get(name)!.scopes ?? [] },
           profiles: profilesByRoute.get(name)!,
-          limits: limitsMode(routesByName.get(name)!, shared.limiter !== null),
+          limits: limitsMode(routesByName.get(name)!, shared.rules.limiter !== null),
           messageSigning: {
             mode: (path: string) => signingModeFor(routesByName.get(name)!.messageSigning, path, signingDefault),
             publicBaseUrl: routesByName.get(name)!.publicBaseUrl ?? l.publicBaseUrl ?? null,
@@ -437,46 +418,12 @@ function buildGeneration(config: Config, deps: EdgeDeps, assertion: IdentityAsse
           deny: shared.deny,
           watch: shared.watch,
           revocation: shared.revocation,
-          idempotency: shared.idempotency && config.idempotency ? { ...shared.idempotency, config: config.idempotency } : null,
-          limits: shared.limiter && config.limits ? { limits: createTrafficLimits(config.limits, shared.limiter.backend), metrics: shared.limiter.metrics } : null,
-          messages: messagesFor(config, shared, signer, deps),
+          ...messageRuleDeps(config, shared.rules, shared.messageKeys, signer, { metrics: deps.metrics, logger: deps.logger, now: () => deps.clock().getTime() }),
         });
         return [l.name, { app, tlsPeer }] as const;
       }),
     );
   return { prepared, allAnchors, bundleIssuers, upstreams, apps, onStoreError: config.limits?.onStoreError ?? "open" };
-}
-
-/** Routes on which the traffic limits run: explicit per route, else enforce when a `limits` section is configured. */
-function limitsMode(route: Config["routes"][number], configured: boolean): "enforce" | "off" {
-  return route.limits ?? (configured ? "enforce" : "off");
-}
-
-/** `/readyz` for the traffic limits: unreachable counters make the edge not ready only when it fails closed. */
-function limitsReadiness(backend: LimiterBackend, onStoreError: "open" | "closed") {
-  if (backend.reachable()) return null;
-  if (onStoreError === "closed") return "the traffic limit store is unreachable (limits.onStoreError closed: requests answer 503)";
-  return { reason: null, detail: { store: "unreachable: requests are forwarded uncounted (limits.onStoreError open)" } };
-}
-
-/** The signed-message stage and response signing of one generation, on the edge's keystore client and replay store. */
-function messagesFor(config: Config, shared: SharedStages, signer: ResponseSigner | null, deps: EdgeDeps): AppDeps["messages"] {
-  const section = config.messageSigning;
-  if (!section || !shared.messages) return null;
-  const metrics = messageMetrics(deps.metrics);
-  const { keys, replay } = shared.messages;
-  return {
-    stage: {
-      verifier: createMessageVerifier({ algorithms: section.algorithms, clockSkewSeconds: section.clockSkewSeconds, key: (org, kid) => keys.applicationKey(org, kid) }),
-      replay,
-      jtiTtlMs: section.jtiTtlSeconds * 1000,
-      maxBodyBytes: config.proxy.maxRequestBodyBytes,
-      now: () => deps.clock().getTime(),
-      metrics,
-      logger: deps.logger,
-    },
-    signing: { signer, sign: section.sign, maxResponseBytes: section.maxResponseBytes, metrics },
-  };
 }
 
 /** Routes on which the participant stage runs: explicit per route, else on mTLS-required routes when a Directory is configured. */
