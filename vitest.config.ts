@@ -6,7 +6,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     setupFiles: ["test/setup/reflect.ts"],
     globalSetup: ["test/setup/global.ts"],
-    testTimeout: 30_000,
+    // Per test: generous, since many tests spawn processes and sockets and the CI machine runs four forks on two cores.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
     // Most test files spend their time waiting on spawned processes, sockets, Redis and timers, not on the CPU:
