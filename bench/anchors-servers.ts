@@ -63,6 +63,34 @@ export function treeCpuMicros(pid: number): number {
   return (ticks * 1e6) / CLOCK_TICKS;
 }
 
+/**
+ * CPU µs of every thread of the tree, keyed `<pid> <thread name>` (`node` is a process's main thread; libuv's
+ * thread pool, V8's GC and compiler threads have their own names): where a server's CPU goes besides its event loop.
+ */
+export function treeThreadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of processTree(pid)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        const stat = readFileSync(`/proc/${p}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/[0-9]+$/, "");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const key = `${p} ${name}`;
+        out.set(key, (out.get(key) ?? 0) + ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS);
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return out;
+}
+
 /** Resident set size of each process of the tree, bytes (VmRSS of /proc/<pid>/status). */
 export function treeRss(pid: number): { pid: number; rss: number }[] {
   return processTree(pid).flatMap((p) => {
@@ -245,8 +273,8 @@ backend be
 export async function startEdgeServe(bin: string, dir: string, config: Record<string, unknown> & { listeners: [{ port: number } & Record<string, unknown>] }, profDir?: string): Promise<ExternalServer> {
   const file = join(dir, "edge.json");
   await writeFile(file, JSON.stringify(config));
-  // The cluster's workers inherit NODE_OPTIONS: each process writes its own profile when it exits.
-  const env = profDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profDir}`.trim() } : {};
-  const server = await startProgram("edge", [process.execPath, bin, "serve", "--config", file], config.listeners[0].port, { env, ready: (stderr) => stderr.includes("ofb-edge is listening on") });
+  // The cluster's workers inherit the primary's execArgv: each process writes its own profile when it exits.
+  const prof = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+  const server = await startProgram("edge", [process.execPath, ...prof, bin, "serve", "--config", file], config.listeners[0].port, { ready: (stderr) => stderr.includes("ofb-edge is listening on") });
   return { ...server, name: "edge" };
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { startAuthorizationServerStub, type AuthorizationServerStub } from "../src/dev/authorization-server.js";
 import { ANCHOR_ROLES, runAnchorRole, runLoadProcesses, type AnchorRole, type LoadgenSpec } from "./anchors-roles.js";
 import { anchorsTable, type AnchorRun } from "./anchors-report.js";
-import { findProgram, freePort, placeTree, startEdgeServe, startHaproxy, startNginx, treeCpuMicros, treeRss, type ExternalServer } from "./anchors-servers.js";
+import { findProgram, freePort, placeTree, startEdgeServe, startHaproxy, startNginx, treeCpuMicros, treeRss, treeThreadCpu, type ExternalServer } from "./anchors-servers.js";
 import { issueTokens } from "./binding-measure.js";
 import { clientAndPool, writeDirectoryFixture } from "./directory-fixture.js";
 import { envNumber, loadOptions } from "./env.js";
@@ -35,7 +35,8 @@ import { benchPki, benchRun, forwardedFailures, guardRun, loadAverage, machineTe
  * `BENCH_CPU_PROF=<dir>`, the edge runs under `node --cpu-prof` (primary and workers, whole life, written when it
  * stops); run one mode and one server (`BENCH_ANCHORS=edge BENCH_MODES=new-connection`) so that the profile is that
  * load. `BENCH_ANCHORS` picks servers (default `nginx,haproxy,node,edge`), `BENCH_MODES` the modes (default
- * `keep-alive,new-connection`).
+ * `keep-alive,new-connection`); `BENCH_EDGE_LOG=silent` turns the edge's access log off (diagnosis only); `BENCH_THREADS=1` prints each
+ * run's CPU per request by process and thread (main thread, libuv pool, GC).
  */
 
 const INTERACTION_ID = "a7c1d5e2-4b3f-4e8a-9c6d-2f1e0b9a8d7c";
@@ -44,6 +45,18 @@ const NAMES: Readonly<Record<Server, string>> = { nginx: "nginx, 2 workers", hap
 
 let guard: ReturnType<typeof guardRun> | undefined;
 
+/** A run's CPU per request by thread (`BENCH_THREADS=1`): the top process is `top`, the others its workers, in pid order. */
+function threadText(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, requests: number, top: number): string {
+  const pids = [...new Set([...after.keys()].map((k) => Number(k.split(" ")[0])))].sort((a, b) => a - b);
+  const label = (pid: number) => (pid === top ? "top" : `w${pids.filter((p) => p !== top).indexOf(pid) + 1}`);
+  return [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / requests] as const)
+    .filter(([, v]) => v >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${label(Number(k.split(" ")[0]))}:${k.slice(k.indexOf(" ") + 1)} ${v.toFixed(0)}`)
+    .join(", ");
+}
+
 function list<T extends string>(name: string, def: string, allowed: readonly T[]): T[] {
   const items = (process.env[name] ?? def).split(",").map((s) => s.trim()).filter(Boolean);
   for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${name}: unknown '${i}' (one of ${allowed.join(", ")})`);
@@ -51,11 +64,12 @@ function list<T extends string>(name: string, def: string, allowed: readonly T[]
 }
 
 async function main(script: string): Promise<number> {
-  const { seconds, warmup, rounds, profDir } = await loadOptions(2);
+  const { seconds, warmup, rounds, profDir, logLevel } = await loadOptions(2);
   const keepAliveConnections = Math.round(envNumber("BENCH_CONNECTIONS", 64));
   const handshakeClients = Math.round(envNumber("BENCH_HANDSHAKE_CLIENTS", 16));
   const loadProcesses = Math.round(envNumber("BENCH_LOAD_PROCESSES", 4));
   const orgs = Math.round(envNumber("BENCH_ORGS", 2000));
+  const threadDetail = process.env.BENCH_THREADS === "1";
   const wanted = list<Server>("BENCH_ANCHORS", "nginx,haproxy,node,edge", ["nginx", "haproxy", "node", "edge"]);
   const modes = list<Mode>("BENCH_MODES", "keep-alive,new-connection", ["keep-alive", "new-connection"]);
   const began = performance.now();
@@ -102,7 +116,7 @@ async function main(script: string): Promise<number> {
           policy: { transportRoots: [tls.anchors] },
           directory: { participantsUrl: `http://127.0.0.1:${mock.port}/participants`, keystoreUrl: `http://127.0.0.1:${mock.port}/keystore/` },
           authorizationServer: { issuer: stub.issuer },
-          log: { level: "info" },
+          log: { level: logLevel },
           workers: 2,
           drainDelayMs: 0,
         }, profDir);
@@ -135,11 +149,11 @@ async function main(script: string): Promise<number> {
           const { pid, port } = servers.get(target)!;
           process.stdout.write(`  round ${round + 1}/${rounds}: ${NAMES[target]} ... `);
           await runLoadProcesses(script, { ...base, port, seconds: warmup }, connections, loadProcesses);
-          const [cpu0, b0] = [treeCpuMicros(pid), await backend.stats()];
+          const [cpu0, threads0, b0] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats()];
           const t0 = performance.now();
           const result = await runLoadProcesses(script, { ...base, port, seconds }, connections, loadProcesses);
           const wall = (performance.now() - t0) / 1000;
-          const [cpu1, b1] = [treeCpuMicros(pid), await backend.stats()];
+          const [cpu1, threads1, b1] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats()];
           const m: Measurement<Server> = {
             target,
             mode,
@@ -153,6 +167,7 @@ async function main(script: string): Promise<number> {
           };
           runs.push({ m });
           process.stdout.write(`${Math.round(result["2xx"] / result.duration)} req/s, ${Math.round(m.server.cpuMicros / m.server.requests)} µs CPU/req\n`);
+          if (threadDetail) console.log(`    µs CPU/req by process and thread: ${threadText(threads0, threads1, m.server.requests, pid)}`);
           const loud = loudProblems(m, NAMES);
           if (loud) console.log(loud);
         }
