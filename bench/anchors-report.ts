@@ -1,5 +1,4 @@
 import type { Mode } from "./load.js";
-import { median } from "./latency.js";
 import { best, problems, rps, type Measurement } from "./report.js";
 
 /** One measured run of bench/anchors.ts: the server's CPU is its whole process tree's, its requests the backend's count. */
@@ -9,6 +8,13 @@ export interface AnchorRun<T extends string> {
 
 /** The targets: the edge's CPU per full handshake + request ≤ 1.3× nginx's in the same run; ≤ 110 µs per keep-alive request. */
 export const ANCHOR_TARGETS = { handshakeVsNginx: 1.3, keepAliveMicros: 110 } as const;
+
+/** The middle value, or the mean of the two middle values (two rounds: their mean). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const cpuPerRequest = (m: Measurement<string>) => m.server.cpuMicros / m.server.requests;

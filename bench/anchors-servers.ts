@@ -91,12 +91,15 @@ export function treeThreadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-/** Resident set size of each process of the tree, bytes (VmRSS of /proc/<pid>/status). */
-export function treeRss(pid: number): { pid: number; rss: number }[] {
+/**
+ * Memory of each process of the tree, bytes: RSS (VmRSS of /proc/<pid>/status) and PSS (smaps_rollup: shared pages,
+ * such as the node binary's code, divided among the processes that map them; what a worker adds to the machine).
+ */
+export function treeRss(pid: number): { pid: number; rss: number; pss: number }[] {
   return processTree(pid).flatMap((p) => {
     try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1];
-      return kb ? [{ pid: p, rss: Number(kb) * 1024 }] : [];
+      const kb = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN) * 1024;
+      return [{ pid: p, rss: kb(readFileSync(`/proc/${p}/status`, "utf8"), "VmRSS"), pss: kb(readFileSync(`/proc/${p}/smaps_rollup`, "utf8"), "Pss") }];
     } catch {
       return [];
     }

@@ -36,7 +36,8 @@ import { benchPki, benchRun, forwardedFailures, guardRun, loadAverage, machineTe
  * stops); run one mode and one server (`BENCH_ANCHORS=edge BENCH_MODES=new-connection`) so that the profile is that
  * load. `BENCH_ANCHORS` picks servers (default `nginx,haproxy,node,edge`), `BENCH_MODES` the modes (default
  * `keep-alive,new-connection`); `BENCH_EDGE_LOG=silent` turns the edge's access log off (diagnosis only); `BENCH_THREADS=1` prints each
- * run's CPU per request by process and thread (main thread, libuv pool, GC).
+ * run's CPU per request by process and thread (main thread, libuv pool, GC); `BENCH_IDLE` (s, default 5) how long each
+ * server's idle CPU is measured before the load.
  */
 
 const INTERACTION_ID = "a7c1d5e2-4b3f-4e8a-9c6d-2f1e0b9a8d7c";
@@ -71,7 +72,8 @@ async function main(script: string): Promise<number> {
   const orgs = Math.round(envNumber("BENCH_ORGS", 2000));
   const threadDetail = process.env.BENCH_THREADS === "1";
   const wanted = list<Server>("BENCH_ANCHORS", "nginx,haproxy,node,edge", ["nginx", "haproxy", "node", "edge"]);
-  const modes = list<Mode>("BENCH_MODES", "keep-alive,new-connection", ["keep-alive", "new-connection"]);
+  // `BENCH_MODES=none`: no load, only the servers' start and the edge's memory.
+  const modes = process.env.BENCH_MODES === "none" ? [] : list<Mode>("BENCH_MODES", "keep-alive,new-connection", ["keep-alive", "new-connection"]);
   const began = performance.now();
   console.log(`${machineText()}\nload average at the start: ${loadAverage()}`);
 
@@ -138,6 +140,15 @@ async function main(script: string): Promise<number> {
     console.log(`verified: every server answers 200 with the backend's body; the edge ran the Directory check (x-ofb-roles), token binding (x-ofb-client-id) and forwarded Client-Cert`);
     console.log(`client: participant-a (organisation ${client.organisationId}), leaf + AC, token bound to it (cnf x5t#S256 ${a.thumbprint})`);
 
+    // What each server spends with no load (timers; the edge's Directory, revocation and metrics schedules): at a few
+    // dozen handshakes per second it is a visible part of the CPU per request.
+    const idleSeconds = envNumber("BENCH_IDLE", 5);
+    const idle = new Map<Server, number>();
+    const idleBefore = new Map([...servers].map(([s, { pid }]) => [s, treeCpuMicros(pid)] as const));
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    for (const [s, { pid }] of servers) idle.set(s, (treeCpuMicros(pid) - idleBefore.get(s)!) / idleSeconds);
+    console.log(`idle CPU over ${idleSeconds} s, no load (ms of CPU per second): ${[...idle].map(([s, us]) => `${s} ${(us / 1000).toFixed(1)}`).join(", ")}`);
+
     const targets = [...servers.keys()];
     const runs: AnchorRun<Server>[] = [];
     for (const mode of modes) {
@@ -178,11 +189,15 @@ async function main(script: string): Promise<number> {
 
     const edge = servers.get("edge");
     if (edge) {
+      // What a worker holds once the garbage of its start-up sync is collected (V8 runs a major GC within seconds of idling).
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, envNumber("BENCH_SETTLE", 15) * 1000));
       const rss = treeRss(edge.pid);
       const [primary, ...workers] = rss;
       const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
       const worst = Math.max(...workers.map((w) => w.rss));
-      console.log(`\nedge memory after the runs (RSS, /proc; Directory of ${orgs} organisations, memory store in each worker): primary ${mb(primary?.rss ?? 0)}, workers ${workers.map((w) => mb(w.rss)).join(", ")} (target per worker <= 150 MB: ${worst <= 150 * 1024 * 1024 ? "PASS" : "FAIL"})`);
+      console.log(
+        `\nedge memory ${runs.length === 0 ? "after start, no load" : "after the runs"} (/proc; Directory of ${orgs} organisations, memory store in each worker): primary RSS ${mb(primary?.rss ?? 0)}, workers RSS ${workers.map((w) => `${mb(w.rss)} (PSS ${mb(w.pss)})`).join(", ")} (target per worker <= 150 MB RSS: ${worst <= 150 * 1024 * 1024 ? "PASS" : "FAIL"})`,
+      );
     }
     console.log(`\nload average at the end: ${loadAverage()}; total ${((performance.now() - began) / 1000).toFixed(0)} s`);
     if (profDir) console.log(`CPU profiles of the edge's workers (whole life, written when the edge stops) will be in ${profDir}`);
