@@ -160,11 +160,12 @@ async function main(script: string): Promise<number> {
           const { pid, port } = servers.get(target)!;
           process.stdout.write(`  round ${round + 1}/${rounds}: ${NAMES[target]} ... `);
           await runLoadProcesses(script, { ...base, port, seconds: warmup }, connections, loadProcesses);
-          const [cpu0, threads0, b0] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats()];
+          const as0 = stub.counts.discovery + stub.counts.jwks + stub.counts.introspection;
+          const [cpu0, threads0, b0, d0] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats(), await mock.stats()];
           const t0 = performance.now();
           const result = await runLoadProcesses(script, { ...base, port, seconds }, connections, loadProcesses);
           const wall = (performance.now() - t0) / 1000;
-          const [cpu1, threads1, b1] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats()];
+          const [cpu1, threads1, b1, d1] = [treeCpuMicros(pid), treeThreadCpu(pid), await backend.stats(), await mock.stats()];
           const m: Measurement<Server> = {
             target,
             mode,
@@ -178,6 +179,10 @@ async function main(script: string): Promise<number> {
           };
           runs.push({ m });
           process.stdout.write(`${Math.round(result["2xx"] / result.duration)} req/s, ${Math.round(m.server.cpuMicros / m.server.requests)} µs CPU/req\n`);
+          // The Directory is synced and the token verified before the load; a request to either during a run is work the run measured.
+          if (d1.requests > d0.requests) console.log(`    the mock Directory got ${d1.requests - d0.requests} request(s) during the run`);
+          const as1 = stub.counts.discovery + stub.counts.jwks + stub.counts.introspection;
+          if (as1 > as0) console.log(`    the authorization server got ${as1 - as0} request(s) during the run`);
           if (threadDetail) console.log(`    µs CPU/req by process and thread: ${threadText(threads0, threads1, m.server.requests, pid)}`);
           const loud = loudProblems(m, NAMES);
           if (loud) console.log(loud);
