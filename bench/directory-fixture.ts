@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
 import { formatCnpj, withCnpjCheckDigits } from "../src/pki/test-pki/identifiers.js";
 import { x5tS256 } from "../src/pki/thumbprint.js";
 
@@ -313,4 +314,16 @@ export async function writeDirectoryFixture(options: FixtureOptions): Promise<Fi
     jwksFiles: files.length,
     keystoreBytes,
   };
+}
+
+/** participant-a of the test PKI, and every other client's leaf as the pool of transport keys. */
+export async function clientAndPool(pki: TestPkiManifest) {
+  const a = pki.clients["participant-a"];
+  if (!a?.organisationId || !a.softwareStatementId || !a.cnpj) throw new Error("test PKI has no participant-a with organisation, software statement and CNPJ");
+  const der = (pem: string) => Buffer.from(new X509Certificate(pem).raw);
+  const client: FixtureClient & { thumbprint: string } = { organisationId: a.organisationId, softwareStatementId: a.softwareStatementId, cnpj: a.cnpj, der: der(await readFile(a.cert, "utf8")), thumbprint: a.thumbprint };
+  if (x5tS256(client.der) !== a.thumbprint) throw new Error("participant-a's cert.pem does not match its manifest thumbprint");
+  const pool: Buffer[] = [];
+  for (const [name, c] of Object.entries(pki.clients)) if (name !== "participant-a") pool.push(der(await readFile(c.cert, "utf8")));
+  return { client, pool };
 }

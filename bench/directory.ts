@@ -1,10 +1,6 @@
 import "reflect-metadata";
-import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { TestPkiManifest } from "../src/pki/test-pki/manifest.js";
-import { x5tS256 } from "../src/pki/thumbprint.js";
-import { writeDirectoryFixture, type FixtureClient } from "./directory-fixture.js";
+import { clientAndPool, writeDirectoryFixture } from "./directory-fixture.js";
 import { measureLookups, measureSyncs, measureSyncSteps } from "./directory-measure.js";
 import { fixtureText, lookupText, memoryText, syncText, TARGETS, verdict } from "./directory-report.js";
 import { DIRECTORY_ROLES, runDirectoryRole, type DirectoryEdgeSpec, type DirectoryRole } from "./directory-roles.js";
@@ -58,18 +54,6 @@ async function verify(servers: Readonly<Record<Target, Child>>, backend: Child, 
     if (seen.ofbRolesRequests !== expected) failures.push(`${name}: x-ofb-roles forwarded on ${seen.ofbRolesRequests} of 1 probe (expected ${expected})`);
   }
   return failures;
-}
-
-/** participant-a of the test PKI, and every other client's leaf as the pool of transport keys. */
-async function clientAndPool(pki: TestPkiManifest) {
-  const a = pki.clients["participant-a"];
-  if (!a?.organisationId || !a.softwareStatementId || !a.cnpj) throw new Error("test PKI has no participant-a with organisation, software statement and CNPJ");
-  const der = (pem: string) => Buffer.from(new X509Certificate(pem).raw);
-  const client: FixtureClient & { thumbprint: string } = { organisationId: a.organisationId, softwareStatementId: a.softwareStatementId, cnpj: a.cnpj, der: der(await readFile(a.cert, "utf8")), thumbprint: a.thumbprint };
-  if (x5tS256(client.der) !== a.thumbprint) throw new Error("participant-a's cert.pem does not match its manifest thumbprint");
-  const pool: Buffer[] = [];
-  for (const [name, c] of Object.entries(pki.clients)) if (name !== "participant-a") pool.push(der(await readFile(c.cert, "utf8")));
-  return { client, pool };
 }
 
 async function main(script: string): Promise<number> {

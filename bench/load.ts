@@ -10,6 +10,8 @@ export interface Child {
   /** A {@link Role}, or a role of another benchmark's script (bench/directory-roles.ts). */
   readonly role: Role | (string & {});
   readonly port: number;
+  /** The child's process id (bench/anchors.ts reads its process tree from /proc). */
+  readonly pid: number;
   stats(): Promise<RoleStats>;
   /** The child's `process.memoryUsage()` now. */
   memory(): Promise<RoleMemory>;
@@ -40,6 +42,7 @@ export async function spawnRole(script: string, role: Child["role"], spec: RoleS
   return {
     role,
     port: first.port,
+    pid: proc.pid!,
     stats: async () => (await ask({ type: "stats" }, "stats")).stats,
     memory: async () => (await ask({ type: "memory" }, "memory")).memory,
     profileStart: async () => void (await ask({ type: "profile-start" }, "done")),

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
  * per module (npm package, `src/<stage>/<file>`, Node internal module or native), the top functions by self
  * time, and the inclusive time of the edge's own functions.
  *
- *   node dist/bench/profile-summary.js <file.cpuprofile> [top=30]
+ *   node dist/bench/profile-summary.js <file.cpuprofile> [top=30] [skip seconds=0]
  */
 
 interface CallFrame {
@@ -36,14 +36,43 @@ export function moduleOf(frame: CallFrame): string {
   return url;
 }
 
+/** The parts of a request's path that `summarise` splits busy time into, by module (first match wins). */
+const PARTS: readonly (readonly [RegExp, string])[] = [
+  [/^(pino|sonic-boom|thread-stream|@pinojs\/.*|src\/log\/.*|src\/http\/access-log\.js)$/, "access log (pino, sonic-boom, access-log.ts)"],
+  [/^prom-client$/, "metrics (prom-client)"],
+  [/^src\/profiles\//, "header profiles (src/profiles)"],
+  [/^src\/proxy\//, "proxy stage (src/proxy)"],
+  [/^src\/(tls|connection|pki|identity)\//, "connection: TLS peer, chain policy, identity (src/tls, connection, pki, identity)"],
+  [/^src\/(binding|http\/binding\.js)/, "token binding (src/binding)"],
+  [/^src\/(directory|http\/participant\.js)/, "Directory check (src/directory)"],
+  [/^src\//, "other edge stages and routing (src/)"],
+  [/^(undici|wasm:.*|node:deps\/undici\/undici)$/, "upstream HTTP client (undici, llhttp)"],
+  [/^(hono|@hono\/node-server)$/, "Hono and its Node adapter"],
+  [/^node:_http_/, "HTTP/1.1 server (node:_http_*)"],
+  [/^node:(_tls_wrap|_tls_common|tls|net|stream_base_commons|streams\/.*)$/, "TLS and socket I/O (node:_tls_wrap, net, streams)"],
+  [/^\(garbage collector\)$/, "garbage collector"],
+  [/^\(program\)$/, "(program): V8 and native code outside JS"],
+  [/^node:(process\/task_queues|timers|events)$/, "event loop: ticks, promises, timers, events"],
+];
+
+function partOf(frame: CallFrame): string | undefined {
+  const module = moduleOf(frame);
+  return PARTS.find(([pattern]) => pattern.test(module))?.[1];
+}
+
 function label(frame: CallFrame): string {
   return `${frame.functionName || "(anonymous)"}  ${moduleOf(frame)}:${frame.lineNumber + 1}`;
 }
 
-export function summarise(profile: Profile, top: number): string {
+export function summarise(profile: Profile, top: number, skipSeconds = 0): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfTime = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // Samples in the first `skipSeconds` are left out: a whole-life profile (`node --cpu-prof`) starts with start-up.
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= skipSeconds * 1e6) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
 
   let idle = 0;
   let busy = 0;
@@ -80,8 +109,22 @@ export function summarise(profile: Profile, top: number): string {
       .slice(0, top)
       .map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`)
       .join("\n");
+  // Busy time by part of the request's path: each sample goes to the nearest frame on its stack that belongs to a
+  // part (a native function counts for whoever called it, a Node stream for the socket or the HTTP layer using it).
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const perPart = new Map<string, number>();
+  for (const [id, t] of selfTime) {
+    if (byId.get(id)!.callFrame.functionName === "(idle)") continue;
+    let part: string | undefined;
+    for (let q: number | undefined = id; q !== undefined && part === undefined; q = parentOf.get(q)) part = partOf(byId.get(q)!.callFrame);
+    perPart.set(part ?? "other", (perPart.get(part ?? "other") ?? 0) + t);
+  }
+
   return [
     `sampled ${((idle + busy) / 1e6).toFixed(1)} s: busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s (percentages below are of busy time)`,
+    "busy time by part of the path (nearest frame on the stack that belongs to one):",
+    table(perPart),
     "self time by module:",
     table(perModule),
     "self time by function:",
@@ -91,10 +134,10 @@ export function summarise(profile: Profile, top: number): string {
   ].join("\n");
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, skipArg] = process.argv.slice(2);
 if (file === undefined) {
-  console.error("usage: node dist/bench/profile-summary.js <file.cpuprofile> [top=30]");
+  console.error("usage: node dist/bench/profile-summary.js <file.cpuprofile> [top=30] [skip seconds=0]");
   process.exitCode = 2;
 } else {
-  console.log(summarise(JSON.parse(readFileSync(file, "utf8")) as Profile, Number(topArg ?? 30)));
+  console.log(summarise(JSON.parse(readFileSync(file, "utf8")) as Profile, Number(topArg ?? 30), Number(skipArg ?? 0)));
 }

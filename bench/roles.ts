@@ -288,7 +288,7 @@ function copyHeaders(headers: IncomingHttpHeaders | Dispatcher.ResponseData["hea
  * versions, ciphers, no resumption, `rejectUnauthorized`), the same undici pool size and call
  * (`pool.request` + streamed body). No policy, no identity, no interaction id, no logging, no metrics.
  */
-async function startBaseline(spec: RoleSpec): Promise<Started> {
+export async function startBaseline(spec: RoleSpec): Promise<Started> {
   const config = benchConfig(spec);
   const { material } = readTlsMaterial(config.listeners[0] as TlsListenerConfig, 0, "bench-config", readTransportRoots(config.policy.transportRoots, "bench-config"));
   const pool = new Pool(spec.upstream, { connections: proxySchema.parse({}).connectionsPerUpstream });

@@ -112,7 +112,7 @@ export async function clientProfile(pki: TestPkiManifest, name: string, interact
 }
 
 /** One probe through `child` (a new connection), with what the backend counted meanwhile. */
-export async function probeThrough(child: Child, backend: Child, profile: LoadProfile) {
+export async function probeThrough(child: Pick<Child, "port">, backend: Child, profile: LoadProfile) {
   const before = await backend.stats();
   const res = await probe(child.port, profile, "keep-alive");
   const seen: RoleStats = diffStats(before, await backend.stats());
