@@ -1,13 +1,17 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { compactVerify, CompactSign, importJWK, importPKCS8, type JWK } from "jose";
 import { createCapture } from "../src/idempotency/capture.js";
 import { requestFingerprint } from "../src/idempotency/fingerprint.js";
 import { createMemoryIdempotencyStore } from "../src/idempotency/memory-store.js";
 import { DEFAULT_STORED_HEADERS } from "../src/idempotency/stored-headers.js";
 import { memoryLimiterBackend } from "../src/limits/backend.js";
 import { createTrafficLimits } from "../src/limits/traffic-limits.js";
+import type { TestPkiManifest } from "../src/pki/test-pki/index.js";
 
 /**
- * The two rules' own work per request, in this process, without HTTP: what the end-to-end difference of
- * bench/idempotency.ts is made of besides the stage's plumbing (reading the body before forwarding it, one more
+ * The idempotency and limits rules' own work per request, in this process, without HTTP: what the end-to-end
+ * difference of bench/messages.ts is made of besides the stage's plumbing (reading the body before forwarding it, one more
  * middleware). Each is timed over `iterations` requests after a warm-up, best of three, in µs of this process's CPU
  * (user + system, so that other processes sharing the cores do not count) per request.
  */
@@ -63,4 +67,39 @@ export async function measureRuleCosts(path: string, body: Buffer, iterations = 
   });
   await backend.close();
   return { idempotencyMicros, limitsMicros };
+}
+
+/**
+ * The raw PS256 work one signed request needs: jose `compactVerify` of the caller's message (participant-a's
+ * published key) and `CompactSign` of the response (the bank's key), CPU µs each, one at a time; then both with
+ * `concurrency` requests' crypto in flight, as the edge does them under load (WebCrypto jobs on the thread pool).
+ */
+export async function rawCrypto(pki: TestPkiManifest, message: string, response: string, iterations: number, concurrency: number) {
+  const participant = pki.signingKeys["participant-a"]!;
+  const bank = pki.signingKeys.bank!;
+  const publicJwk = (JSON.parse(await readFile(join(pki.directory.keystore, participant.organisationId, "application.jwks"), "utf8")) as { keys: JWK[] }).keys.find((k) => k.kid === participant.kid)!;
+  const verifyKey = await importJWK(publicJwk, "PS256");
+  const signKey = await importPKCS8(await readFile(bank.key, "utf8"), "PS256");
+  const bytes = new TextEncoder().encode(response);
+  const cpu = async (fn: () => Promise<unknown>, inFlight = 1) => {
+    for (let i = 0; i < 50; i++) await fn();
+    const start = process.cpuUsage();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next++ < iterations) await fn();
+      }),
+    );
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / iterations;
+  };
+  const verifyOnce = () => compactVerify(message, verifyKey, { algorithms: ["PS256"] });
+  const signOnce = () => new CompactSign(bytes).setProtectedHeader({ alg: "PS256", kid: bank.kid, typ: "JWT" }).sign(signKey);
+  const verify = await cpu(verifyOnce);
+  const sign = await cpu(signOnce);
+  const concurrent = await cpu(async () => {
+    await verifyOnce();
+    await signOnce();
+  }, concurrency);
+  return { verify, sign, concurrent };
 }
