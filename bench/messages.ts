@@ -7,7 +7,7 @@ import { startMockDirectory } from "../src/directory/mock.js";
 import { cpus } from "./cpus.js";
 import { envNumber, loadOptions } from "./env.js";
 import type { Child, LoadProfile } from "./load.js";
-import { measureRuleCosts, rawCrypto } from "./messages-measure.js";
+import { measureRuleCosts, measureSigningRule, rawCrypto } from "./messages-measure.js";
 import { MESSAGES_ROLES, runMessagesRole, SIGNING_PUBLIC_BASE, type MessagesEdgeSpec, type MessagesRole } from "./messages-roles.js";
 import { startBenchRedis } from "./redis-server.js";
 import { compareTable, type Measurement, type TargetNames } from "./report.js";
@@ -210,6 +210,7 @@ async function main(script: string): Promise<number> {
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
     const raw = await rawCrypto(pki, pool[0]!, JSON.stringify({ ...PAYLOAD, links: { self: "x" }, meta: {} }), iterations, connections);
     const own = await measureRuleCosts(PATH, Buffer.from(pool[0]!));
+    const signingOwn = await measureSigningRule(pki, pool, `${SIGNING_PUBLIC_BASE}${PATH}`, Buffer.from(BACKEND_BODY));
     const rawTotal = raw.verify + raw.sign;
     const reference = targets.includes("off") ? mean(cpuOf("off")) : Number.NaN;
     console.log(`\nserver CPU per request, µs (each run; mean; added over rules off, ${reference.toFixed(1)} µs):`);
@@ -220,6 +221,7 @@ async function main(script: string): Promise<number> {
       console.log(`  ${NAMES[edge].padEnd(14)} ${xs.map((x) => x.toFixed(0)).join(" / ").padEnd(22)} mean ${mean(xs).toFixed(1).padStart(7)}${edge === "off" ? "" : `, adds ${added >= 0 ? "+" : ""}${added.toFixed(1)}`}${ratio}`);
     }
     console.log(`\nraw jose, ${iterations} iterations, CPU µs: compactVerify PS256 ${raw.verify.toFixed(1)}, CompactSign PS256 ${raw.sign.toFixed(1)}, together ${rawTotal.toFixed(1)} one at a time; ${raw.concurrent.toFixed(1)} with ${connections} in flight`);
+    console.log(`the signing rule's own work in-process (no HTTP; CPU, one at a time, best of 3 × 500): verify, jti, sign the backend's JSON ${signingOwn.toFixed(1)} µs: ${(signingOwn - rawTotal).toFixed(1)} µs beyond the raw jose verify + sign`);
     console.log(`the rules' own work in-process (no HTTP; CPU, best of 3 × 20,000): idempotency ${own.idempotencyMicros.toFixed(1)} µs (fingerprint, claim, capture, store), limits ${own.limitsMicros.toFixed(1)} µs (three counters)`);
     for (const edge of (["all", "all-redis"] as const).filter((e) => targets.includes(e))) {
       const added = mean(cpuOf(edge)) - reference;
