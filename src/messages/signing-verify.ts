@@ -11,6 +11,8 @@ export interface VerifiedMessage {
   readonly iss: string;
   readonly iat: number;
   readonly jti: string;
+  /** The payload's claims as verified (the idempotency fingerprint reads them rather than decoding the body again). */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** The verifier's answer: the message, or the rule it broke (a stable code) and why. */
@@ -102,7 +104,7 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       if (Math.abs(iat - now / 1000) > skew) return fail("MESSAGE_IAT_INVALID", `iat is ${Math.round(iat - now / 1000)} s from the edge's clock; at most ±${skew} s is accepted`);
       const jti = claims.jti;
       if (typeof jti !== "string" || !UUID_V4.test(jti)) return fail("MESSAGE_JTI_INVALID", "jti must be a UUID version 4 (RFC 4122)");
-      return { ok: true, message: { alg, kid, iss: claims.iss, iat, jti } };
+      return { ok: true, message: { alg, kid, iss: claims.iss, iat, jti, claims } };
     },
   };
 }
