@@ -81,7 +81,7 @@ export interface LoadProfile {
   readonly interactionId: string;
   /** `Authorization` field value sent with every request (`Bearer <token>`, bench/binding.ts); none when absent. */
   readonly authorization?: string;
-  /** Another request than `GET` {@link BENCH_PATH} (bench/idempotency.ts); none when absent. */
+  /** Another request than `GET` {@link BENCH_PATH} (bench/messages.ts); none when absent. */
   readonly request?: LoadRequest;
 }
 
@@ -91,6 +91,14 @@ export interface LoadRequest {
   readonly path: string;
   readonly body: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * A distinct body and header fields for each request, built before the run (bench/messages.ts: a pre-signed message
+   * and a fresh idempotency key), replacing `body` and adding to `headers`; autocannon takes it in `setupRequest`,
+   * so the load generator does no signing in the measured run.
+   */
+  readonly next?: () => { readonly body: string; readonly headers: Readonly<Record<string, string>> };
+  /** The response is not the backend's body (a signed response): only its status counts; the body is checked when absent. */
+  readonly anyBody?: true;
 }
 
 /** autocannon's id replacement for a probe: a fresh value of the same shape per request. */
@@ -134,6 +142,14 @@ function oneRequestPerConnection(client: AutocannonClient): void {
   };
 }
 
+/** autocannon's `setupRequest` taking each request's body and added header fields from `next`. */
+function setupFrom(next: NonNullable<LoadRequest["next"]>) {
+  return (req: { headers?: Record<string, string> }) => {
+    const { body, headers } = next();
+    return { ...req, body, headers: { ...req.headers, ...headers } };
+  };
+}
+
 /** One autocannon run against `port`. */
 export function runLoad(port: number, profile: LoadProfile, mode: Mode, options: { connections: number; seconds: number }): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -144,8 +160,9 @@ export function runLoad(port: number, profile: LoadProfile, mode: Mode, options:
         duration: options.seconds,
         headers: headers(profile, mode),
         ...(profile.request ? { method: profile.request.method, body: profile.request.body, idReplacement: true } : {}),
+        ...(profile.request?.next ? { requests: [{ method: profile.request.method, path: profile.request.path, setupRequest: setupFrom(profile.request.next) }] } : {}),
         tlsOptions: { cert: profile.cert, key: profile.key, ca: profile.ca, servername: "localhost" },
-        expectBody: BACKEND_BODY,
+        ...(profile.request?.anyBody ? {} : { expectBody: BACKEND_BODY }),
         ...(mode === "new-connection" ? { setupClient: oneRequestPerConnection } : {}),
       },
       (err, result) => (err ? reject(err) : resolve(result)),

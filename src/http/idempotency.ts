@@ -74,7 +74,7 @@ export function idempotency(o: IdempotencyStageOptions): MiddlewareHandler<EdgeE
     const organisation = client.identity.organisationId;
     const body = c.get("requestBody") ?? (await readRequestBody(incoming, o.maxBodyBytes));
     c.set("requestBody", body);
-    const fingerprint = requestFingerprint(method, target, incoming.headers["content-type"], body);
+    const fingerprint = requestFingerprint(method, target, incoming.headers["content-type"], body, c.get("message")?.claims);
     const routeName = route.config.name;
 
     const { outcome, waited } = await claimOrWait(c, organisation, read.key, fingerprint);

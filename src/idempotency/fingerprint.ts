@@ -19,10 +19,12 @@ const DOT = 0x2e;
  * `data` claim with the original's ("com a claim data do JWT com conteúdo idêntico ao da requisição original"), and
  * `aud`/`iss` stay the same for the same endpoint and caller. Any other body is compared byte for byte.
  *
- * Returns SHA-256 over those parts, base64url: the store keeps only this, never the body.
+ * `verifiedClaims`: the payload of `body` when the message signature was verified (the same fingerprint, without
+ * decoding the body again). Returns SHA-256 over those parts, base64url: the store keeps only this, never the body.
  */
-export function requestFingerprint(method: string, target: string, contentType: string | undefined, body: Buffer): string {
-  const payload = isJwt(contentType) ? signedPayload(body) : null;
+export function requestFingerprint(method: string, target: string, contentType: string | undefined, body: Buffer, verifiedClaims?: Readonly<Record<string, unknown>>): string {
+  // The claims of a message the signature stage verified are this body's payload, already decoded and parsed.
+  const payload = verifiedClaims !== undefined ? canonicalJson(verifiedClaims, SIGNING_CLAIMS) : isJwt(contentType) ? signedPayload(body) : null;
   const hash = createHash("sha256").update(`${method} ${target}\n`);
   if (payload !== null) hash.update("jws-payload\n").update(payload);
   else hash.update("bytes\n").update(body);

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { CompactSign } from "jose";
 import { ConfigError } from "../errors.js";
+import { signJws } from "./jws-crypto.js";
 import type { MessageSigningConfig } from "./signing-config.js";
 
 /** Signs the bank's response messages with its Directory application key. */
@@ -41,15 +41,17 @@ export function createResponseSigner(config: MessageSigningConfig, deps: { reado
   // RFC 7518 §3.5: PS256 is RSASSA-PSS, with a key of at least 2048 bits.
   if (key.asymmetricKeyType !== "rsa") throw fail(`${KEY_PATH}.file`, `${file}: PS256 needs an RSA key, the file holds a key of type ${key.asymmetricKeyType}`);
   if ((details.modulusLength ?? 0) < 2048) throw fail(`${KEY_PATH}.file`, `${file}: PS256 needs an RSA key of at least 2048 bits, the key has ${details.modulusLength}`);
-  const header = { alg: "PS256", kid, typ: "JWT" } as const;
-  const encoder = new TextEncoder();
+  // The protected header is the same for every response: encoded once (RFC 7515 §7.1).
+  const header = `${Buffer.from(JSON.stringify({ alg: "PS256", kid, typ: "JWT" })).toString("base64url")}.`;
   const organisationId = config.organisationId;
   return {
     organisationId,
     kid,
-    sign(payload, audience) {
+    async sign(payload, audience) {
       const claims = { ...payload, iss: organisationId, aud: audience, iat: Math.floor(deps.now() / 1000), jti: randomUUID() };
-      return new CompactSign(encoder.encode(JSON.stringify(claims))).setProtectedHeader(header).sign(key);
+      const input = header + Buffer.from(JSON.stringify(claims)).toString("base64url");
+      const signature = await signJws("PS256", key, Buffer.from(input, "latin1"));
+      return `${input}.${signature.toString("base64url")}`;
     },
   };
 }

@@ -1,6 +1,8 @@
-import { compactVerify, errors, importJWK, type CryptoKey, type JWK } from "jose";
+import type { KeyObject } from "node:crypto";
+import type { JWK } from "jose";
 import type { ApplicationKey } from "../directory/keystore.js";
 import type { EdgeErrorCode } from "../errors.js";
+import { jwsPublicKey, verifyJwsSignature } from "./jws-crypto.js";
 
 /** A request message whose signature and claims the edge verified. */
 export interface VerifiedMessage {
@@ -9,6 +11,8 @@ export interface VerifiedMessage {
   readonly iss: string;
   readonly iat: number;
   readonly jti: string;
+  /** The payload's claims as verified (the idempotency fingerprint reads them rather than decoding the body again). */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** The verifier's answer: the message, or the rule it broke (a stable code) and why. */
@@ -51,17 +55,13 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
   if (algorithms.length === 0) throw new TypeError("message verifier: no asymmetric algorithm in algorithms");
   if (!Number.isSafeInteger(options.clockSkewSeconds) || options.clockSkewSeconds < 0) throw new TypeError(`message verifier: clockSkewSeconds must be a non-negative integer, got ${options.clockSkewSeconds}`);
   // One import per published key and algorithm: the keystore hands out the same JWK object until it reloads the set.
-  const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey | Uint8Array>>>();
+  // A key that does not fit the algorithm throws and is not cached: it fails again next time.
+  const imported = new WeakMap<JWK, Map<string, KeyObject>>();
   const importKey = (jwk: JWK, alg: string) => {
     let byAlg = imported.get(jwk);
     if (!byAlg) imported.set(jwk, (byAlg = new Map()));
     let key = byAlg.get(alg);
-    if (!key) {
-      key = importJWK(jwk, alg);
-      // A key that does not fit the algorithm is not cached as a failure forever: it fails again next time.
-      key.catch(() => byAlg.delete(alg));
-      byAlg.set(alg, key);
-    }
+    if (!key) byAlg.set(alg, (key = jwsPublicKey(jwk, alg)));
     return key;
   };
 
@@ -73,23 +73,26 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
         return fail("MESSAGE_MALFORMED", "the body is not a JWS in compact serialization (three base64url parts separated by '.', RFC 7515 §7.1)");
       const header = jsonObject(Buffer.from(parts[0]!, "base64url"));
       if (header === null) return fail("MESSAGE_MALFORMED", "the JOSE header is not a JSON object (RFC 7515 §4)");
-      const { alg, kid, typ } = header;
+      const { alg, kid, typ, crit } = header;
       if (typeof alg !== "string" || !algorithms.includes(alg)) return fail("MESSAGE_ALGORITHM_NOT_ALLOWED", `alg ${JSON.stringify(alg)?.slice(0, 40)} is not accepted (accepted: ${algorithms.join(", ")})`);
       if (typeof kid !== "string" || kid === "") return fail("MESSAGE_KEY_UNKNOWN", "the JOSE header names no kid: the key must be one the Directory publishes for the organisation");
       if (typ !== undefined && (typeof typ !== "string" || typ.toUpperCase() !== "JWT")) return fail("MESSAGE_MALFORMED", `typ ${JSON.stringify(typ).slice(0, 40)} is not JWT`);
+      // RFC 7515 §4.1.11: extensions named in crit must be understood, and the edge understands none (b64: false of
+      // RFC 7797 included).
+      if (crit !== undefined) return fail("MESSAGE_SIGNATURE_INVALID", "the JOSE header's crit names extensions the edge does not process (RFC 7515 §4.1.11)");
       const found = await options.key(organisationId, kid);
       if (found.status === "inactive") return fail("MESSAGE_KEY_INACTIVE", `kid ${kid.slice(0, 100)} is only in ${organisationId}/inactive/application.jwks: the key is no longer active in the Directory`);
       if (found.status === "unknown") return fail("MESSAGE_KEY_UNKNOWN", `kid ${kid.slice(0, 100)} is not a signing key in ${organisationId}/application.jwks`);
-      let payload: Uint8Array;
+      let valid: boolean;
       try {
-        const key = await importKey(found.jwk, alg);
-        ({ payload } = await compactVerify(jws, key, { algorithms: [alg] }));
+        const key = importKey(found.jwk, alg);
+        // RFC 7515 §5.2 step 8: the signature over the ASCII of the first two parts as received.
+        valid = await verifyJwsSignature(alg, key, Buffer.from(jws.slice(0, parts[0]!.length + 1 + parts[1]!.length), "latin1"), Buffer.from(parts[2]!, "base64url"));
       } catch (err) {
-        if (err instanceof errors.JWSSignatureVerificationFailed) return fail("MESSAGE_SIGNATURE_INVALID", `the signature does not verify with kid ${kid.slice(0, 100)}`);
-        if (err instanceof errors.JOSEError || err instanceof TypeError) return fail("MESSAGE_SIGNATURE_INVALID", `the message cannot be verified with kid ${kid.slice(0, 100)} and alg ${alg}: ${(err as Error).message.slice(0, 120)}`);
-        throw err;
+        return fail("MESSAGE_SIGNATURE_INVALID", `the message cannot be verified with kid ${kid.slice(0, 100)} and alg ${alg}: ${(err as Error).message.slice(0, 120)}`);
       }
-      const claims = jsonObject(payload);
+      if (!valid) return fail("MESSAGE_SIGNATURE_INVALID", `the signature does not verify with kid ${kid.slice(0, 100)}`);
+      const claims = jsonObject(Buffer.from(parts[1]!, "base64url"));
       if (claims === null) return fail("MESSAGE_MALFORMED", "the payload is not a JSON object (a JWT claims set, RFC 7519 §7.2)");
       if (typeof claims.iss !== "string" || claims.iss.toLowerCase() !== organisationId.toLowerCase())
         return fail("MESSAGE_ISSUER_INVALID", `iss must be the organisation id of the client certificate, ${organisationId}`);
@@ -101,7 +104,7 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       if (Math.abs(iat - now / 1000) > skew) return fail("MESSAGE_IAT_INVALID", `iat is ${Math.round(iat - now / 1000)} s from the edge's clock; at most ±${skew} s is accepted`);
       const jti = claims.jti;
       if (typeof jti !== "string" || !UUID_V4.test(jti)) return fail("MESSAGE_JTI_INVALID", "jti must be a UUID version 4 (RFC 4122)");
-      return { ok: true, message: { alg, kid, iss: claims.iss, iat, jti } };
+      return { ok: true, message: { alg, kid, iss: claims.iss, iat, jti, claims } };
     },
   };
 }

@@ -13,6 +13,13 @@ describe("idempotency fingerprint", () => {
     expect(fp(a, { type: "application/jwt; charset=utf-8" })).toBe(fp(b, { type: "APPLICATION/JWT" }));
   });
 
+  it("the claims the signature stage verified give the fingerprint of the body they came from", () => {
+    const claims = { aud: "x", iss: "o", iat: 1, jti: "j1", data: { amount: "1.00", creditor: { name: "M" } } };
+    const body = Buffer.from(jws(claims));
+    expect(requestFingerprint("POST", PATH, "application/jwt", body, claims)).toBe(fp(body));
+    expect(requestFingerprint("POST", PATH, "application/jwt", body, { ...claims, data: { amount: "2.00" } })).not.toBe(fp(body));
+  });
+
   it("another claim value, array order, method or target is another request", () => {
     const base = { aud: "x", iss: "o", iat: 1, jti: "j", data: { amount: "1.00", list: [1, 2] } };
     const reference = fp(jws(base));

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { constants, createHmac, createPrivateKey, randomUUID, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TestPkiManifest } from "../../src/pki/test-pki/index.js";
 import { testPki } from "../helpers/edge.js";
@@ -112,6 +113,20 @@ describe("bad or missing signature → 400 BAD_SIGNATURE (payments 4.0.0 item 1.
 
   it("another organisation's key (participant-b's) presented with participant-a's certificate", async () => {
     await refused(await s.send(await (await s.signer("participant-b")).sign({ aud: s.aud(), iss: pki.clients["participant-a"]!.organisationId! })), 400, "BAD_SIGNATURE", "MESSAGE_KEY_UNKNOWN");
+  });
+
+  it("a header naming an extension in crit, validly signed (RFC 7515 §4.1.11: an extension the edge does not process)", async () => {
+    const a = pki.signingKeys["participant-a"]!;
+    const input = `${b64({ alg: "PS256", kid: a.kid, typ: "JWT", crit: ["b64"], b64: false })}.${b64({ iss: pki.clients["participant-a"]!.organisationId, aud: s.aud(), iat: Math.floor(Date.now() / 1000), jti: randomUUID() })}`;
+    const signature = sign("sha256", Buffer.from(input), { key: createPrivateKey(readFileSync(a.key)), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    await refused(await s.send(`${input}.${signature.toString("base64url")}`), 400, "BAD_SIGNATURE", "MESSAGE_SIGNATURE_INVALID");
+  });
+
+  it("a PSS signature with another salt length than the hash's (RFC 7518 §3.5)", async () => {
+    const a = pki.signingKeys["participant-a"]!;
+    const input = `${b64({ alg: "PS256", kid: a.kid, typ: "JWT" })}.${b64({ iss: pki.clients["participant-a"]!.organisationId, aud: s.aud(), iat: Math.floor(Date.now() / 1000), jti: randomUUID() })}`;
+    const signature = sign("sha256", Buffer.from(input), { key: createPrivateKey(readFileSync(a.key)), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 });
+    await refused(await s.send(`${input}.${signature.toString("base64url")}`), 400, "BAD_SIGNATURE", "MESSAGE_SIGNATURE_INVALID");
   });
 
   it("a payload changed after signing", async () => {
