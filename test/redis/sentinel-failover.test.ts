@@ -229,8 +229,11 @@ describe("Sentinel failover under load", () => {
       const writer = await openRedisDenyList({ redis: sentinel.target, keyPrefix, connectTimeoutMs: 5_000, subscribe: false });
       const other = await createRedisStore({ redis: sentinel.target, keyPrefix });
       try {
-        await writer.add({ kind: "thumbprint", value: pki.clients["participant-c"]!.thumbprint, reason: "failover test", addedAt: new Date().toISOString(), expiresAt: null });
-        await other.publish(snapshot("after-switch", organisations, Date.now()));
+        // The Sentinels announce the switch one after another (ioredis drops a connection at each announcement it
+        // hears), so a write sent in that second can fail: the operator, and the other replica's next sync, try again.
+        const entry = { kind: "thumbprint", value: pki.clients["participant-c"]!.thumbprint, reason: "failover test", addedAt: new Date().toISOString(), expiresAt: null } as const;
+        await until(3_000, "the operator's deny add reaches the new primary", async () => (await writer.add(entry), true));
+        await until(3_000, "the other replica publishes on the new primary", async () => (await other.publish(snapshot("after-switch", organisations, Date.now())), true));
         // The edge's connections were on the hung primary; they left it at the switch, so both arrive.
         await until(3_000, "the edge applies the deny entry written on the new primary", async () => (await probe()) === "CERT_DENIED");
         await until(3_000, "the edge adopts the snapshot published on the new primary", async () => edge.edge.directory!.store.current()?.version === "after-switch");
