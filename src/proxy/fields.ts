@@ -31,8 +31,8 @@ export interface FieldSource {
  * The size of the request head undici will send: request line, the fields, and what undici adds itself (`host`,
  * `connection`, and `content-length` or `transfer-encoding`: at most ~70 bytes besides the host).
  */
-export function upstreamHeadBytes(method: string, path: string, headers: readonly string[], origin: string): number {
-  let n = method.length + 1 + Buffer.byteLength(path) + " HTTP/1.1\r\n".length + "host: \r\n".length + new URL(origin).host.length + 70 + 2;
+export function upstreamHeadBytes(method: string, path: string, headers: readonly string[], host: string): number {
+  let n = method.length + 1 + Buffer.byteLength(path) + " HTTP/1.1\r\n".length + "host: \r\n".length + host.length + 70 + 2;
   for (let i = 0; i < headers.length; i += 2) n += Buffer.byteLength(headers[i]!) + 2 + Buffer.byteLength(headers[i + 1]!) + 2;
   return n;
 }

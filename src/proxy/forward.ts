@@ -104,7 +104,7 @@ export function forward(req: ForwardRequest): Promise<ForwardOutcome> {
   const hasBody = chunked || (declared !== undefined && declared !== "0");
   const path = req.upstream.basePath + (incoming.url ?? "/");
   const headers = requestHeaders(req);
-  const headBytes = upstreamHeadBytes(incoming.method ?? "GET", path, headers, req.upstream.origin);
+  const headBytes = upstreamHeadBytes(incoming.method ?? "GET", path, headers, req.upstream.host);
   if (headBytes > req.maxHeaderBytes) {
     const identity = req.identityHeaders.reduce((n, v) => n + Buffer.byteLength(v) + 2, 0);
     throw new EdgeError(

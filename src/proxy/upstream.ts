@@ -4,6 +4,8 @@ import type { ProxyConfig, RouteConfig } from "../config/schema.js";
 /** A backend origin with its keep-alive pool, and the base path requests are forwarded under. */
 export interface Upstream {
   readonly origin: string;
+  /** The origin's `host` (with its port), as undici sends it: computed once, counted in every request head. */
+  readonly host: string;
   readonly basePath: string;
   readonly pool: Pool;
 }
@@ -38,7 +40,7 @@ export function createUpstreams(
       });
       pools.set(url.origin, pool);
     }
-    byRoute.set(route.name, { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ""), pool });
+    byRoute.set(route.name, { origin: url.origin, host: url.host, basePath: url.pathname.replace(/\/+$/, ""), pool });
   }
   return {
     byRoute,
