@@ -150,6 +150,7 @@ describe("ofb-edge conformance --target", () => {
       ...["--bank-jwks", join(stack.pki.directory.keystore, bank, "application.jwks"), "--bank-organisation-id", bank],
       ...["--recorder", stack.recorder.controlUrl, "--only", "messages", "--out", out, "--no-color"],
     ]);
+    expect(run.code, run.err).not.toBe(2);
     const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as SuiteResult;
     // (The area's idempotency and limits scenarios have their own test: without --limited-path/--overloaded-path the limits ones skip.)
     const signing = report.results.filter((r) => r.id.startsWith("message-") || r.id === "response-signed-for-caller");

@@ -151,7 +151,7 @@ describe("Sentinel failover under load", () => {
       const denyAppliedAt = now();
       const promotionMs = (await failover) - killedAt;
       const firstAfter = () => published.find((p) => p.at > killedAt);
-      await until(5_000, "the sync publishes again and the edge adopts it", async () => {
+      await until(10_000, "the sync publishes again and the edge adopts it", async () => {
         const p = firstAfter();
         return p !== undefined && edge.edge.directory!.store.current()?.version === p.version;
       });
