@@ -1,32 +1,20 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AREAS } from "../../src/conformance/scenario.js";
 import type { SuiteResult } from "../../src/conformance/runner.js";
-import { redisUrl } from "../helpers/redis.js";
+import { runConformanceCli, type ConformanceRun } from "../helpers/conformance-cli.js";
 
 // The whole local suite once more, over HTTP/2 (`ofb-edge conformance --http2`): every request is an HTTP/2 stream
 // and every TLS probe offers ALPN h2, and every scenario must pass, none skipped. Beside suite.test.ts (HTTP/1.1).
 
 let out: string;
-let run: { code: number | null; stdout: string; stderr: string; ms: number };
+let run: ConformanceRun;
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), "ofb-edge-conformance-h2-"));
-  const started = Date.now();
-  run = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/ofb-edge.js", "conformance", "--http2", "--out", out, "--no-color"], {
-      env: { ...process.env, REDIS_URL: redisUrl(), NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => void (stderr += b.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  run = await runConformanceCli(["--http2", "--out", out]);
 }, 180_000);
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,28 +7,18 @@ import { startLocalStack } from "../../src/conformance/local.js";
 import { LOCAL_SCOPE, type SuiteResult } from "../../src/conformance/runner.js";
 import { AREAS } from "../../src/conformance/scenario.js";
 import { packageRoot } from "../../src/package-root.js";
+import { runConformanceCli, type ConformanceRun } from "../helpers/conformance-cli.js";
 import { redisUrl } from "../helpers/redis.js";
 
 // Issue 7 §5: `npm test` runs the whole local suite through the real CLI (`ofb-edge conformance`, built into
 // dist/ by `npm test`) and requires every scenario to pass — none skipped, none failed.
 
 let out: string;
-let run: { code: number | null; stdout: string; stderr: string; ms: number };
+let run: ConformanceRun;
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), "ofb-edge-conformance-run-"));
-  const started = Date.now();
-  run = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/ofb-edge.js", "conformance", "--out", out, "--no-color"], {
-      env: { ...process.env, REDIS_URL: redisUrl(), NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => void (stderr += b.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  run = await runConformanceCli(["--out", out]);
 }, 180_000);
 
 afterAll(async () => {
